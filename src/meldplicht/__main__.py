@@ -1,0 +1,5 @@
+"""`python -m meldplicht` runs the CLI."""
+
+from meldplicht.cli import main
+
+main()

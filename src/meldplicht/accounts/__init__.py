@@ -1,0 +1,1 @@
+"""Accounts and credentials: API keys for employers and partners, users for the pages."""

@@ -1,0 +1,259 @@
+"""The `meldplicht` command: serve, migrate, manage employers and keys, demo data, imports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from meldplicht.core.config import get_settings
+from meldplicht.core.db import create_db_engine
+
+app = typer.Typer(
+    help="meldplicht: notifications under the Dutch meldplicht for Ukrainians.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+employers_app = typer.Typer(help="Employer accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="User accounts for the pages (inspectors, supervisors...).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(employers_app, name="employers")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+
+def _session() -> Session:
+    engine = create_db_engine(get_settings().database_url)
+    return Session(engine, expire_on_commit=False)
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
+) -> None:
+    """Run the web service (API and pages)."""
+    import uvicorn
+
+    from meldplicht.core.migrations import SchemaNotCurrent, ensure_schema_current
+
+    settings = get_settings()
+    try:
+        ensure_schema_current(create_db_engine(settings.database_url))
+    except SchemaNotCurrent as exc:
+        _fail(str(exc))
+    typer.echo(f"meldplicht on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "meldplicht.app:create_checked_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    from meldplicht.core.migrations import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the database's migration level and the newest one."""
+    from meldplicht.core.migrations import schema_status
+
+    current, head = schema_status(create_db_engine(get_settings().database_url))
+    typer.echo(f"current: {current}\nnewest:  {head}")
+    if current != head:
+        raise typer.Exit(1)
+
+
+@employers_app.command("create")
+def employers_create(
+    kvk: Annotated[str, typer.Option(help="KvK number (8 digits).")],
+    name: Annotated[str, typer.Option(help="Company name.")],
+    loonheffingennummer: Annotated[str | None, typer.Option(help="e.g. 123456782L01")] = None,
+    sbi_code: Annotated[str | None, typer.Option(help="SBI activity code.")] = None,
+    sector: Annotated[str | None, typer.Option()] = None,
+    staffing_agency: Annotated[bool, typer.Option(help="Supplies workers to hirers.")] = False,
+    postcode: Annotated[str | None, typer.Option()] = None,
+    city: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Register an employer (bound to one KvK number)."""
+    from pydantic import ValidationError
+
+    from meldplicht.core.errors import DomainError
+    from meldplicht.employers import service
+    from meldplicht.employers.schemas import EmployerCreate
+
+    try:
+        data = EmployerCreate(
+            kvk_number=kvk,
+            name=name,
+            loonheffingennummer=loonheffingennummer,
+            sbi_code=sbi_code,
+            sector=sector,
+            is_staffing_agency=staffing_agency,
+            postcode=postcode,
+            city=city,
+        )
+    except ValidationError as exc:
+        _fail("\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return
+    with _session() as session, session.begin():
+        try:
+            employer = service.create_employer(session, data)
+        except DomainError as exc:
+            _fail(str(exc))
+            return
+        typer.echo(f"Employer {employer.name} (KvK {employer.kvk_number}) id {employer.id}")
+
+
+@keys_app.command("create")
+def keys_create(
+    employer_kvk: Annotated[str | None, typer.Option(help="Bind the key to this employer.")] = None,
+    role: Annotated[
+        str, typer.Option(help="employer, data_partner, inspector, supervisor, admin")
+    ] = "employer",
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "API key",
+) -> None:
+    """Create an API key; the key is shown once and stored only as a hash."""
+    from meldplicht.accounts.models import Role
+    from meldplicht.accounts.service import issue_key
+    from meldplicht.employers.service import get_by_kvk
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        _fail(f"Unknown role {role!r}.")
+        return
+    with _session() as session, session.begin():
+        employer_id = None
+        if employer_kvk is not None:
+            employer = get_by_kvk(session, employer_kvk)
+            if employer is None:
+                _fail(f"No employer with KvK {employer_kvk}. Create it first.")
+                return
+            employer_id = employer.id
+        if role_value is Role.EMPLOYER and employer_id is None:
+            _fail("An employer key needs --employer-kvk.")
+        issued = issue_key(session, role=role_value, name=name, employer_id=employer_id)
+        typer.echo(issued.token)
+        typer.secho("Store this key now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="The part after mpk_.")]) -> None:
+    """Revoke an API key by its prefix; it stops working at once."""
+    from meldplicht.accounts.service import revoke_key
+    from meldplicht.core.errors import DomainError
+
+    with _session() as session, session.begin():
+        try:
+            key = revoke_key(session, prefix.removeprefix("mpk_").split("_")[0])
+        except DomainError as exc:
+            _fail(str(exc))
+            return
+        typer.echo(f"Revoked key {key.prefix} ({key.name}).")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="inspector, supervisor, admin or employer")],
+    display_name: Annotated[str | None, typer.Option()] = None,
+    employer_kvk: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a user who signs in to the pages."""
+    from meldplicht.accounts.models import Role
+    from meldplicht.accounts.service import create_user
+    from meldplicht.employers.service import get_by_kvk
+
+    if len(password) < 12:
+        _fail("Use a password of at least 12 characters.")
+    with _session() as session, session.begin():
+        employer_id = None
+        if employer_kvk:
+            employer = get_by_kvk(session, employer_kvk)
+            if employer is None:
+                _fail(f"No employer with KvK {employer_kvk}.")
+                return
+            employer_id = employer.id
+        user = create_user(
+            session,
+            username=username,
+            display_name=display_name or username,
+            role=Role(role),
+            password=password,
+            employer_id=employer_id,
+        )
+        typer.echo(f"User {user.username} ({user.role}) created.")
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document the app serves (committed; a test checks it is current)."""
+    from meldplicht.openapi_export import render
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(), encoding="utf-8")
+    typer.echo(f"Wrote {output}")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(help="Only when there are no employers yet.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+) -> None:
+    """Load a realistic synthetic data set a newcomer can click through."""
+    from meldplicht.demo import load_demo
+
+    with _session() as session, session.begin():
+        summary = load_demo(session, seed=seed, if_empty=if_empty)
+    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@app.command("import-notifications")
+def import_notifications(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON lines (.csv, .jsonl).")],
+    report: Annotated[Path | None, typer.Option(help="Write the per-row report here.")] = None,
+) -> None:
+    """Migrate notifications an older system holds, with their original receipt instants."""
+    from meldplicht.notifications.importer import run_import
+
+    if not file.exists():
+        _fail(f"No such file: {file}")
+    summary = run_import(file, report_path=report, show_progress=sys.stderr.isatty())
+    typer.echo(json.dumps(summary, indent=2))
+    if summary.get("rejected"):
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,94 @@
+"""Settings read from the environment (prefix MELDPLICHT_) and an optional .env file."""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value we refuse outside development
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; docs/OPERATIONS.md lists them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MELDPLICHT_", env_file=".env", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production."
+    )
+    database_url: str = Field(
+        "sqlite:///./var/meldplicht.db",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://...",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_SECRET),
+        description="Signs sessions and derives the personal-data keys unless those are set.",
+    )
+    pii_encryption_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Fernet keys for personal data, newest first (rotation: add a new key "
+        "in front). Empty: derived from secret_key.",
+    )
+    pii_hash_key: SecretStr | None = Field(
+        None,
+        description="Key for the keyed hash that matches BSNs. Empty: derived from secret_key.",
+    )
+    timezone: str = Field("Europe/Amsterdam", description="The legal calendar's time zone.")
+    scheduler_enabled: bool = Field(
+        False, description="Run the nightly sweep scheduler inside `serve` (one machine only)."
+    )
+    sweep_cron: str = Field("0 2 * * *", description="When the nightly sweep runs (cron, local).")
+    max_body_bytes: int = Field(
+        256 * 1024, description="Largest JSON request body accepted by the API, in bytes."
+    )
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest bulk CSV / JSON-lines upload, in bytes."
+    )
+    kvk_base_url: str | None = Field(
+        None, description="Base URL of the KvK register API. Empty: offline (no look-ups)."
+    )
+    kvk_api_key: SecretStr | None = Field(None, description="API key for the KvK register.")
+    housing_phase_out: bool = Field(
+        False,
+        description="Apply the announced (not enacted) phase-out of the housing deduction cap.",
+    )
+    page_size_max: int = Field(200, description="Largest page a list endpoint returns.")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Settings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+        ):
+            raise ValueError(
+                "MELDPLICHT_SECRET_KEY is still the placeholder: set a long random secret "
+                "before running in production."
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        tail = self.database_url.split("///", 1)[-1]
+        return None if tail in ("", ":memory:") else Path(tail)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Employers: the organisations that notify, bound to one KvK number each."""

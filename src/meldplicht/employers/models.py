@@ -1,0 +1,31 @@
+"""The employer table (Regeling melding Wav art. 3(1)(d) 1°: name, address, KvK, sector)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from meldplicht.core.clock import utcnow
+from meldplicht.core.types import UTCDateTime
+
+
+class Employer(SQLModel, table=True):
+    __tablename__ = "employer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kvk_number: str = Field(max_length=8, unique=True, index=True)
+    loonheffingennummer: str | None = Field(default=None, max_length=12, index=True)
+    name: str = Field(max_length=200)
+    street: str | None = Field(default=None, max_length=200)
+    house_number: str | None = Field(default=None, max_length=20)
+    postcode: str | None = Field(default=None, max_length=7)
+    city: str | None = Field(default=None, max_length=100)
+    sbi_code: str | None = Field(default=None, max_length=6)
+    sector: str | None = Field(default=None, max_length=100)
+    is_staffing_agency: bool = False
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=30)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

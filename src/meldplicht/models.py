@@ -1,0 +1,11 @@
+"""Imports every table module so SQLModel's metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import meldplicht.accounts.models
+    import meldplicht.audit.models
+    import meldplicht.core.idempotency
+    import meldplicht.employers.models
+    import meldplicht.notifications.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Notifications, their change notices and terminations, kept as an immutable history."""

@@ -1,0 +1,170 @@
+"""Tables for workers as declared, notifications, their immutable versions, and findings.
+
+`notification` holds the current state (what the newest version says) for fast queries;
+`notification_version` holds every declaration as it was made, never updated, so an inspector
+sees what was declared when.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from meldplicht.core.clock import utcnow
+from meldplicht.core.types import UTCDateTime
+
+MONEY = Numeric(12, 2)
+HOURS = Numeric(5, 2)
+
+
+class NotificationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    TERMINATED = "terminated"
+    WITHDRAWN = "withdrawn"
+
+
+class Channel(enum.StrEnum):
+    API = "api"
+    FORM = "form"
+    BULK = "bulk"
+    IMPORT = "import"
+
+
+class VersionKind(enum.StrEnum):
+    INITIAL = "initial"
+    CHANGE = "change"
+    TERMINATION = "termination"
+    WITHDRAWAL = "withdrawal"
+
+
+class Worker(SQLModel, table=True):
+    """A person as declared by one employer; the same person at two employers is two rows
+    sharing `bsn_hash`."""
+
+    __tablename__ = "worker"
+    __table_args__ = (UniqueConstraint("employer_id", "bsn_hash"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    employer_id: uuid.UUID = Field(foreign_key="employer.id", index=True)
+    bsn_hash: str = Field(max_length=64, index=True)
+    bsn_encrypted: str = Field(max_length=255)
+    bsn_last3: str = Field(max_length=3)
+    given_names: str = Field(max_length=200)
+    surname: str = Field(max_length=200)
+    given_names_original: str | None = Field(default=None, max_length=200)
+    surname_original: str | None = Field(default=None, max_length=200)
+    birth_date: date
+    sex: str = Field(max_length=1)
+    nationality: str = Field(max_length=3)
+    v_number: str | None = Field(default=None, max_length=12)
+    document_type: str | None = Field(default=None, max_length=20)
+    document_number_encrypted: str | None = Field(default=None, max_length=255)
+    document_valid_until: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_employer_received", "employer_id", "received_at", "id"),
+        Index("ix_notification_status_next_check", "status", "next_check_date"),
+        UniqueConstraint("employer_id", "external_reference"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    receipt_number: str = Field(max_length=20, unique=True)
+    # The sender's own reference (a row id in an older system or a bulk file): re-sending the
+    # same reference never makes a second notification.
+    external_reference: str | None = Field(default=None, max_length=64)
+    employer_id: uuid.UUID = Field(foreign_key="employer.id")
+    worker_id: uuid.UUID = Field(foreign_key="worker.id", index=True)
+    channel: str = Field(max_length=10)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    notice_date: date
+    status: str = Field(max_length=12, default=NotificationStatus.ACTIVE)
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The current declaration (a copy of the newest version's content, for queries and sweeps).
+    contract_type: str = Field(max_length=20)
+    start_date: date = Field(index=True)
+    end_date: date | None = None
+    job_title: str = Field(max_length=200)
+    job_description: str | None = Field(default=None, max_length=2000)
+    hours_per_week: Decimal = Field(sa_type=HOURS)
+    fulltime_hours_per_week: Decimal | None = Field(default=None, sa_type=HOURS)
+    wage_amount: Decimal = Field(sa_type=MONEY)
+    wage_period: str = Field(max_length=12)
+    wage_includes_holiday_allowance: bool = False
+    cao: str | None = Field(default=None, max_length=200)
+    housing_provided: bool = False
+    housing_deduction_monthly: Decimal | None = Field(default=None, sa_type=MONEY)
+    housing_written_consent: bool = False
+    housing_address: str | None = Field(default=None, max_length=300)
+    housing_postcode: str | None = Field(default=None, max_length=7, index=True)
+    signatory_name: str = Field(max_length=200)
+    hirer_kvk_number: str | None = Field(default=None, max_length=8)
+    hirer_name: str | None = Field(default=None, max_length=200)
+    termination_reason: str | None = Field(default=None, max_length=500)
+    # The next day on which a verdict about this notification can change (incremental sweep).
+    next_check_date: date | None = None
+
+
+class NotificationVersion(SQLModel, table=True):
+    """One declaration as made: the initial notice, a change, a termination or a withdrawal."""
+
+    __tablename__ = "notification_version"
+    __table_args__ = (UniqueConstraint("notification_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    version: int
+    kind: str = Field(max_length=12)
+    channel: str = Field(max_length=10)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    effective_date: date | None = None
+    # The whole declaration after this event (BSN and document number left out: they live
+    # encrypted on the worker row) and the fields this event changed.
+    declaration: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class NotificationFinding(SQLModel, table=True):
+    """A finding the rules produced for one version of a notification at intake."""
+
+    __tablename__ = "notification_finding"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    version: int
+    code: str = Field(max_length=40)
+    severity: str = Field(max_length=10)
+    rule_version: str = Field(max_length=20)
+    legal_basis: str = Field(max_length=500)
+    message_nl: str = Field(max_length=2000)
+    message_en: str = Field(max_length=2000)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    parameters: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    period_key: str = Field(default="", max_length=40)
+    as_of: date
+    evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkLocation(SQLModel, table=True):
+    """A place where the work is done, as currently declared."""
+
+    __tablename__ = "work_location"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    position: int = 0
+    street: str = Field(max_length=200)
+    house_number: str = Field(max_length=20)
+    postcode: str = Field(max_length=7, index=True)
+    city: str = Field(max_length=100)

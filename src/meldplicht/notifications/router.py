@@ -1,0 +1,262 @@
+"""JSON API v1 for employers: notify, change, terminate, withdraw, list and read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
+from meldplicht.core import idempotency
+from meldplicht.core.clock import utcnow
+from meldplicht.core.config import Settings
+from meldplicht.core.crypto import cipher_for
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from meldplicht.core.security import Principal
+from meldplicht.notifications import service
+from meldplicht.notifications.models import Channel, Notification, NotificationStatus
+from meldplicht.notifications.schemas import (
+    NotificationChange,
+    NotificationCreate,
+    NotificationDetail,
+    NotificationOut,
+    NotificationPage,
+    TerminationIn,
+    WithdrawalIn,
+)
+
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+
+AUTH_ERRORS = (Unauthorized, Forbidden)
+WRITE_ERRORS = (*AUTH_ERRORS, InvalidRequest, PayloadTooLarge, UnsupportedMediaType)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Send the same key when retrying: the same key and body never makes a "
+        "second notification; the same key with another body is refused (409).",
+    ),
+]
+
+
+def language(request: Request) -> str:
+    accept = request.headers.get("accept-language", "")
+    return "nl" if accept.lower().startswith("nl") else "en"
+
+
+def _context(request: Request, principal: Principal, channel: Channel) -> service.Context:
+    settings: Settings = request.app.state.settings
+    return service.Context(
+        actor=principal,
+        cipher=cipher_for(settings),
+        channel=channel,
+        received_at=utcnow(),
+        housing_phase_out=settings.housing_phase_out,
+    )
+
+
+def _idempotent(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request: Request,
+    body: Any,
+    produce: Callable[[], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Run `produce` once per (caller, key); replay its answer for retries."""
+    if key is None:
+        status_code, content = produce()
+        return JSONResponse(status_code=status_code, content=content)
+    owner = principal.actor_id
+    fingerprint = idempotency.request_fingerprint(request.method, request.url.path, body)
+    record = idempotency.find(session, owner, key, fingerprint)
+    if record is None:
+        try:
+            with session.begin_nested():
+                idempotency.remember(session, owner, key, fingerprint, 0, {})
+        except IntegrityError:
+            # A concurrent request with the same key won the race and has committed by now.
+            record = idempotency.find(session, owner, key, fingerprint)
+            if record is None:  # pragma: no cover - the winner rolled back; let the client retry
+                raise IdempotencyConflict(
+                    "A request with this key is still being processed."
+                ) from None
+    if record is not None:
+        return JSONResponse(
+            status_code=record.status_code,
+            content=record.response,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    status_code, content = produce()
+    idempotency.complete(session, owner, key, status_code, content)
+    return JSONResponse(status_code=status_code, content=content)
+
+
+def _out(session: Session, notification: Notification, lang: str) -> dict[str, Any]:
+    return service.present(session, [notification], lang)[0].model_dump(mode="json")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NotificationOut,
+    responses=problem_responses(*WRITE_ERRORS, IdempotencyConflict),
+    summary="Notify the employment of a person under temporary protection",
+)
+def create_notification(
+    payload: NotificationCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    employer_id: CurrentEmployerId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Accepts the notice (it is a notification, not a permit) and answers with the receipt and
+    the findings: late notice, wage below the statutory minimum and so on, with the numbers."""
+    lang = language(request)
+
+    def produce() -> tuple[int, dict[str, Any]]:
+        notification, _ = service.create(
+            session, employer_id, payload, _context(request, principal, Channel.API)
+        )
+        return 201, _out(session, notification, lang)
+
+    return _idempotent(
+        session, principal, idempotency_key, request, payload.model_dump(mode="json"), produce
+    )
+
+
+@router.get(
+    "",
+    response_model=NotificationPage,
+    responses=problem_responses(*AUTH_ERRORS, InvalidRequest),
+    summary="List the caller's own notifications, newest first",
+)
+def list_notifications(
+    request: Request,
+    session: SessionDep,
+    employer_id: CurrentEmployerId,
+    status_filter: Annotated[NotificationStatus | None, Query(alias="status")] = None,
+    start_from: date | None = None,
+    start_to: date | None = None,
+    worker_bsn: Annotated[str | None, Query(max_length=20, description="Exact BSN.")] = None,
+    worker_name: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> NotificationPage:
+    bsn_hash = (
+        cipher_for(request.app.state.settings).keyed_hash(worker_bsn.replace(" ", ""))
+        if worker_bsn
+        else None
+    )
+    rows, next_cursor = service.list_owned(
+        session,
+        employer_id,
+        status=status_filter,
+        start_from=start_from,
+        start_to=start_to,
+        worker_bsn_hash=bsn_hash,
+        worker_name=worker_name,
+        cursor=cursor,
+        limit=limit,
+    )
+    return NotificationPage(
+        items=service.present(session, rows, language(request)), next_cursor=next_cursor
+    )
+
+
+NOT_FOUND = service.NotificationNotFound
+
+
+@router.get(
+    "/{notification_id}",
+    response_model=NotificationDetail,
+    responses=problem_responses(*AUTH_ERRORS, NOT_FOUND, InvalidRequest),
+    summary="One notification with its full history",
+)
+def get_notification(
+    notification_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    employer_id: CurrentEmployerId,
+) -> NotificationDetail:
+    notification = service.get_owned(session, employer_id, notification_id)
+    return service.present_detail(session, notification, language(request))
+
+
+def _write_route(path: str, summary: str, body_type: type[Any], action: Callable[..., Any]) -> None:
+    """Changes, termination and withdrawal share one shape: a body, idempotency, a 200."""
+
+    def endpoint(
+        notification_id: uuid.UUID,
+        payload: Any,
+        request: Request,
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        employer_id: CurrentEmployerId,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        lang = language(request)
+
+        def produce() -> tuple[int, dict[str, Any]]:
+            notification, _ = action(
+                session,
+                employer_id,
+                notification_id,
+                payload,
+                _context(request, principal, Channel.API),
+            )
+            return 200, _out(session, notification, lang)
+
+        return _idempotent(
+            session, principal, idempotency_key, request, payload.model_dump(mode="json"), produce
+        )
+
+    endpoint.__annotations__["payload"] = body_type
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        name=action.__name__,
+        response_model=NotificationOut,
+        responses=problem_responses(
+            *WRITE_ERRORS, NOT_FOUND, service.NotificationClosed, IdempotencyConflict
+        ),
+        summary=summary,
+    )
+
+
+_write_route(
+    "/{notification_id}/changes",
+    "File a change notice (hours, wage, locations, end date, job)",
+    NotificationChange,
+    service.change,
+)
+_write_route(
+    "/{notification_id}/termination",
+    "Notify that the employment ends",
+    TerminationIn,
+    service.terminate,
+)
+_write_route(
+    "/{notification_id}/withdrawal",
+    "Withdraw a notification sent in error, before the work starts",
+    WithdrawalIn,
+    service.withdraw,
+)

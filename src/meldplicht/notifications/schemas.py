@@ -1,0 +1,320 @@
+"""Request and response bodies of the notification API (the legal content of a notice).
+
+Structure only: types, formats and checksums. Whether the declared conditions meet the law is
+the rules' job, and produces findings rather than errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from meldplicht.rules import identifiers
+from meldplicht.rules.facts import ContractType, WagePeriod
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", "must not contain control characters")
+    # NFC so that the same name typed on two keyboards is stored the same way.
+    return unicodedata.normalize("NFC", value)
+
+
+def _name(value: str) -> str:
+    value = _clean_text(value)
+    if not any(ch.isalpha() for ch in value):
+        raise PydanticCustomError("invalid_name", "must contain at least one letter")
+    return value
+
+
+def _bsn(value: str) -> str:
+    compact = identifiers.compact_bsn(value)
+    if not identifiers.is_valid_bsn(compact):
+        raise PydanticCustomError(
+            "invalid_bsn", "is not a valid BSN (9 digits passing the 11-test)"
+        )
+    return compact
+
+
+def _kvk(value: str) -> str:
+    if not identifiers.is_valid_kvk(value):
+        raise PydanticCustomError("invalid_kvk", "is not a valid KvK number (8 digits)")
+    return value.replace(" ", "")
+
+
+def _lhn(value: str) -> str:
+    if not identifiers.is_valid_loonheffingennummer(value):
+        raise PydanticCustomError(
+            "invalid_loonheffingennummer",
+            "is not a valid loonheffingennummer (9 digits passing the 11-test, L, 2 digits)",
+        )
+    return identifiers.compact_loonheffingennummer(value)
+
+
+def _postcode(value: str) -> str:
+    normalised = identifiers.normalise_postcode(value)
+    if normalised is None:
+        raise PydanticCustomError(
+            "invalid_postcode", "is not a valid Dutch postcode (1234 AB; never SA, SD or SS)"
+        )
+    return normalised
+
+
+def _v_number(value: str) -> str:
+    if not identifiers.is_valid_v_number(value):
+        raise PydanticCustomError("invalid_v_number", "is not a valid V-number (10 digits)")
+    return value.replace(" ", "")
+
+
+Text200 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_clean_text),
+]
+Text2000 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_clean_text),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_name),
+]
+Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_bsn)]
+KvkNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_kvk)
+]
+Loonheffingennummer = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_lhn)
+]
+Postcode = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=10), AfterValidator(_postcode)
+]
+VNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_v_number)
+]
+Nationality = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+]
+CENT = Decimal("0.01")
+
+
+def _two_places(value: Decimal) -> Decimal:
+    # One spelling for every amount (38 and 38.0 are stored and shown as 38.00).
+    return value.quantize(CENT)
+
+
+Money = Annotated[
+    Decimal, Field(gt=0, max_digits=10, decimal_places=2), AfterValidator(_two_places)
+]
+Hours = Annotated[
+    Decimal, Field(gt=0, le=168, max_digits=5, decimal_places=2), AfterValidator(_two_places)
+]
+FulltimeHours = Annotated[
+    Decimal, Field(gt=0, le=60, max_digits=4, decimal_places=2), AfterValidator(_two_places)
+]
+Deduction = Annotated[
+    Decimal, Field(ge=0, max_digits=10, decimal_places=2), AfterValidator(_two_places)
+]
+
+
+class DocumentType(enum.StrEnum):
+    STICKER = "sticker"
+    O_DOCUMENT = "o_document"
+    PASSPORT = "passport"
+    OTHER = "other"
+
+
+class Sex(enum.StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    UNSPECIFIED = "X"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WorkerIn(_In):
+    given_names: Name = Field(description="Given names in Latin script, as in the document.")
+    surname: Name = Field(description="Surname in Latin script, as in the document.")
+    given_names_original: Name | None = Field(None, description="Given names in Cyrillic.")
+    surname_original: Name | None = Field(None, description="Surname in the original script.")
+    birth_date: date
+    sex: Sex
+    nationality: Nationality = Field(description="ISO 3166-1 alpha-3, e.g. UKR.")
+    bsn: Bsn = Field(description="Burgerservicenummer: 9 digits, 11-test.")
+    v_number: VNumber | None = Field(None, description="Vreemdelingennummer (10 digits).")
+    document_type: DocumentType | None = None
+    document_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,30}$")]
+        | None
+    ) = None
+    document_valid_until: date | None = None
+
+
+class WageIn(_In):
+    amount: Money = Field(description="Gross wage, at most 2 decimals.")
+    period: WagePeriod = Field(description="hour, week, four_weeks or month.")
+    includes_holiday_allowance: bool = Field(
+        False, description="True when the amount includes the 8% holiday allowance."
+    )
+
+
+class AddressIn(_In):
+    street: Text200
+    house_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+    ]
+    postcode: Postcode
+    city: Text200
+
+
+class HousingIn(_In):
+    provided: bool = Field(description="Does the employer provide housing?")
+    address: AddressIn | None = None
+    monthly_deduction: Deduction | None = None
+    written_consent: bool = Field(
+        False, description="The worker authorised the deduction in writing."
+    )
+
+
+class HirerIn(_In):
+    kvk_number: KvkNumber
+    name: Text200
+
+
+class DeclarationIn(_In):
+    signatory_name: Name = Field(description="Who declares the notice truthful.")
+    truthful: Literal[True] = Field(description="Must be true: the notice is made truthfully.")
+
+
+class NotificationCreate(_In):
+    """A notification (Regeling melding Wav art. 3(1)(d))."""
+
+    worker: WorkerIn
+    contract_type: ContractType
+    start_date: date
+    end_date: date | None = None
+    job_title: Text200
+    job_description: Text2000 | None = None
+    hours_per_week: Hours
+    fulltime_hours_per_week: FulltimeHours | None = Field(
+        None, description="The employer's normal full-time week (needed for wages before 2024)."
+    )
+    wage: WageIn
+    cao: Text200 | None = None
+    work_locations: list[AddressIn] = Field(min_length=1, max_length=50)
+    housing: HousingIn | None = None
+    hirer: HirerIn | None = Field(None, description="The hirer, for agency and payroll work.")
+    declaration: DeclarationIn
+
+
+class NotificationChange(_In):
+    """A change notice: only the fields that change, from an effective date."""
+
+    effective_date: date
+    hours_per_week: Hours | None = None
+    fulltime_hours_per_week: FulltimeHours | None = None
+    wage: WageIn | None = None
+    work_locations: list[AddressIn] | None = Field(None, min_length=1, max_length=50)
+    end_date: date | None = None
+    job_title: Text200 | None = None
+    job_description: Text2000 | None = None
+    cao: Text200 | None = None
+    housing: HousingIn | None = None
+    reason: Text2000 | None = None
+
+
+class TerminationIn(_In):
+    end_date: date = Field(description="The last day of the employment.")
+    reason: Text2000
+
+
+class WithdrawalIn(_In):
+    reason: Text2000
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: str
+    message: str = Field(description="In the language the request asked for (Accept-Language).")
+    message_nl: str
+    message_en: str
+    legal_basis: str
+    rule_version: str
+    evidence: dict[str, Any]
+    parameters: list[dict[str, Any]]
+
+
+class WorkerOut(BaseModel):
+    given_names: str
+    surname: str
+    given_names_original: str | None
+    surname_original: str | None
+    birth_date: date
+    sex: str
+    nationality: str
+    bsn_masked: str
+    v_number: str | None
+    document_type: str | None
+    document_valid_until: date | None
+
+
+class VersionOut(BaseModel):
+    version: int
+    kind: str
+    channel: str
+    received_at: datetime
+    effective_date: date | None
+    changes: dict[str, Any]
+    reason: str | None
+    declaration: dict[str, Any]
+    findings: list[FindingOut]
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    receipt_number: str = Field(description="Quote this number in any contact about the notice.")
+    received_at: datetime
+    notice_date: date = Field(description="The receipt date in Europe/Amsterdam.")
+    notice_deadline: date = Field(description="Latest notice date that is on time for the start.")
+    status: str
+    version: int
+    channel: str
+    contract_type: str
+    start_date: date
+    end_date: date | None
+    job_title: str
+    job_description: str | None
+    hours_per_week: Decimal
+    fulltime_hours_per_week: Decimal | None
+    wage: WageIn
+    cao: str | None
+    work_locations: list[dict[str, str]]
+    housing: dict[str, Any] | None
+    hirer: dict[str, str] | None
+    signatory_name: str
+    worker: WorkerOut
+    findings: list[FindingOut] = Field(description="What the rules found in the current version.")
+
+
+class NotificationDetail(NotificationOut):
+    history: list[VersionOut]
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at end.")

@@ -1,0 +1,984 @@
+"""Receiving, changing, terminating and reading notifications.
+
+Every write goes through here, whatever the channel (API, form, bulk CSV, import): structural
+checks that need more than one field, the rules (findings), the immutable version history, the
+audit entry and the flags all happen in the caller's transaction. This module only flushes.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from meldplicht.audit import service as audit
+from meldplicht.core.clock import legal_date
+from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
+from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
+from meldplicht.core.security import Principal
+from meldplicht.notifications.models import (
+    Channel,
+    Notification,
+    NotificationFinding,
+    NotificationStatus,
+    NotificationVersion,
+    VersionKind,
+    Worker,
+    WorkLocation,
+)
+from meldplicht.notifications.schemas import (
+    AddressIn,
+    FindingOut,
+    NotificationChange,
+    NotificationCreate,
+    NotificationDetail,
+    NotificationOut,
+    TerminationIn,
+    VersionOut,
+    WageIn,
+    WithdrawalIn,
+    WorkerOut,
+)
+from meldplicht.rules import calendar
+from meldplicht.rules.checks import evaluate_notification
+from meldplicht.rules.facts import (
+    EMPLOYMENT_CONTRACTS,
+    ContractType,
+    Evaluation,
+    Finding,
+    NotificationFacts,
+    WagePeriod,
+    WorkerFacts,
+)
+
+# The exemption (BuWav 2022 art. 6.5) applies to work from 4 March 2022 (legal-research §1.2).
+PROTECTION_START = date(2022, 3, 4)
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    title = "Notification not found"
+
+
+class NotificationClosed(Conflict):
+    code = "notification_closed"
+    title = "The notification is terminated or withdrawn"
+
+
+class WithdrawalTooLate(Conflict):
+    code = "withdrawal_too_late"
+    title = "Only a notification whose work has not started can be withdrawn"
+
+
+# Flags are raised by the inspection domain; it registers itself here so the dependency
+# points from inspection to notifications and not back (ARCHITECTURE.md layers).
+FindingsListener = Callable[[Session, Notification, Sequence[Finding], date], None]
+_listeners: list[FindingsListener] = []
+
+
+def on_findings(listener: FindingsListener) -> FindingsListener:
+    _listeners.append(listener)
+    return listener
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every write needs besides its payload."""
+
+    actor: Principal
+    cipher: PersonalDataCipher
+    channel: Channel
+    received_at: datetime
+    housing_phase_out: bool = False
+
+
+# --- structure that spans fields -----------------------------------------------------------
+
+
+def cross_field_errors(payload: NotificationCreate, received_on: date) -> list[FieldError]:
+    """Checks that need two fields at once; every one is reported, not only the first."""
+    errors: list[FieldError] = []
+
+    def add(field: str, code: str, en: str, nl: str) -> None:
+        errors.append(FieldError(field=field, code=code, message=en, message_nl=nl))
+
+    if payload.contract_type not in EMPLOYMENT_CONTRACTS:
+        add(
+            "contract_type",
+            "not_an_employment_contract",
+            "The exemption from the work permit covers only work on an employment contract "
+            "(Besluit uitvoering Wav 2022 art. 6.5(1)). Self-employed work or an assignment "
+            "needs a work permit (TWV): this cannot be notified.",
+            "De vrijstelling van de tewerkstellingsvergunning geldt alleen voor werk op een "
+            "arbeidsovereenkomst (art. 6.5 lid 1 Besluit uitvoering Wav 2022). Voor werk als "
+            "zelfstandige of op opdracht is een TWV nodig: dit kan niet worden gemeld.",
+        )
+    if payload.start_date < PROTECTION_START:
+        add(
+            "start_date",
+            "before_protection_start",
+            "The exemption applies to work from 4 March 2022 onwards.",
+            "De vrijstelling geldt voor werk vanaf 4 maart 2022.",
+        )
+    if payload.start_date > received_on + timedelta(days=730):
+        add(
+            "start_date",
+            "too_far_ahead",
+            "The start date lies more than two years ahead: notify closer to the start.",
+            "De startdatum ligt meer dan twee jaar vooruit: meld dichter bij de start.",
+        )
+    if payload.end_date is not None and payload.end_date < payload.start_date:
+        add(
+            "end_date",
+            "end_before_start",
+            "The end date lies before the start date.",
+            "De einddatum ligt voor de startdatum.",
+        )
+    worker = payload.worker
+    if worker.birth_date >= payload.start_date or worker.birth_date > received_on:
+        add(
+            "worker.birth_date",
+            "birth_date_not_past",
+            "The birth date must lie before the start date and before today.",
+            "De geboortedatum moet voor de startdatum en voor vandaag liggen.",
+        )
+    elif _age(worker.birth_date, payload.start_date) >= 100 or worker.birth_date.year < 1900:
+        add(
+            "worker.birth_date",
+            "birth_date_implausible",
+            "The birth date makes the worker 100 or older at the start: please check it.",
+            "Volgens de geboortedatum is de werknemer bij de start 100 of ouder: controleer dit.",
+        )
+    elif _age(worker.birth_date, payload.start_date) < 12:
+        add(
+            "worker.birth_date",
+            "birth_date_implausible",
+            "The birth date makes the worker younger than 12 at the start: please check it.",
+            "Volgens de geboortedatum is de werknemer bij de start jonger dan 12: controleer dit.",
+        )
+    if payload.hours_per_week > Decimal(100):
+        add(
+            "hours_per_week",
+            "hours_implausible",
+            "More than 100 hours a week cannot be right: a week has at most 100 working hours "
+            "after the legal rest periods.",
+            "Meer dan 100 uur per week kan niet kloppen.",
+        )
+    if payload.contract_type in (ContractType.TEMPORARY_AGENCY, ContractType.PAYROLL) and (
+        payload.hirer is None
+    ):
+        add(
+            "hirer",
+            "hirer_required",
+            "Agency and payroll work must name the hirer (the company where the work is done).",
+            "Bij uitzend- en payrollwerk moet de inlener worden vermeld.",
+        )
+    housing = payload.housing
+    if housing is not None and housing.provided and housing.address is None:
+        add(
+            "housing.address",
+            "housing_address_required",
+            "When the employer provides housing, its address is part of the notice "
+            "(Regeling melding Wav art. 3(1)(d) 3°).",
+            "Als de werkgever huisvesting biedt, hoort het adres in de melding.",
+        )
+    if housing is not None and not housing.provided and housing.monthly_deduction:
+        add(
+            "housing.monthly_deduction",
+            "deduction_without_housing",
+            "A housing deduction is declared but no housing is provided.",
+            "Er is een inhouding voor huisvesting opgegeven, maar geen huisvesting.",
+        )
+    if worker.document_valid_until is not None and worker.document_type is None:
+        add(
+            "worker.document_type",
+            "document_type_required",
+            "Say which document the validity date belongs to.",
+            "Geef aan bij welk document de geldigheidsdatum hoort.",
+        )
+    return errors
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --- facts and findings --------------------------------------------------------------------
+
+
+def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
+    return NotificationFacts(
+        notice_date=notification.notice_date,
+        start_date=notification.start_date,
+        end_date=notification.end_date,
+        contract_type=ContractType(notification.contract_type),
+        hours_per_week=notification.hours_per_week,
+        fulltime_hours_per_week=notification.fulltime_hours_per_week,
+        wage_amount=notification.wage_amount,
+        wage_period=WagePeriod(notification.wage_period),
+        wage_includes_holiday_allowance=notification.wage_includes_holiday_allowance,
+        housing_provided=notification.housing_provided,
+        housing_deduction_monthly=notification.housing_deduction_monthly,
+        terminated=notification.status == NotificationStatus.TERMINATED,
+        worker=WorkerFacts(
+            birth_date=worker.birth_date,
+            nationality=worker.nationality,
+            document_type=worker.document_type,
+            document_valid_until=worker.document_valid_until,
+        ),
+    )
+
+
+def _evaluate(
+    session: Session, notification: Notification, worker: Worker, ctx: Context
+) -> list[Finding]:
+    as_of = legal_date(ctx.received_at)
+    evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
+    if notification.version == 1:
+        evaluation = Evaluation.INTAKE
+    if notification.status == NotificationStatus.WITHDRAWN:
+        findings: list[Finding] = []
+    else:
+        findings = evaluate_notification(
+            facts_of(notification, worker),
+            as_of=as_of,
+            evaluation=evaluation,
+            housing_phase_out=ctx.housing_phase_out,
+        )
+    for finding in findings:
+        session.add(
+            NotificationFinding(
+                notification_id=notification.id,
+                version=notification.version,
+                code=finding.code,
+                severity=finding.severity,
+                rule_version=finding.rule_version,
+                legal_basis=finding.legal_basis,
+                message_nl=finding.message_nl,
+                message_en=finding.message_en,
+                evidence=finding.evidence,
+                parameters=[_param_json(p) for p in finding.parameters],
+                period_key=finding.period_key,
+                as_of=as_of,
+            )
+        )
+    for listener in _listeners:
+        listener(session, notification, findings, as_of)
+    return findings
+
+
+def _param_json(use: Any) -> dict[str, Any]:
+    return {
+        "name": use.name,
+        "value": use.value,
+        "effective_from": use.effective_from.isoformat(),
+        "reference": use.reference,
+        "possibly_out_of_date": use.possibly_out_of_date,
+    }
+
+
+# --- writes -------------------------------------------------------------------------------
+
+
+def _receipt_number(session: Session, year: int) -> str:
+    for _ in range(10):
+        body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+        number = f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
+        exists = session.exec(
+            select(Notification.id).where(Notification.receipt_number == number)
+        ).first()
+        if exists is None:
+            return number
+    raise RuntimeError("could not draw a free receipt number")  # pragma: no cover
+
+
+def _upsert_worker(
+    session: Session,
+    employer_id: uuid.UUID,
+    payload: NotificationCreate,
+    cipher: PersonalDataCipher,
+) -> Worker:
+    w = payload.worker
+    bsn_hash = cipher.keyed_hash(w.bsn)
+    worker = session.exec(
+        select(Worker).where(Worker.employer_id == employer_id, Worker.bsn_hash == bsn_hash)
+    ).first()
+    if worker is None:
+        worker = Worker(
+            employer_id=employer_id,
+            bsn_hash=bsn_hash,
+            bsn_encrypted=cipher.encrypt(w.bsn),
+            bsn_last3=w.bsn[-3:],
+            given_names=w.given_names,
+            surname=w.surname,
+            birth_date=w.birth_date,
+            sex=w.sex,
+            nationality=w.nationality,
+        )
+    # The newest declaration describes the person; older ones stay in the version history.
+    worker.given_names = w.given_names
+    worker.surname = w.surname
+    worker.given_names_original = w.given_names_original
+    worker.surname_original = w.surname_original
+    worker.birth_date = w.birth_date
+    worker.sex = w.sex
+    worker.nationality = w.nationality
+    worker.v_number = w.v_number
+    worker.document_type = w.document_type
+    worker.document_number_encrypted = (
+        cipher.encrypt(w.document_number) if w.document_number else None
+    )
+    worker.document_valid_until = w.document_valid_until
+    session.add(worker)
+    return worker
+
+
+def _declaration(payload: NotificationCreate) -> dict[str, Any]:
+    """The whole notice as JSON for the version history, without BSN or document number."""
+    data = payload.model_dump(mode="json")
+    data["worker"]["bsn_masked"] = mask_bsn(data["worker"].pop("bsn"))
+    data["worker"].pop("document_number", None)
+    return data
+
+
+def _set_locations(
+    session: Session, notification: Notification, locations: list[AddressIn]
+) -> None:
+    for old in session.exec(
+        select(WorkLocation).where(WorkLocation.notification_id == notification.id)
+    ):
+        session.delete(old)
+    for position, loc in enumerate(locations):
+        session.add(
+            WorkLocation(
+                notification_id=notification.id,
+                position=position,
+                street=loc.street,
+                house_number=loc.house_number,
+                postcode=loc.postcode,
+                city=loc.city,
+            )
+        )
+
+
+def find_by_reference(
+    session: Session, employer_id: uuid.UUID, external_reference: str
+) -> Notification | None:
+    return session.exec(
+        select(Notification).where(
+            Notification.employer_id == employer_id,
+            Notification.external_reference == external_reference,
+        )
+    ).first()
+
+
+def create(
+    session: Session,
+    employer_id: uuid.UUID,
+    payload: NotificationCreate,
+    ctx: Context,
+    *,
+    external_reference: str | None = None,
+) -> tuple[Notification, list[Finding]]:
+    """Store a new notification with its first version, findings, flags and audit entry."""
+    notice_date = legal_date(ctx.received_at)
+    errors = cross_field_errors(payload, notice_date)
+    if errors:
+        raise InvalidRequest(errors=errors)
+    worker = _upsert_worker(session, employer_id, payload, ctx.cipher)
+    housing = payload.housing
+    notification = Notification(
+        receipt_number=_receipt_number(session, notice_date.year),
+        external_reference=external_reference,
+        employer_id=employer_id,
+        worker_id=worker.id,
+        channel=ctx.channel,
+        received_at=ctx.received_at,
+        notice_date=notice_date,
+        status=NotificationStatus.ACTIVE,
+        version=1,
+        updated_at=ctx.received_at,
+        contract_type=payload.contract_type,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        job_title=payload.job_title,
+        job_description=payload.job_description,
+        hours_per_week=payload.hours_per_week,
+        fulltime_hours_per_week=payload.fulltime_hours_per_week,
+        wage_amount=payload.wage.amount,
+        wage_period=payload.wage.period,
+        wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
+        cao=payload.cao,
+        signatory_name=payload.declaration.signatory_name,
+        hirer_kvk_number=payload.hirer.kvk_number if payload.hirer else None,
+        hirer_name=payload.hirer.name if payload.hirer else None,
+    )
+    _apply_housing(notification, housing)
+    session.add(notification)
+    session.flush()
+    _set_locations(session, notification, payload.work_locations)
+    session.add(
+        NotificationVersion(
+            notification_id=notification.id,
+            version=1,
+            kind=VersionKind.INITIAL,
+            channel=ctx.channel,
+            received_at=ctx.received_at,
+            effective_date=payload.start_date,
+            declaration=_declaration(payload),
+        )
+    )
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.created",
+        "notification",
+        notification.id,
+        {
+            "receipt_number": notification.receipt_number,
+            "channel": ctx.channel,
+            "findings": [f.code for f in findings],
+        },
+    )
+    session.flush()
+    return notification, findings
+
+
+def _apply_housing(notification: Notification, housing: Any) -> None:
+    if housing is None or not housing.provided:
+        notification.housing_provided = False
+        notification.housing_deduction_monthly = None
+        notification.housing_written_consent = False
+        notification.housing_address = None
+        notification.housing_postcode = None
+        return
+    notification.housing_provided = True
+    notification.housing_deduction_monthly = housing.monthly_deduction
+    notification.housing_written_consent = housing.written_consent
+    addr = housing.address
+    notification.housing_address = (
+        f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else None
+    )
+    notification.housing_postcode = addr.postcode if addr else None
+
+
+def _load_for_write(
+    session: Session, employer_id: uuid.UUID, notification_id: uuid.UUID
+) -> tuple[Notification, Worker]:
+    notification = session.exec(
+        select(Notification)
+        .where(Notification.id == notification_id, Notification.employer_id == employer_id)
+        .with_for_update()
+    ).first()
+    if notification is None:
+        raise NotificationNotFound()
+    if notification.status != NotificationStatus.ACTIVE:
+        raise NotificationClosed(f"This notification is {notification.status}.")
+    worker = session.get(Worker, notification.worker_id)
+    assert worker is not None
+    return notification, worker
+
+
+def _latest_declaration(session: Session, notification: Notification) -> dict[str, Any]:
+    version = session.exec(
+        select(NotificationVersion).where(
+            NotificationVersion.notification_id == notification.id,
+            NotificationVersion.version == notification.version,
+        )
+    ).one()
+    return copy.deepcopy(version.declaration)  # edited into the next version
+
+
+def _new_version(
+    session: Session,
+    notification: Notification,
+    kind: VersionKind,
+    ctx: Context,
+    declaration: dict[str, Any],
+    changes: dict[str, Any],
+    effective_date: date | None,
+    reason: str | None,
+) -> None:
+    notification.version += 1
+    notification.updated_at = ctx.received_at
+    session.add(notification)
+    session.add(
+        NotificationVersion(
+            notification_id=notification.id,
+            version=notification.version,
+            kind=kind,
+            channel=ctx.channel,
+            received_at=ctx.received_at,
+            effective_date=effective_date,
+            declaration=declaration,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+def change(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: NotificationChange,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id)
+    fields = payload.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
+    if not fields:
+        raise InvalidRequest(
+            "A change notice must change at least one field.",
+            errors=[
+                FieldError(
+                    field="",
+                    code="nothing_to_change",
+                    message="Send at least one field to change.",
+                    message_nl="Geef minstens één veld om te wijzigen.",
+                )
+            ],
+        )
+    errors: list[FieldError] = []
+    new_end = payload.end_date if "end_date" in fields else notification.end_date
+    if new_end is not None and new_end < notification.start_date:
+        errors.append(
+            FieldError(
+                field="end_date",
+                code="end_before_start",
+                message="The end date lies before the start date.",
+                message_nl="De einddatum ligt voor de startdatum.",
+            )
+        )
+    if payload.effective_date < notification.start_date - timedelta(days=730):
+        errors.append(
+            FieldError(
+                field="effective_date",
+                code="effective_date_implausible",
+                message="The effective date is implausible.",
+                message_nl="De ingangsdatum is onwaarschijnlijk.",
+            )
+        )
+    if payload.housing is not None and payload.housing.provided and payload.housing.address is None:
+        errors.append(
+            FieldError(
+                field="housing.address",
+                code="housing_address_required",
+                message="When the employer provides housing, give its address.",
+                message_nl="Geef het adres van de huisvesting.",
+            )
+        )
+    if errors:
+        raise InvalidRequest(errors=errors)
+
+    declaration = _latest_declaration(session, notification)
+    dumped = payload.model_dump(mode="json", exclude_unset=True)
+    changes: dict[str, Any] = {}
+    for name in fields:
+        before = declaration.get(name)
+        after = dumped[name]
+        if before != after:
+            changes[name] = {"from": before, "to": after}
+        declaration[name] = after
+    if "hours_per_week" in fields and payload.hours_per_week is not None:
+        notification.hours_per_week = payload.hours_per_week
+    if "fulltime_hours_per_week" in fields:
+        notification.fulltime_hours_per_week = payload.fulltime_hours_per_week
+    if "wage" in fields and payload.wage is not None:
+        notification.wage_amount = payload.wage.amount
+        notification.wage_period = payload.wage.period
+        notification.wage_includes_holiday_allowance = payload.wage.includes_holiday_allowance
+    if "end_date" in fields:
+        notification.end_date = payload.end_date
+    if "job_title" in fields and payload.job_title is not None:
+        notification.job_title = payload.job_title
+    if "job_description" in fields:
+        notification.job_description = payload.job_description
+    if "cao" in fields:
+        notification.cao = payload.cao
+    if "housing" in fields:
+        _apply_housing(notification, payload.housing)
+    if "work_locations" in fields and payload.work_locations:
+        _set_locations(session, notification, payload.work_locations)
+    _new_version(
+        session,
+        notification,
+        VersionKind.CHANGE,
+        ctx,
+        declaration,
+        changes,
+        payload.effective_date,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.changed",
+        "notification",
+        notification.id,
+        {"version": notification.version, "fields": sorted(changes)},
+    )
+    session.flush()
+    return notification, findings
+
+
+def terminate(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: TerminationIn,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id)
+    if payload.end_date < notification.start_date:
+        raise InvalidRequest(
+            errors=[
+                FieldError(
+                    field="end_date",
+                    code="end_before_start",
+                    message="The employment cannot end before it started; withdraw instead.",
+                    message_nl="Een dienstverband kan niet voor de start eindigen; trek in.",
+                )
+            ]
+        )
+    declaration = _latest_declaration(session, notification)
+    changes = {
+        "end_date": {"from": declaration.get("end_date"), "to": payload.end_date.isoformat()},
+        "status": {"from": notification.status, "to": NotificationStatus.TERMINATED},
+    }
+    declaration["end_date"] = payload.end_date.isoformat()
+    notification.end_date = payload.end_date
+    notification.status = NotificationStatus.TERMINATED
+    notification.termination_reason = payload.reason
+    _new_version(
+        session,
+        notification,
+        VersionKind.TERMINATION,
+        ctx,
+        declaration,
+        changes,
+        payload.end_date,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.terminated",
+        "notification",
+        notification.id,
+        {"end_date": payload.end_date.isoformat()},
+    )
+    session.flush()
+    return notification, findings
+
+
+def withdraw(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: WithdrawalIn,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id)
+    if legal_date(ctx.received_at) >= notification.start_date:
+        raise WithdrawalTooLate(
+            "The work has started (or starts today): send a termination instead."
+        )
+    declaration = _latest_declaration(session, notification)
+    changes = {"status": {"from": notification.status, "to": NotificationStatus.WITHDRAWN}}
+    notification.status = NotificationStatus.WITHDRAWN
+    _new_version(
+        session,
+        notification,
+        VersionKind.WITHDRAWAL,
+        ctx,
+        declaration,
+        changes,
+        None,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.withdrawn",
+        "notification",
+        notification.id,
+        {"reason": payload.reason},
+    )
+    session.flush()
+    return notification, findings
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+def get_owned(session: Session, employer_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+    notification = session.exec(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.employer_id == employer_id
+        )
+    ).first()
+    if notification is None:
+        # Another employer's notification answers exactly like a missing one.
+        raise NotificationNotFound()
+    return notification
+
+
+def encode_cursor(received_at: datetime, notification_id: uuid.UUID) -> str:
+    raw = f"{received_at.isoformat()}|{notification_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+    title = "The cursor is not one this API gave out"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        return datetime.fromisoformat(at), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor(
+            errors=[
+                FieldError(
+                    field="cursor", code="invalid_cursor", message="Not a cursor from this API."
+                )
+            ]
+        ) from exc
+
+
+def list_owned(
+    session: Session,
+    employer_id: uuid.UUID,
+    *,
+    status: NotificationStatus | None = None,
+    start_from: date | None = None,
+    start_to: date | None = None,
+    worker_bsn_hash: str | None = None,
+    worker_name: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Notification], str | None]:
+    """Newest first, keyset-paginated on (received_at, id)."""
+    query = select(Notification).where(Notification.employer_id == employer_id)
+    if status is not None:
+        query = query.where(Notification.status == status)
+    if start_from is not None:
+        query = query.where(Notification.start_date >= start_from)
+    if start_to is not None:
+        query = query.where(Notification.start_date <= start_to)
+    if worker_bsn_hash is not None or worker_name is not None:
+        query = query.join(Worker, col(Worker.id) == col(Notification.worker_id))
+        if worker_bsn_hash is not None:
+            query = query.where(Worker.bsn_hash == worker_bsn_hash)
+        if worker_name is not None:
+            pattern = f"%{worker_name.lower()}%"
+            query = query.where(
+                or_(
+                    col(Worker.surname).ilike(pattern),
+                    col(Worker.given_names).ilike(pattern),
+                    col(Worker.surname_original).ilike(pattern),
+                )
+            )
+    if cursor is not None:
+        at, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(Notification.received_at) < at,
+                and_(col(Notification.received_at) == at, col(Notification.id) < ident),
+            )
+        )
+    query = query.order_by(col(Notification.received_at).desc(), col(Notification.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last.received_at, last.id)
+    return rows, next_cursor
+
+
+# --- presentation ---------------------------------------------------------------------------
+
+
+def _finding_out(row: NotificationFinding, lang: str) -> FindingOut:
+    return FindingOut(
+        code=row.code,
+        severity=row.severity,
+        message=row.message_nl if lang == "nl" else row.message_en,
+        message_nl=row.message_nl,
+        message_en=row.message_en,
+        legal_basis=row.legal_basis,
+        rule_version=row.rule_version,
+        evidence=row.evidence,
+        parameters=row.parameters,
+    )
+
+
+def _findings_by_version(
+    session: Session, notification_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, int], list[NotificationFinding]]:
+    out: dict[tuple[uuid.UUID, int], list[NotificationFinding]] = {}
+    if not notification_ids:
+        return out
+    rows = session.exec(
+        select(NotificationFinding)
+        .where(col(NotificationFinding.notification_id).in_(notification_ids))
+        .order_by(col(NotificationFinding.severity), col(NotificationFinding.code))
+    )
+    for row in rows:
+        out.setdefault((row.notification_id, row.version), []).append(row)
+    return out
+
+
+def present(
+    session: Session, notifications: list[Notification], lang: str = "en"
+) -> list[NotificationOut]:
+    ids = [n.id for n in notifications]
+    workers = (
+        {
+            w.id: w
+            for w in session.exec(
+                select(Worker).where(col(Worker.id).in_([n.worker_id for n in notifications]))
+            )
+        }
+        if ids
+        else {}
+    )
+    locations: dict[uuid.UUID, list[WorkLocation]] = {}
+    if ids:
+        for loc in session.exec(
+            select(WorkLocation)
+            .where(col(WorkLocation.notification_id).in_(ids))
+            .order_by(col(WorkLocation.position))
+        ):
+            locations.setdefault(loc.notification_id, []).append(loc)
+    findings = _findings_by_version(session, ids)
+    return [
+        _present_one(
+            n,
+            workers[n.worker_id],
+            locations.get(n.id, []),
+            findings.get((n.id, n.version), []),
+            lang,
+        )
+        for n in notifications
+    ]
+
+
+def _present_one(
+    n: Notification,
+    w: Worker,
+    locations: list[WorkLocation],
+    findings: list[NotificationFinding],
+    lang: str,
+) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        receipt_number=n.receipt_number,
+        received_at=n.received_at,
+        notice_date=n.notice_date,
+        notice_deadline=calendar.notice_deadline(n.start_date),
+        status=n.status,
+        version=n.version,
+        channel=n.channel,
+        contract_type=n.contract_type,
+        start_date=n.start_date,
+        end_date=n.end_date,
+        job_title=n.job_title,
+        job_description=n.job_description,
+        hours_per_week=n.hours_per_week,
+        fulltime_hours_per_week=n.fulltime_hours_per_week,
+        wage=WageIn(
+            amount=n.wage_amount,
+            period=WagePeriod(n.wage_period),
+            includes_holiday_allowance=n.wage_includes_holiday_allowance,
+        ),
+        cao=n.cao,
+        work_locations=[
+            {
+                "street": loc.street,
+                "house_number": loc.house_number,
+                "postcode": loc.postcode,
+                "city": loc.city,
+            }
+            for loc in locations
+        ],
+        housing=(
+            {
+                "provided": True,
+                "address": n.housing_address,
+                "monthly_deduction": n.housing_deduction_monthly,
+                "written_consent": n.housing_written_consent,
+            }
+            if n.housing_provided
+            else None
+        ),
+        hirer=(
+            {"kvk_number": n.hirer_kvk_number or "", "name": n.hirer_name or ""}
+            if n.hirer_kvk_number
+            else None
+        ),
+        signatory_name=n.signatory_name,
+        worker=WorkerOut(
+            given_names=w.given_names,
+            surname=w.surname,
+            given_names_original=w.given_names_original,
+            surname_original=w.surname_original,
+            birth_date=w.birth_date,
+            sex=w.sex,
+            nationality=w.nationality,
+            bsn_masked=mask_bsn("000000" + w.bsn_last3),
+            v_number=w.v_number,
+            document_type=w.document_type,
+            document_valid_until=w.document_valid_until,
+        ),
+        findings=[_finding_out(f, lang) for f in findings],
+    )
+
+
+def present_detail(
+    session: Session, notification: Notification, lang: str = "en"
+) -> NotificationDetail:
+    base = present(session, [notification], lang)[0]
+    findings = _findings_by_version(session, [notification.id])
+    versions = session.exec(
+        select(NotificationVersion)
+        .where(NotificationVersion.notification_id == notification.id)
+        .order_by(col(NotificationVersion.version))
+    )
+    history = [
+        VersionOut(
+            version=v.version,
+            kind=v.kind,
+            channel=v.channel,
+            received_at=v.received_at,
+            effective_date=v.effective_date,
+            changes=v.changes,
+            reason=v.reason,
+            declaration=v.declaration,
+            findings=[
+                _finding_out(f, lang) for f in findings.get((notification.id, v.version), [])
+            ],
+        )
+        for v in versions
+    ]
+    return NotificationDetail(**base.model_dump(), history=history)

@@ -1,0 +1,1 @@
+"""Public, unauthenticated information: the rules employers are held to and their parameters."""

@@ -1,0 +1,66 @@
+"""Dutch identifier formats and checksums (DECISIONS.md §6), on top of python-stdnum.
+
+python-stdnum covers the BSN 11-test and postcodes; RSIN uses the same 11-test, the
+loonheffingennummer is an RSIN/BSN plus "L" and a two-digit subnumber, and the KvK number is
+eight digits with no published checksum.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import postcode as stdnum_postcode
+
+_DIGITS9 = re.compile(r"^\d{9}$")
+_KVK = re.compile(r"^\d{8}$")
+_LHN = re.compile(r"^(\d{9})L(\d{2})$")
+_V_NUMBER = re.compile(r"^\d{10}$")
+_POSTCODE = re.compile(r"^([1-9]\d{3}) ?([A-Z]{2})$")
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s.\-]", "", value)
+
+
+def is_valid_bsn(value: str) -> bool:
+    """Nine digits passing the 11-test with weights 9..2 and -1 (not all zeros)."""
+    value = _compact(value)
+    return bool(_DIGITS9.match(value)) and bool(stdnum_bsn.is_valid(value))
+
+
+def is_valid_rsin(value: str) -> bool:
+    return is_valid_bsn(value)
+
+
+def is_valid_loonheffingennummer(value: str) -> bool:
+    """RSIN or BSN (11-test) + "L" + two digits, e.g. 123456782L01."""
+    match = _LHN.match(_compact(value).upper())
+    return match is not None and is_valid_bsn(match.group(1))
+
+
+def is_valid_kvk(value: str) -> bool:
+    return bool(_KVK.match(_compact(value)))
+
+
+def is_valid_v_number(value: str) -> bool:
+    """The vreemdelingennummer: ten digits (legal-research.md §6; no public checksum)."""
+    return bool(_V_NUMBER.match(_compact(value)))
+
+
+def normalise_postcode(value: str) -> str | None:
+    """`1234 AB` for a valid Dutch postcode (SA, SD and SS never issued), otherwise None."""
+    candidate = value.strip().upper()
+    match = _POSTCODE.match(candidate)
+    if not match:
+        return None
+    formatted = f"{match.group(1)} {match.group(2)}"
+    return formatted if stdnum_postcode.is_valid(formatted) else None
+
+
+def compact_bsn(value: str) -> str:
+    return _compact(value)
+
+
+def compact_loonheffingennummer(value: str) -> str:
+    return _compact(value).upper()
