@@ -44,7 +44,8 @@ def pg_available() -> bool:
 
 
 def _worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # The pid keeps two test runs on one machine (two terminals, two xdist workers) apart.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def fresh_postgres_url(name: str) -> str:
@@ -58,6 +59,10 @@ def fresh_postgres_url(name: str) -> str:
 def drop_postgres(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def unique_pg_name(stem: str) -> str:
+    return f"{stem}_{_worker_suffix()}_{uuid.uuid4().hex[:6]}"
 
 
 def require_backend(backend: str) -> None:

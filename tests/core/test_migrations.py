@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
-from tests.conftest import drop_postgres, fresh_postgres_url, require_backend
+from tests.conftest import drop_postgres, fresh_postgres_url, require_backend, unique_pg_name
 
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import (
@@ -33,7 +33,7 @@ TABLES = {
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_upgrade_empty_database(backend: str, tmp_path: Path) -> None:
     require_backend(backend)
-    name = "meldplicht_migrations_test"
+    name = unique_pg_name("meldplicht_migrations")
     url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else fresh_postgres_url(name)
     engine = create_db_engine(url)
     try:
