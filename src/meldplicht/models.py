@@ -8,4 +8,6 @@ def import_all_models() -> None:
     import meldplicht.audit.models
     import meldplicht.core.idempotency
     import meldplicht.employers.models
-    import meldplicht.notifications.models  # noqa: F401
+    import meldplicht.inspection.models
+    import meldplicht.notifications.models
+    import meldplicht.sweeps.models  # noqa: F401

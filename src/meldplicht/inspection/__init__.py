@@ -1,1 +1,1 @@
-"""inspection."""
+"""Flags and the inspection queue: every anomaly becomes one flag that inspectors work."""

@@ -11,7 +11,6 @@ import base64
 import copy
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +24,7 @@ from meldplicht.core.clock import legal_date
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
+from meldplicht.inspection import service as inspection
 from meldplicht.notifications.models import (
     Channel,
     Notification,
@@ -78,17 +78,6 @@ class NotificationClosed(Conflict):
 class WithdrawalTooLate(Conflict):
     code = "withdrawal_too_late"
     title = "Only a notification whose work has not started can be withdrawn"
-
-
-# Flags are raised by the inspection domain; it registers itself here so the dependency
-# points from inspection to notifications and not back (ARCHITECTURE.md layers).
-FindingsListener = Callable[[Session, Notification, Sequence[Finding], date], None]
-_listeners: list[FindingsListener] = []
-
-
-def on_findings(listener: FindingsListener) -> FindingsListener:
-    _listeners.append(listener)
-    return listener
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,24 +256,13 @@ def _evaluate(
                 message_nl=finding.message_nl,
                 message_en=finding.message_en,
                 evidence=finding.evidence,
-                parameters=[_param_json(p) for p in finding.parameters],
+                parameters=[p.to_json() for p in finding.parameters],
                 period_key=finding.period_key,
                 as_of=as_of,
             )
         )
-    for listener in _listeners:
-        listener(session, notification, findings, as_of)
+    inspection.raise_flags_at_intake(session, notification, findings, as_of, evaluation)
     return findings
-
-
-def _param_json(use: Any) -> dict[str, Any]:
-    return {
-        "name": use.name,
-        "value": use.value,
-        "effective_from": use.effective_from.isoformat(),
-        "reference": use.reference,
-        "possibly_out_of_date": use.possibly_out_of_date,
-    }
 
 
 # --- writes -------------------------------------------------------------------------------

@@ -94,6 +94,15 @@ class ParameterUse:
     reference: str
     possibly_out_of_date: bool = False
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "effective_from": self.effective_from.isoformat(),
+            "reference": self.reference,
+            "possibly_out_of_date": self.possibly_out_of_date,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
