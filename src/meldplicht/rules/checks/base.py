@@ -1,0 +1,222 @@
+"""Shared machinery for the checks: rule metadata, the evaluation context, and message helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from meldplicht.rules import calendar, wages
+from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, ParameterUse, Severity
+from meldplicht.rules.params import Parameters
+
+INTAKE = "intake"
+SWEEP = "sweep"
+
+MONTHS_EN = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+MONTHS_NL = (
+    *("januari", "februari", "maart", "april", "mei", "juni"),
+    *("juli", "augustus", "september", "oktober", "november", "december"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """Public description of one check (served at GET /api/v1/rules)."""
+
+    code: str
+    severity: Severity
+    version: str
+    legal_basis: str
+    title_nl: str
+    title_en: str
+    description_en: str
+    applies_at: tuple[str, ...] = (INTAKE, SWEEP)
+
+
+def date_en(d: date) -> str:
+    return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+
+
+def date_nl(d: date) -> str:
+    return f"{d.day} {MONTHS_NL[d.month - 1]} {d.year}"
+
+
+def hours_text(hours: Decimal) -> str:
+    """Hours without trailing zeros: 40, 38.5."""
+    text = f"{hours.normalize():f}"
+    return text
+
+
+def json_safe(value: Any) -> Any:
+    """Turn facts and figures into JSON-safe values (Decimal as exact text)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+class Context:
+    """One notification judged on one date, with the figures several checks share."""
+
+    def __init__(
+        self,
+        facts: NotificationFacts,
+        *,
+        as_of: date,
+        evaluation: Evaluation,
+        params: Parameters,
+        housing_phase_out: bool,
+    ) -> None:
+        self.facts = facts
+        self.as_of = as_of
+        self.evaluation = evaluation
+        self.params = params
+        self.housing_phase_out = housing_phase_out
+        self.judged_on = judged_on(facts, as_of, evaluation)
+
+    @functools.cached_property
+    def employment_period_over(self) -> bool:
+        """In a sweep, a terminated notification whose end lies before as_of is closed."""
+        f = self.facts
+        return (
+            self.evaluation is Evaluation.SWEEP
+            and f.terminated
+            and f.end_date is not None
+            and f.end_date < self.as_of
+        )
+
+    @functools.cached_property
+    def age(self) -> int:
+        return wages.age_on(self.facts.worker.birth_date, self.judged_on)
+
+    @functools.cached_property
+    def timeliness(self) -> calendar.Timeliness:
+        return calendar.timeliness(self.facts.notice_date, self.facts.start_date, self.params)
+
+    @functools.cached_property
+    def holiday_rate(self) -> Decimal:
+        value: Decimal = self.params.at("holiday_allowance_rate", self.judged_on).value
+        return value
+
+    @functools.cached_property
+    def declared_hourly(self) -> Decimal | None:
+        """The declared wage per hour excluding holiday allowance, or None if not checkable."""
+        f = self.facts
+        try:
+            return wages.hourly_wage(
+                f.wage_amount,
+                f.wage_period,
+                f.hours_per_week,
+                f.wage_includes_holiday_allowance,
+                self.holiday_rate,
+            )
+        except wages.WageNotCheckable:
+            return None
+
+    @functools.cached_property
+    def minimum(self) -> wages.MinimumWage | None:
+        if self.age < wages.YOUTH_TABLE_MIN_AGE:
+            return None
+        return wages.minimum_hourly_wage(
+            self.age, self.judged_on, self.facts.fulltime_hours_per_week, self.params
+        )
+
+    def base_evidence(self) -> dict[str, Any]:
+        return {
+            "evaluation": self.evaluation.value,
+            "as_of": self.as_of.isoformat(),
+            "judged_on": self.judged_on.isoformat(),
+            "inputs": json_safe(self.facts),
+        }
+
+
+def judged_on(facts: NotificationFacts, as_of: date, evaluation: Evaluation) -> date:
+    """The date the employment-period checks are judged on.
+
+    Intake: the start date. Sweep: max(as_of, start date), so indexations and birthdays show
+    up; but never after a declared end date, since the declared employment does not run then.
+    """
+    if evaluation is Evaluation.INTAKE:
+        return facts.start_date
+    day = max(as_of, facts.start_date)
+    if facts.end_date is not None and facts.end_date >= facts.start_date:
+        day = min(day, facts.end_date)
+    return day
+
+
+def make_finding(
+    info: RuleInfo,
+    ctx: Context | None,
+    *,
+    message_en: str,
+    message_nl: str,
+    evidence: dict[str, Any],
+    parameters: tuple[ParameterUse, ...] = (),
+    period_key: str = "",
+    severity: Severity | None = None,
+) -> Finding:
+    full_evidence = {**(ctx.base_evidence() if ctx is not None else {}), **evidence}
+    full_evidence["legal_basis"] = info.legal_basis
+    return Finding(
+        code=info.code,
+        severity=severity or info.severity,
+        rule_version=info.version,
+        legal_basis=info.legal_basis,
+        message_nl=message_nl,
+        message_en=message_en,
+        evidence=json_safe(full_evidence),
+        parameters=parameters,
+        period_key=period_key,
+    )
+
+
+CheckFn = Callable[[Context], list[Finding]]
+
+# Filled by the @rule decorator in the check modules, in catalogue order.
+REGISTRY: list[tuple[RuleInfo, CheckFn | None]] = []
+
+
+def rule(info: RuleInfo) -> Callable[[CheckFn], CheckFn]:
+    def register(fn: CheckFn) -> CheckFn:
+        REGISTRY.append((info, fn))
+        return fn
+
+    return register
+
+
+def register_info(info: RuleInfo) -> RuleInfo:
+    """Register a rule that is not run per notification (the cross-notification checks)."""
+    REGISTRY.append((info, None))
+    return info
+
+
+def out_of_date_caveat(minimum: wages.MinimumWage, params: Parameters) -> tuple[str, str]:
+    """The sentence every wage finding carries when the table may be out of date."""
+    if not minimum.possibly_out_of_date:
+        return "", ""
+    name = "wml_hourly" if minimum.fulltime_hours is None else "wml_period_amounts"
+    missing = date.fromordinal(params.table_ends(name).toordinal() + 1)
+    return (
+        f" The minimum-wage table may be out of date: no amounts are held from "
+        f"{date_en(missing)}, so the last known amounts were used.",
+        f" De minimumloontabel is mogelijk verouderd: er zijn geen bedragen bekend vanaf "
+        f"{date_nl(missing)}, dus de laatst bekende bedragen zijn gebruikt.",
+    )
