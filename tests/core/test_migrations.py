@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
-from tests.conftest import drop_postgres, fresh_postgres_url, require_backend, unique_pg_name
 
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import (
@@ -15,6 +14,7 @@ from meldplicht.core.migrations import (
     head_revision,
     upgrade,
 )
+from tests.conftest import drop_postgres, fresh_postgres_url, require_backend, unique_pg_name
 
 TABLES = {
     "employer",

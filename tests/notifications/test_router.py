@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
-from tests.conftest import EmployerWithKey, unique_key
-from tests.factories import day, notification_body, with_worker
 
 from meldplicht.accounts.service import revoke_key
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import today
 from meldplicht.core.security import split_api_key
 from meldplicht.notifications.models import Notification, NotificationVersion, Worker
+from tests.conftest import EmployerWithKey, unique_key
+from tests.factories import day, notification_body, with_worker
 
 URL = "/api/v1/notifications"
 
