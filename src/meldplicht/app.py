@@ -161,7 +161,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {
+            400: "malformed_request",
+            404: "not_found",
+            405: "method_not_allowed",
+        }.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the one route it matched; a path served by
+            # several routes (GET list, POST create) must list them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
         problem = Problem(
             title=str(exc.detail),
             status=exc.status_code,
@@ -169,7 +178,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             code=code,
             request_id=request_id_var.get(),
         )
-        return _problem_response(problem, headers=dict(exc.headers or {}))
+        return _problem_response(problem, headers=headers)
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
@@ -192,6 +201,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             request_id=request_id_var.get(),
         )
         return _problem_response(problem)
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def create_checked_app(settings: Settings | None = None) -> FastAPI:

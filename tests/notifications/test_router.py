@@ -167,7 +167,7 @@ class TestStructuralErrors:
         codes = field_codes(post(client, employer, body))
         assert codes == {
             "hours_per_week": "decimal_parsing",
-            "start_date": "date_from_datetime_parsing",
+            "start_date": "date_format",
             "wage.amount": "decimal_max_places",
             "worker.bsn": "invalid_bsn",
             "job_title": "missing",

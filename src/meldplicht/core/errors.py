@@ -65,6 +65,12 @@ class DomainError(Exception):
         )
 
 
+class MalformedRequest(DomainError):
+    status = 400
+    code = "malformed_request"
+    title = "The request body could not be read (not UTF-8 or not JSON)"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

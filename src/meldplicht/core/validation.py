@@ -15,6 +15,7 @@ _NL: dict[str, str] = {
     "date_parsing": "Geen geldige datum (gebruik JJJJ-MM-DD).",
     "date_from_datetime_parsing": "Geen geldige datum (gebruik JJJJ-MM-DD).",
     "date_type": "Geen geldige datum (gebruik JJJJ-MM-DD).",
+    "date_format": "Geen geldige datum (gebruik JJJJ-MM-DD).",
     "decimal_parsing": "Geen geldig bedrag of getal.",
     "decimal_type": "Geen geldig bedrag of getal.",
     "decimal_max_places": "Gebruik ten hoogste 2 decimalen.",

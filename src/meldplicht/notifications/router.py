@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
@@ -22,6 +21,7 @@ from meldplicht.core.errors import (
     Forbidden,
     IdempotencyConflict,
     InvalidRequest,
+    MalformedRequest,
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -31,6 +31,7 @@ from meldplicht.core.security import Principal
 from meldplicht.notifications import service
 from meldplicht.notifications.models import Channel, Notification, NotificationStatus
 from meldplicht.notifications.schemas import (
+    IsoDate,
     NotificationChange,
     NotificationCreate,
     NotificationDetail,
@@ -43,7 +44,13 @@ from meldplicht.notifications.schemas import (
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 AUTH_ERRORS = (Unauthorized, Forbidden)
-WRITE_ERRORS = (*AUTH_ERRORS, InvalidRequest, PayloadTooLarge, UnsupportedMediaType)
+WRITE_ERRORS = (
+    *AUTH_ERRORS,
+    MalformedRequest,
+    InvalidRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -153,8 +160,8 @@ def list_notifications(
     session: SessionDep,
     employer_id: CurrentEmployerId,
     status_filter: Annotated[NotificationStatus | None, Query(alias="status")] = None,
-    start_from: date | None = None,
-    start_to: date | None = None,
+    start_from: IsoDate | None = None,
+    start_to: IsoDate | None = None,
     worker_bsn: Annotated[str | None, Query(max_length=20, description="Exact BSN.")] = None,
     worker_name: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -14,7 +14,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from meldplicht.rules import identifiers
@@ -91,23 +99,60 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_name),
 ]
-Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_bsn)]
+
+
+def _documented(pattern: str, example: str) -> Any:
+    # The checksum lives in the validator; the pattern tells clients (and fuzzers) the shape.
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+Bsn = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20),
+    AfterValidator(_bsn),
+    _documented(r"^[0-9]{9}$", "111222333"),
+]
 KvkNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_kvk)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20),
+    AfterValidator(_kvk),
+    _documented(r"^[0-9]{8}$", "12345678"),
 ]
 Loonheffingennummer = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_lhn)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20),
+    AfterValidator(_lhn),
+    _documented(r"^[0-9]{9}L[0-9]{2}$", "123456782L01"),
 ]
 Postcode = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=10), AfterValidator(_postcode)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=10),
+    AfterValidator(_postcode),
+    _documented(r"^[1-9][0-9]{3} ?[A-Z]{2}$", "2671 AB"),
 ]
 VNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_v_number)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20),
+    AfterValidator(_v_number),
+    _documented(r"^[0-9]{10}$", "1234567890"),
 ]
 Nationality = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
 ]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_text(value: Any) -> Any:
+    # Pydantic would read 0 or 1700000000 as a Unix time; a notice date is always YYYY-MM-DD.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise PydanticCustomError("date_format", "must be a date written as YYYY-MM-DD")
+    return value.strip()
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 CENT = Decimal("0.01")
 
 
@@ -152,7 +197,7 @@ class WorkerIn(_In):
     surname: Name = Field(description="Surname in Latin script, as in the document.")
     given_names_original: Name | None = Field(None, description="Given names in Cyrillic.")
     surname_original: Name | None = Field(None, description="Surname in the original script.")
-    birth_date: date
+    birth_date: IsoDate
     sex: Sex
     nationality: Nationality = Field(description="ISO 3166-1 alpha-3, e.g. UKR.")
     bsn: Bsn = Field(description="Burgerservicenummer: 9 digits, 11-test.")
@@ -162,7 +207,7 @@ class WorkerIn(_In):
         Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,30}$")]
         | None
     ) = None
-    document_valid_until: date | None = None
+    document_valid_until: IsoDate | None = None
 
 
 class WageIn(_In):
@@ -206,8 +251,8 @@ class NotificationCreate(_In):
 
     worker: WorkerIn
     contract_type: ContractType
-    start_date: date
-    end_date: date | None = None
+    start_date: IsoDate
+    end_date: IsoDate | None = None
     job_title: Text200
     job_description: Text2000 | None = None
     hours_per_week: Hours
@@ -225,12 +270,12 @@ class NotificationCreate(_In):
 class NotificationChange(_In):
     """A change notice: only the fields that change, from an effective date."""
 
-    effective_date: date
+    effective_date: IsoDate
     hours_per_week: Hours | None = None
     fulltime_hours_per_week: FulltimeHours | None = None
     wage: WageIn | None = None
     work_locations: list[AddressIn] | None = Field(None, min_length=1, max_length=50)
-    end_date: date | None = None
+    end_date: IsoDate | None = None
     job_title: Text200 | None = None
     job_description: Text2000 | None = None
     cao: Text200 | None = None
@@ -239,7 +284,7 @@ class NotificationChange(_In):
 
 
 class TerminationIn(_In):
-    end_date: date = Field(description="The last day of the employment.")
+    end_date: IsoDate = Field(description="The last day of the employment.")
     reason: Text2000
 
 
