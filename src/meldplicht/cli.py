@@ -232,10 +232,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
 ) -> None:
     """Load a realistic synthetic data set a newcomer can click through."""
-    from meldplicht.demo import load_demo
+    from meldplicht.demo import DemoRefused, load_demo
 
     with _session() as session, session.begin():
-        summary = load_demo(session, seed=seed, if_empty=if_empty)
+        try:
+            summary = load_demo(session, seed=seed, if_empty=if_empty)
+        except DemoRefused as exc:
+            _fail(str(exc))
+            return
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
 
 
@@ -253,6 +257,98 @@ def import_notifications(
     typer.echo(json.dumps(summary, indent=2))
     if summary.get("rejected"):
         raise typer.Exit(2)
+
+
+@app.command()
+def sweep(
+    as_of: Annotated[
+        str | None, typer.Option(help="Sweep as of this day (YYYY-MM-DD). Default: today.")
+    ] = None,
+    full: Annotated[bool, typer.Option(help="Re-evaluate every notification.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Notifications per transaction.")] = 500,
+) -> None:
+    """Re-check everything as of a day (what the nightly job runs); one sweep at a time."""
+    from datetime import date
+
+    from meldplicht.core.clock import today
+    from meldplicht.sweeps.lock import SweepAlreadyRunning
+    from meldplicht.sweeps.sweep import (
+        SweepMode,
+        SweepStatus,
+        SweepTrigger,
+        run_sweep,
+        terminal_progress,
+    )
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else today()
+    except ValueError:
+        _fail(f"--as-of must be a date like 2025-07-01, not {as_of!r}.")
+        return
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
+    show = sys.stderr.isatty()
+    mode = SweepMode.FULL if full else SweepMode.INCREMENTAL
+    try:
+        with terminal_progress(show) as progress:
+            run = run_sweep(
+                engine,
+                day,
+                mode=mode,
+                trigger=SweepTrigger.CLI,
+                batch_size=batch_size,
+                progress=progress,
+                settings=settings,
+            )
+    except SweepAlreadyRunning as exc:
+        typer.echo(str(exc))
+        return
+    finally:
+        engine.dispose()
+    summary = {
+        "id": str(run.id),
+        "as_of": day.isoformat(),
+        "mode": run.mode,
+        "status": run.status,
+        **run.counts,
+        "failed_items": run.errors[:20],
+    }
+    typer.echo(json.dumps(summary, indent=2))
+    if run.status != SweepStatus.SUCCEEDED:
+        raise typer.Exit(1)
+    if run.counts.get("errors"):
+        raise typer.Exit(2)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the nightly sweep scheduler in this process (one per deployment)."""
+    import logging
+    import signal
+
+    from meldplicht.sweeps.scheduler import blocking_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
+    jobs = blocking_scheduler(engine, settings)
+
+    def stop(_signum: int, _frame: object) -> None:
+        jobs.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    typer.echo(f"Sweep scheduler: cron {settings.sweep_cron!r} ({settings.timezone}).")
+    try:
+        jobs.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.dispose()
+
+
+from meldplicht.payroll.cli import import_payroll  # noqa: E402 - registered with the others
+
+app.command("import-payroll")(import_payroll)
 
 
 def main() -> None:

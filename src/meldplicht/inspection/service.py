@@ -7,6 +7,7 @@ condition that is no longer found clears its flag, and one that returns reopens 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
@@ -72,6 +73,7 @@ def fingerprint(rule_code: str, subject_type: str, subject_id: str, period_key: 
     ).hexdigest()
 
 
+@functools.cache
 def notification_scope(evaluation: Evaluation) -> frozenset[str]:
     """The per-notification rules evaluated at intake or in a sweep (cross-notification
     rules have no per-notification check and are left to the sweep)."""
@@ -141,22 +143,29 @@ def sync_flags(
     source: FlagSource,
     as_of: date,
     now: datetime | None = None,
+    new_subject: bool = False,
 ) -> SyncCounts:
-    """Open, refresh, clear or reopen the subject's flags for the rules in `scope`."""
+    """Open, refresh, clear or reopen the subject's flags for the rules in `scope`.
+
+    `new_subject=True` (a notification created in this transaction) skips looking for
+    flags that cannot exist yet.
+    """
     now = now or utcnow()
     scope = frozenset(scope)
     counts = SyncCounts()
     actor = system_actor(source)
-    existing = {
-        f.fingerprint: f
-        for f in session.exec(
-            select(Flag).where(
-                Flag.subject_type == subject.type,
-                Flag.subject_id == subject.id,
-                col(Flag.rule_code).in_(scope),
+    existing: dict[str, Flag] = {}
+    if not new_subject:
+        existing = {
+            f.fingerprint: f
+            for f in session.exec(
+                select(Flag).where(
+                    Flag.subject_type == subject.type,
+                    Flag.subject_id == subject.id,
+                    col(Flag.rule_code).in_(scope),
+                )
             )
-        )
-    }
+        }
     employer = _employer_facts(session, subject.employer_id, as_of)
     province = geo.province_for_postcode(subject.postcode)
     seen: set[str] = set()
@@ -195,8 +204,6 @@ def sync_flags(
                 last_seen_at=now,
             )
             counts.opened += 1
-            session.add(flag)
-            session.flush()
             audit.record(
                 session,
                 actor,
@@ -262,12 +269,17 @@ def sync_flags(
     return counts
 
 
-def notification_subject(session: Session, notification: Notification) -> Subject:
-    first_location = session.exec(
-        select(WorkLocation.postcode)
-        .where(WorkLocation.notification_id == notification.id)
-        .order_by(col(WorkLocation.position))
-    ).first()
+def notification_subject(
+    session: Session, notification: Notification, first_postcode: str | None = None
+) -> Subject:
+    first_location = (
+        first_postcode
+        or session.exec(
+            select(WorkLocation.postcode)
+            .where(WorkLocation.notification_id == notification.id)
+            .order_by(col(WorkLocation.position))
+        ).first()
+    )
     return Subject(
         type=SubjectType.NOTIFICATION,
         id=str(notification.id),
@@ -283,13 +295,16 @@ def raise_flags_at_intake(
     findings: Sequence[Finding],
     as_of: date,
     evaluation: Evaluation,
+    *,
+    first_postcode: str | None = None,
 ) -> None:
     """Every intake (new notice, change, termination, withdrawal) keeps the flags current."""
     sync_flags(
         session,
-        notification_subject(session, notification),
+        notification_subject(session, notification, first_postcode),
         findings,
         scope=notification_scope(evaluation),
         source=FlagSource.INTAKE,
         as_of=as_of,
+        new_subject=notification.version == 1,
     )

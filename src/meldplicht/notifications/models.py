@@ -96,7 +96,8 @@ class Notification(SQLModel, table=True):
     end_date: date | None = None
     job_title: str = Field(max_length=200)
     job_description: str | None = Field(default=None, max_length=2000)
-    hours_per_week: Decimal = Field(sa_type=HOURS)
+    # None: not stated (on-call work); a wage per week or month then cannot be checked.
+    hours_per_week: Decimal | None = Field(default=None, sa_type=HOURS)
     fulltime_hours_per_week: Decimal | None = Field(default=None, sa_type=HOURS)
     wage_amount: Decimal = Field(sa_type=MONEY)
     wage_period: str = Field(max_length=12)
@@ -105,7 +106,7 @@ class Notification(SQLModel, table=True):
     housing_provided: bool = False
     housing_deduction_monthly: Decimal | None = Field(default=None, sa_type=MONEY)
     housing_written_consent: bool = False
-    housing_address: str | None = Field(default=None, max_length=300)
+    housing_address: str | None = Field(default=None, max_length=500)
     housing_postcode: str | None = Field(default=None, max_length=7, index=True)
     signatory_name: str = Field(max_length=200)
     hirer_kvk_number: str | None = Field(default=None, max_length=8)

@@ -255,7 +255,11 @@ class NotificationCreate(_In):
     end_date: IsoDate | None = None
     job_title: Text200
     job_description: Text2000 | None = None
-    hours_per_week: Hours
+    hours_per_week: Hours | None = Field(
+        None,
+        description="Agreed hours per week. Leave out only when there are no fixed hours "
+        "(on-call work): a wage per week, 4 weeks or month then cannot be checked.",
+    )
     fulltime_hours_per_week: FulltimeHours | None = Field(
         None, description="The employer's normal full-time week (needed for wages before 2024)."
     )
@@ -344,7 +348,7 @@ class NotificationOut(BaseModel):
     end_date: date | None
     job_title: str
     job_description: str | None
-    hours_per_week: Decimal
+    hours_per_week: Decimal | None
     fulltime_hours_per_week: Decimal | None
     wage: WageIn
     cao: str | None

@@ -155,7 +155,7 @@ def cross_field_errors(payload: NotificationCreate, received_on: date) -> list[F
             "The birth date makes the worker younger than 12 at the start: please check it.",
             "Volgens de geboortedatum is de werknemer bij de start jonger dan 12: controleer dit.",
         )
-    if payload.hours_per_week > Decimal(100):
+    if payload.hours_per_week is not None and payload.hours_per_week > Decimal(100):
         add(
             "hours_per_week",
             "hours_implausible",
@@ -211,7 +211,8 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
         start_date=notification.start_date,
         end_date=notification.end_date,
         contract_type=ContractType(notification.contract_type),
-        hours_per_week=notification.hours_per_week,
+        # Not stated counts as 0 hours: the rules then say the wage cannot be checked.
+        hours_per_week=notification.hours_per_week or Decimal(0),
         fulltime_hours_per_week=notification.fulltime_hours_per_week,
         wage_amount=notification.wage_amount,
         wage_period=WagePeriod(notification.wage_period),
@@ -229,7 +230,12 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
 
 
 def _evaluate(
-    session: Session, notification: Notification, worker: Worker, ctx: Context
+    session: Session,
+    notification: Notification,
+    worker: Worker,
+    ctx: Context,
+    *,
+    first_postcode: str | None = None,
 ) -> list[Finding]:
     as_of = legal_date(ctx.received_at)
     evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
@@ -261,23 +267,23 @@ def _evaluate(
                 as_of=as_of,
             )
         )
-    inspection.raise_flags_at_intake(session, notification, findings, as_of, evaluation)
+    inspection.raise_flags_at_intake(
+        session, notification, findings, as_of, evaluation, first_postcode=first_postcode
+    )
     return findings
 
 
 # --- writes -------------------------------------------------------------------------------
 
 
-def _receipt_number(session: Session, year: int) -> str:
-    for _ in range(10):
-        body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-        number = f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
-        exists = session.exec(
-            select(Notification.id).where(Notification.receipt_number == number)
-        ).first()
-        if exists is None:
-            return number
-    raise RuntimeError("could not draw a free receipt number")  # pragma: no cover
+def _receipt_number(year: int) -> str:
+    """MPyy-XXXX-XXXX: 40 random bits, easy to read aloud (no I, L, O, U).
+
+    No look-up first: a clash (about one in a trillion per pair) violates the unique
+    constraint, the transaction rolls back and the client is told to retry (409).
+    """
+    body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    return f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
 
 
 def _upsert_worker(
@@ -318,6 +324,9 @@ def _upsert_worker(
     )
     worker.document_valid_until = w.document_valid_until
     session.add(worker)
+    # The tables have no ORM relationships, so the unit of work does not order inserts by
+    # foreign key: the worker row must exist before the notification that points at it.
+    session.flush()
     return worker
 
 
@@ -330,12 +339,13 @@ def _declaration(payload: NotificationCreate) -> dict[str, Any]:
 
 
 def _set_locations(
-    session: Session, notification: Notification, locations: list[AddressIn]
+    session: Session, notification: Notification, locations: list[AddressIn], *, replace: bool
 ) -> None:
-    for old in session.exec(
-        select(WorkLocation).where(WorkLocation.notification_id == notification.id)
-    ):
-        session.delete(old)
+    if replace:
+        for old in session.exec(
+            select(WorkLocation).where(WorkLocation.notification_id == notification.id)
+        ):
+            session.delete(old)
     for position, loc in enumerate(locations):
         session.add(
             WorkLocation(
@@ -376,7 +386,7 @@ def create(
     worker = _upsert_worker(session, employer_id, payload, ctx.cipher)
     housing = payload.housing
     notification = Notification(
-        receipt_number=_receipt_number(session, notice_date.year),
+        receipt_number=_receipt_number(notice_date.year),
         external_reference=external_reference,
         employer_id=employer_id,
         worker_id=worker.id,
@@ -404,7 +414,7 @@ def create(
     _apply_housing(notification, housing)
     session.add(notification)
     session.flush()
-    _set_locations(session, notification, payload.work_locations)
+    _set_locations(session, notification, payload.work_locations, replace=False)
     session.add(
         NotificationVersion(
             notification_id=notification.id,
@@ -416,7 +426,9 @@ def create(
             declaration=_declaration(payload),
         )
     )
-    findings = _evaluate(session, notification, worker, ctx)
+    findings = _evaluate(
+        session, notification, worker, ctx, first_postcode=payload.work_locations[0].postcode
+    )
     audit.record(
         session,
         ctx.actor,
@@ -587,7 +599,7 @@ def change(
     if "housing" in fields:
         _apply_housing(notification, payload.housing)
     if "work_locations" in fields and payload.work_locations:
-        _set_locations(session, notification, payload.work_locations)
+        _set_locations(session, notification, payload.work_locations, replace=True)
     _new_version(
         session,
         notification,

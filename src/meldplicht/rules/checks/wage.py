@@ -194,20 +194,22 @@ def check_wage_uncheckable(ctx: Context) -> list[Finding]:
     if ctx.employment_period_over or ctx.declared_hourly is not None:
         return []
     f = ctx.facts
-    hours = hours_text(f.hours_per_week)
+    stated = f.hours_per_week > 0
+    hours_en = f"are {hours_text(f.hours_per_week)}" if stated else "were not stated"
+    hours_nl = f"{hours_text(f.hours_per_week)} is" if stated else "niet is opgegeven"
     return [
         make_finding(
             UNCHECKABLE,
             ctx,
             message_en=(
                 f"The wage of {wages.eur(f.wage_amount)} per {PERIOD_EN[f.wage_period]} cannot "
-                f"be checked against the hourly minimum because the hours per week are "
-                f"{hours}. Please state the hours per week in a change notice."
+                f"be checked against the hourly minimum because the hours per week "
+                f"{hours_en}. Please state the hours per week in a change notice."
             ),
             message_nl=(
                 f"Het loon van {wages.eur_nl(f.wage_amount)} per {PERIOD_NL[f.wage_period]} kan "
                 f"niet met het minimumuurloon worden vergeleken omdat het aantal uren per week "
-                f"{hours} is. Geef de uren per week op in een wijzigingsmelding."
+                f"{hours_nl}. Geef de uren per week op in een wijzigingsmelding."
             ),
             evidence={"arithmetic": "hourly wage = amount / hours: hours per week missing or 0"},
         )
