@@ -136,10 +136,15 @@ def keys_create(
     role: Annotated[
         str, typer.Option(help="employer, data_partner, inspector, supervisor, admin")
     ] = "employer",
+    username: Annotated[
+        str | None, typer.Option(help="Bind the key to this user (inspectors, supervisors).")
+    ] = None,
     name: Annotated[str, typer.Option(help="What the key is for.")] = "API key",
 ) -> None:
     """Create an API key; the key is shown once and stored only as a hash."""
-    from meldplicht.accounts.models import Role
+    from sqlmodel import select
+
+    from meldplicht.accounts.models import Role, UserAccount
     from meldplicht.accounts.service import issue_key
     from meldplicht.employers.service import get_by_kvk
 
@@ -150,15 +155,28 @@ def keys_create(
         return
     with _session() as session, session.begin():
         employer_id = None
+        user_id = None
         if employer_kvk is not None:
             employer = get_by_kvk(session, employer_kvk)
             if employer is None:
                 _fail(f"No employer with KvK {employer_kvk}. Create it first.")
                 return
             employer_id = employer.id
+        if username is not None:
+            user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+            if user is None:
+                _fail(f"No user {username!r}. Create it with `meldplicht users create`.")
+                return
+            if user.role != role_value:
+                _fail(f"User {username!r} is a {user.role}, not a {role_value}.")
+            user_id = user.id
         if role_value is Role.EMPLOYER and employer_id is None:
             _fail("An employer key needs --employer-kvk.")
-        issued = issue_key(session, role=role_value, name=name, employer_id=employer_id)
+        if role_value in (Role.INSPECTOR, Role.SUPERVISOR) and user_id is None:
+            _fail("An inspector or supervisor key needs --username: every step is audited by name.")
+        issued = issue_key(
+            session, role=role_value, name=name, employer_id=employer_id, user_id=user_id
+        )
         typer.echo(issued.token)
         typer.secho("Store this key now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
 

@@ -87,6 +87,7 @@ def authenticate_token(session: Session, token: str) -> Principal:
         actor_id=f"key:{key.prefix}",
         employer_id=key.employer_id,
         display_name=key.name,
+        user_id=key.user_id,
     )
 
 

@@ -23,6 +23,7 @@ class Principal:
     actor_id: str
     employer_id: uuid.UUID | None = None
     display_name: str = ""
+    user_id: uuid.UUID | None = None  # the person behind the credential, where there is one
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from meldplicht.accounts.dependencies import CurrentPrincipal
-from meldplicht.accounts.models import ApiKey, Role, UserAccount
+from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import Forbidden
 from meldplicht.core.security import Principal
@@ -26,27 +26,19 @@ from meldplicht.inspection.workflow import Staff
 INSPECTION_ROLES = frozenset({Role.INSPECTOR.value, Role.SUPERVISOR.value})
 
 
-def _key_prefix(principal: Principal) -> str | None:
-    kind, _, prefix = principal.actor_id.partition(":")
-    return prefix if kind == "key" and prefix else None
+def _key_prefix(principal: Principal) -> str:
+    return principal.actor_id.partition(":")[2]
 
 
 def current_staff(session: SessionDep, principal: CurrentPrincipal) -> Staff:
     if principal.role not in INSPECTION_ROLES:
         raise Forbidden("Only an inspector's or supervisor's API key may use the inspection API.")
-    # The Principal does not carry the key's user, so look the key up again by its prefix.
-    prefix = _key_prefix(principal)
-    key = (
-        session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
-        if prefix is not None
-        else None
-    )
-    if key is None or key.user_id is None:
+    if principal.user_id is None:
         raise Forbidden("This inspection key is not bound to a user account.")
-    user = session.get(UserAccount, key.user_id)
+    user = session.get(UserAccount, principal.user_id)
     if user is None or user.disabled:
         raise Forbidden("The user account behind this key is missing or disabled.")
-    if user.role != key.role:
+    if user.role != principal.role:
         # A supervisor key on an inspector account would be a silent escalation.
         raise Forbidden("The key's role does not match its user account's role.")
     return Staff(
@@ -54,7 +46,7 @@ def current_staff(session: SessionDep, principal: CurrentPrincipal) -> Staff:
         username=user.username,
         display_name=user.display_name,
         role=Role(user.role),
-        key_prefix=key.prefix,
+        key_prefix=_key_prefix(principal),
     )
 
 

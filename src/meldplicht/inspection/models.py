@@ -51,6 +51,7 @@ class Flag(SQLModel, table=True):
     __table_args__ = (
         # The queue's default order and its keyset pagination.
         Index("ix_flag_queue", "status", "risk_score", "id"),
+        Index("ix_flag_queue_age", "status", "first_seen_at", "id"),
         Index("ix_flag_employer_status", "employer_id", "status"),
         Index("ix_flag_subject", "subject_type", "subject_id"),
     )

@@ -30,7 +30,7 @@ from meldplicht.inspection.models import (
     Snooze,
     SubjectType,
 )
-from meldplicht.notifications.models import Notification, WorkLocation
+from meldplicht.notifications.models import Notification, Worker, WorkLocation
 from meldplicht.rules.checks.base import REGISTRY
 from meldplicht.rules.facts import Evaluation, Finding, Severity
 
@@ -110,16 +110,16 @@ def _employer_facts(session: Session, employer_id: uuid.UUID | None, as_of: date
                 Flag.outcome == Outcome.VIOLATION_CONFIRMED,
             )
         ).one()
-        snoozes = {
-            s.rule_code: s.until
-            for s in session.exec(
-                select(Snooze).where(
-                    Snooze.employer_id == employer_id,
-                    col(Snooze.lifted_at).is_(None),
-                    Snooze.until >= as_of,
-                )
+        snoozes: dict[str, date] = {}
+        for s in session.exec(
+            select(Snooze).where(
+                Snooze.employer_id == employer_id,
+                col(Snooze.lifted_at).is_(None),
+                Snooze.until >= as_of,
             )
-        }
+        ):
+            # Two active snoozes of one rule: the later end wins.
+            snoozes[s.rule_code] = max(s.until, snoozes.get(s.rule_code, s.until))
         facts = _EmployerFacts(
             employer.sbi_code if employer else None,
             employer.sector if employer else None,
@@ -270,7 +270,10 @@ def sync_flags(
 
 
 def notification_subject(
-    session: Session, notification: Notification, first_postcode: str | None = None
+    session: Session,
+    notification: Notification,
+    first_postcode: str | None = None,
+    person_hash: str | None = None,
 ) -> Subject:
     first_location = (
         first_postcode
@@ -285,6 +288,8 @@ def notification_subject(
         id=str(notification.id),
         employer_id=notification.employer_id,
         notification_id=notification.id,
+        person_hash=person_hash
+        or session.exec(select(Worker.bsn_hash).where(Worker.id == notification.worker_id)).one(),
         postcode=first_location,
     )
 
@@ -297,11 +302,12 @@ def raise_flags_at_intake(
     evaluation: Evaluation,
     *,
     first_postcode: str | None = None,
+    person_hash: str | None = None,
 ) -> None:
     """Every intake (new notice, change, termination, withdrawal) keeps the flags current."""
     sync_flags(
         session,
-        notification_subject(session, notification, first_postcode),
+        notification_subject(session, notification, first_postcode, person_hash),
         findings,
         scope=notification_scope(evaluation),
         source=FlagSource.INTAKE,

@@ -268,7 +268,13 @@ def _evaluate(
             )
         )
     inspection.raise_flags_at_intake(
-        session, notification, findings, as_of, evaluation, first_postcode=first_postcode
+        session,
+        notification,
+        findings,
+        as_of,
+        evaluation,
+        first_postcode=first_postcode,
+        person_hash=worker.bsn_hash,
     )
     return findings
 
