@@ -10,4 +10,5 @@ def import_all_models() -> None:
     import meldplicht.employers.models
     import meldplicht.inspection.models
     import meldplicht.notifications.models
+    import meldplicht.payroll.models
     import meldplicht.sweeps.models  # noqa: F401

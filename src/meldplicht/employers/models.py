@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from meldplicht.core.clock import utcnow
@@ -29,3 +30,10 @@ class Employer(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=254)
     contact_phone: str | None = Field(default=None, max_length=30)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # What the KvK business register said at the last successful look-up
+    # (registers/service.py): "found" or "not_found"; None: never looked up.
+    register_status: str | None = Field(default=None, max_length=12)
+    registered_on: date | None = None
+    register_active: bool | None = None
+    register_sbi_codes: list[str] | None = Field(default=None, sa_type=JSON)
+    register_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

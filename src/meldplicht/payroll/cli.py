@@ -1,0 +1,129 @@
+"""`meldplicht import-payroll FILE`: a payroll delivery from disk, with a progress bar."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from meldplicht.core.clock import today
+from meldplicht.core.config import Settings, get_settings
+from meldplicht.core.crypto import cipher_for
+from meldplicht.core.db import create_db_engine
+from meldplicht.payroll import service
+from meldplicht.payroll.schemas import PayrollFormat, RowReport, format_for_filename, iter_rows
+
+REPORT_HEADER = ["line", "reference", "status", "errors"]
+
+
+def run_payroll_import(
+    file: Path,
+    *,
+    fmt: PayrollFormat,
+    report_path: Path | None = None,
+    show_progress: bool = False,
+    batch_size: int = service.BATCH_SIZE,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Import `file`, committing every batch; return the counts (and rows per second)."""
+    settings = settings or get_settings()
+    db = engine if engine is not None else create_db_engine(settings.database_url)
+    size = file.stat().st_size
+    with ExitStack() as stack:
+        writer: Any = None
+        if report_path is not None:
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = stack.enter_context(report_path.open("w", encoding="utf-8", newline=""))
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_HEADER)
+        progress: Progress | None = None
+        if show_progress:
+            progress = stack.enter_context(
+                Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    DownloadColumn(),
+                    TextColumn("{task.fields[rows]:,} rows"),
+                    TimeElapsedColumn(),
+                    TimeRemainingColumn(),
+                )
+            )
+        task = progress.add_task(f"Importing {file.name}", total=size, rows=0) if progress else None
+        binary = stack.enter_context(file.open("rb"))
+        session = stack.enter_context(Session(db, expire_on_commit=False))
+        seen = 0
+
+        def on_row(report: RowReport) -> None:
+            nonlocal seen
+            seen += 1
+            if writer is not None:
+                text = service.field_errors_text(report.errors)
+                writer.writerow([report.line, report.reference or "", report.status, text])
+
+        def on_batch(s: Session) -> None:
+            s.commit()
+            s.expunge_all()  # nothing of the batch is needed again: memory stays flat
+            if progress is not None and task is not None:
+                progress.update(task, completed=binary.tell(), rows=seen)
+
+        result = service.import_rows(
+            session,
+            iter_rows(binary, fmt),
+            cipher=cipher_for(settings),
+            today=today(),
+            actor_id="cli:import-payroll",
+            source="cli",
+            filename=file.name,
+            batch_size=batch_size,
+            on_batch=on_batch,
+            on_row=on_row,
+        )
+    if engine is None:
+        db.dispose()
+    summary = result.summary()
+    if report_path is not None:
+        summary["report"] = str(report_path)
+    return summary
+
+
+def import_payroll(
+    file: Annotated[Path, typer.Argument(help="CSV (.csv) or JSON lines (.jsonl, .ndjson).")],
+    report: Annotated[Path | None, typer.Option(help="Write the per-row report here.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per committed batch.")] = (
+        service.BATCH_SIZE
+    ),
+) -> None:
+    """Import a payroll delivery (streamed, batch commits; re-running a file is safe)."""
+    if not file.exists():
+        typer.secho(f"No such file: {file}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    fmt = format_for_filename(file.name)
+    if fmt is None:
+        typer.secho("Name the file .csv, .jsonl or .ndjson.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    summary = run_payroll_import(
+        file,
+        fmt=fmt,
+        report_path=report,
+        show_progress=sys.stderr.isatty(),
+        batch_size=max(1, batch_size),
+    )
+    typer.echo(json.dumps(summary, indent=2))
+    if summary.get("rejected") or summary.get("error"):
+        raise typer.Exit(2)

@@ -1,0 +1,434 @@
+"""Payroll reconciliation: every paid period against the notifications, and every notification
+against the payroll, as of one day; findings reach the queue through `sync_flags`.
+
+`reconcile(session, as_of)` works in two phases, each in keyset batches over ids: payroll
+records (subject: the record; rules: MISSING_NOTICE, PAID_AFTER_TERMINATION,
+PAID_BELOW_MINIMUM_WAGE, PAID_WAGE_AGE_UNKNOWN, PAID_BELOW_DECLARED_WAGE,
+HOURS_PAID_ABOVE_LIMIT), then notifications (subject: the notification; rule:
+NO_PAYROLL_AFTER_START). It only flushes. Called with `max_batches=1` it does one batch and
+returns a `cursor` to continue from (None when done), so a sweep can commit, heartbeat and
+checkpoint between batches; a batch redone after a crash changes nothing twice, because
+`sync_flags` is idempotent by fingerprint. A failing item is logged, counted and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
+
+from meldplicht.core.clock import utcnow
+from meldplicht.employers.models import Employer
+from meldplicht.inspection.models import Flag, FlagSource, SubjectType
+from meldplicht.inspection.service import (
+    Subject,
+    SyncCounts,
+    forget_cached_facts,
+    notification_subject,
+    sync_flags,
+)
+from meldplicht.notifications.models import Notification, NotificationStatus, Worker
+from meldplicht.payroll.models import PayrollRecord
+from meldplicht.rules.checks import payroll as rules
+from meldplicht.rules.facts import WagePeriod
+from meldplicht.rules.params import Parameters, get_parameters
+
+log = logging.getLogger("meldplicht.payroll")
+
+BATCH_SIZE = 500
+MAX_STORED_ERRORS = 200
+RECORDS = "records"
+NOTIFICATIONS = "notifications"
+RECORD_SCOPE = rules.PAID_PERIOD_RULES
+NOTIFICATION_SCOPE = rules.NOTIFICATION_RULES
+
+
+@dataclass(slots=True)
+class ReconcileCounts:
+    records: int = 0
+    notifications: int = 0
+    opened: int = 0
+    refreshed: int = 0
+    cleared: int = 0
+    reopened: int = 0
+    errors: int = 0
+    error_items: list[dict[str, Any]] = field(default_factory=list)
+    # Where to go on from; None when both phases are done.
+    cursor: str | None = None
+
+    def add(self, counts: SyncCounts) -> None:
+        self.opened += counts.opened
+        self.refreshed += counts.refreshed
+        self.cleared += counts.cleared
+        self.reopened += counts.reopened
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "payroll_records": self.records,
+            "payroll_notifications": self.notifications,
+            "opened": self.opened,
+            "refreshed": self.refreshed,
+            "cleared": self.cleared,
+            "reopened": self.reopened,
+            "errors": self.errors,
+        }
+
+    def _error(self, kind: str, ident: object, exc: BaseException) -> None:
+        self.errors += 1
+        if len(self.error_items) < MAX_STORED_ERRORS:
+            self.error_items.append(
+                {"item": kind, "id": str(ident), "error": f"{type(exc).__name__}: {exc}"[:500]}
+            )
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str, uuid.UUID | None]:
+    if not cursor:
+        return RECORDS, None
+    phase, _, last = cursor.partition(":")
+    if phase not in (RECORDS, NOTIFICATIONS):
+        raise ValueError(f"not a reconciliation cursor: {cursor!r}")
+    return phase, uuid.UUID(last) if last else None
+
+
+def reconcile(
+    session: Session,
+    as_of: date,
+    *,
+    cursor: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int | None = None,
+    params: Parameters | None = None,
+    now: datetime | None = None,
+) -> ReconcileCounts:
+    """Reconcile payroll and notifications as of `as_of`; see the module docstring."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    run = _Run(session, as_of, batch_size, params or get_parameters(), now or utcnow())
+    phase, last = _parse_cursor(cursor)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        if phase == RECORDS:
+            last = run.record_batch(last)
+            if last is None:
+                phase = NOTIFICATIONS
+                continue
+        else:
+            last = run.notification_batch(last)
+            if last is None:
+                run.counts.cursor = None
+                return run.counts
+        batches += 1
+        forget_cached_facts(session)
+    run.counts.cursor = f"{phase}:{last or ''}"
+    return run.counts
+
+
+@dataclass(slots=True)
+class _Notices:
+    """The notifications of a batch's people, by (employer id, BSN hash)."""
+
+    by_key: dict[tuple[uuid.UUID, str], list[rules.NoticeSummary]]
+    birth_dates: dict[tuple[uuid.UUID, str], date]
+
+
+def summary_of(notification: Notification) -> rules.NoticeSummary:
+    return rules.NoticeSummary(
+        notification_id=str(notification.id),
+        receipt_number=notification.receipt_number,
+        notice_date=notification.notice_date,
+        start_date=notification.start_date,
+        end_date=notification.end_date,
+        terminated=notification.status == NotificationStatus.TERMINATED,
+        hours_per_week=notification.hours_per_week,
+        wage_amount=notification.wage_amount,
+        wage_period=WagePeriod(notification.wage_period),
+        wage_includes_holiday_allowance=notification.wage_includes_holiday_allowance,
+        fulltime_hours_per_week=notification.fulltime_hours_per_week,
+    )
+
+
+class _Run:
+    def __init__(
+        self, session: Session, as_of: date, batch_size: int, params: Parameters, now: datetime
+    ) -> None:
+        self.session = session
+        self.as_of = as_of
+        self.batch_size = batch_size
+        self.params = params
+        self.now = now
+        self.counts = ReconcileCounts()
+
+    # --- employers ---------------------------------------------------------------------------
+
+    def _employers_by_lhn(self, numbers: set[str]) -> dict[str, list[Employer]]:
+        found: dict[str, list[Employer]] = defaultdict(list)
+        if numbers:
+            for employer in self.session.exec(
+                select(Employer).where(col(Employer.loonheffingennummer).in_(numbers))
+            ):
+                assert employer.loonheffingennummer is not None
+                found[employer.loonheffingennummer].append(employer)
+        return found
+
+    def _notices(self, employer_ids: set[uuid.UUID], hashes: set[str]) -> _Notices:
+        by_key: dict[tuple[uuid.UUID, str], list[rules.NoticeSummary]] = defaultdict(list)
+        birth: dict[tuple[uuid.UUID, str], date] = {}
+        if not hashes:
+            return _Notices(by_key, birth)
+        # Birth dates from any employer's notification of the person (the payroll may lack one).
+        for worker in self.session.exec(select(Worker).where(col(Worker.bsn_hash).in_(hashes))):
+            birth[(worker.employer_id, worker.bsn_hash)] = worker.birth_date
+        if employer_ids:
+            for notification, bsn_hash in self.session.exec(
+                select(Notification, Worker.bsn_hash)
+                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                .where(
+                    col(Worker.bsn_hash).in_(hashes),
+                    col(Notification.employer_id).in_(employer_ids),
+                    col(Notification.status) != NotificationStatus.WITHDRAWN,
+                )
+            ):
+                by_key[(notification.employer_id, bsn_hash)].append(summary_of(notification))
+        return _Notices(by_key, birth)
+
+    # --- payroll records ---------------------------------------------------------------------
+
+    def record_batch(self, after: uuid.UUID | None) -> uuid.UUID | None:
+        query = select(PayrollRecord)
+        if after is not None:
+            query = query.where(col(PayrollRecord.id) > after)
+        records = list(
+            self.session.exec(query.order_by(col(PayrollRecord.id)).limit(self.batch_size))
+        )
+        if not records:
+            return None
+        employers = self._employers_by_lhn({r.employer_lhn for r in records})
+        employer_ids = {e.id for group in employers.values() for e in group}
+        notices = self._notices(employer_ids, {r.bsn_hash for r in records})
+        flagged = self._flagged(SubjectType.PAYROLL, [str(r.id) for r in records], RECORD_SCOPE)
+        for record in records:
+            try:
+                with self.session.begin_nested():
+                    self._record(record, employers.get(record.employer_lhn, []), notices, flagged)
+            except Exception as exc:
+                log.error("payroll reconciliation: record %s failed", record.id, exc_info=exc)
+                self.counts._error("payroll_record", record.id, exc)
+                continue
+            self.counts.records += 1
+        self.session.flush()
+        self.session.expunge_all()
+        return records[-1].id
+
+    def _flagged(
+        self, subject_type: SubjectType, ids: list[str], scope: frozenset[str]
+    ) -> set[str]:
+        """Subjects of the batch with a flag whose condition is present (they may clear)."""
+        if not ids:
+            return set()
+        return set(
+            self.session.exec(
+                select(Flag.subject_id).where(
+                    col(Flag.subject_type) == subject_type,
+                    col(Flag.subject_id).in_(ids),
+                    col(Flag.rule_code).in_(scope),
+                    col(Flag.condition_present).is_(True),
+                )
+            )
+        )
+
+    def _record(
+        self,
+        record: PayrollRecord,
+        employers: list[Employer],
+        notices: _Notices,
+        flagged: set[str],
+    ) -> None:
+        summaries: list[rules.NoticeSummary] = []
+        birth_date, birth_source = record.birth_date, "payroll" if record.birth_date else None
+        for employer in employers:
+            summaries.extend(notices.by_key.get((employer.id, record.bsn_hash), []))
+            if birth_date is None and (employer.id, record.bsn_hash) in notices.birth_dates:
+                birth_date = notices.birth_dates[(employer.id, record.bsn_hash)]
+                birth_source = "notification"
+        if birth_date is None:
+            others = [d for (_, h), d in notices.birth_dates.items() if h == record.bsn_hash]
+            if others:
+                birth_date, birth_source = others[0], "notification"
+        paid = rules.PaidPeriod(
+            record_id=str(record.id),
+            employer_lhn=record.employer_lhn,
+            period_start=record.period_start,
+            period_end=record.period_end,
+            hours_paid=record.hours_paid,
+            gross_wage=record.gross_wage,
+            includes_holiday_allowance=record.includes_holiday_allowance,
+            birth_date=birth_date,
+            birth_date_source=birth_source,
+            nationality=record.nationality,
+        )
+        findings = rules.check_paid_period(
+            paid,
+            summaries,
+            as_of=self.as_of,
+            employer_registered=bool(employers),
+            params=self.params,
+        )
+        if not findings and str(record.id) not in flagged:
+            return
+        first = employers[0] if employers else None
+        covering = next(
+            (
+                n
+                for n in summaries
+                if n.notice_date <= self.as_of
+                and n.overlaps(record.period_start, record.period_end)
+            ),
+            None,
+        )
+        subject = Subject(
+            type=SubjectType.PAYROLL,
+            id=str(record.id),
+            employer_id=first.id if first else record.employer_id,
+            notification_id=uuid.UUID(covering.notification_id) if covering else None,
+            person_hash=record.bsn_hash,
+            postcode=first.postcode if first else None,
+        )
+        self.counts.add(
+            sync_flags(
+                self.session,
+                subject,
+                findings,
+                scope=RECORD_SCOPE,
+                source=FlagSource.PAYROLL,
+                as_of=self.as_of,
+                now=self.now,
+            )
+        )
+
+    # --- notifications -----------------------------------------------------------------------
+
+    def _notification_filter(self) -> ColumnElement[bool]:
+        weeks = int(self.params.at("policy_payroll_no_payroll_weeks", self.as_of).value["weeks"])
+        judged = and_(
+            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            col(Notification.start_date) <= self.as_of - timedelta(weeks=weeks),
+            col(Notification.employer_id).in_(
+                select(Employer.id).where(
+                    col(Employer.loonheffingennummer).in_(
+                        select(PayrollRecord.employer_lhn).distinct()
+                    )
+                )
+            ),
+        )
+        was_flagged = col(Notification.id).in_(
+            select(Flag.notification_id).where(
+                col(Flag.subject_type) == SubjectType.NOTIFICATION,
+                col(Flag.rule_code).in_(NOTIFICATION_SCOPE),
+                col(Flag.condition_present).is_(True),
+            )
+        )
+        return or_(judged, was_flagged)
+
+    def notification_batch(self, after: uuid.UUID | None) -> uuid.UUID | None:
+        query = (
+            select(Notification, Worker.bsn_hash, Employer.loonheffingennummer)
+            .join(Worker, col(Worker.id) == col(Notification.worker_id))
+            .join(Employer, col(Employer.id) == col(Notification.employer_id))
+            .where(self._notification_filter())
+        )
+        if after is not None:
+            query = query.where(col(Notification.id) > after)
+        rows = list(self.session.exec(query.order_by(col(Notification.id)).limit(self.batch_size)))
+        if not rows:
+            return None
+        numbers = {lhn for _, _, lhn in rows if lhn}
+        hashes = {h for _, h, _ in rows}
+        spans = self._spans(numbers)
+        periods = self._periods(numbers, hashes)
+        for notification, bsn_hash, lhn in rows:
+            try:
+                with self.session.begin_nested():
+                    self._notification(
+                        notification,
+                        periods.get((lhn or "", bsn_hash), []),
+                        spans.get(lhn or ""),
+                    )
+            except Exception as exc:
+                log.error(
+                    "payroll reconciliation: notification %s failed", notification.id, exc_info=exc
+                )
+                self.counts._error("notification", notification.id, exc)
+                continue
+            self.counts.notifications += 1
+        self.session.flush()
+        self.session.expunge_all()
+        last: uuid.UUID = rows[-1][0].id
+        return last
+
+    def _spans(self, numbers: set[str]) -> dict[str, tuple[date, date]]:
+        if not numbers:
+            return {}
+        return {
+            lhn: (first, last)
+            for lhn, first, last in self.session.exec(
+                select(
+                    PayrollRecord.employer_lhn,
+                    func.min(PayrollRecord.period_start),
+                    func.max(PayrollRecord.period_end),
+                )
+                .where(col(PayrollRecord.employer_lhn).in_(numbers))
+                .group_by(col(PayrollRecord.employer_lhn))
+            )
+        }
+
+    def _periods(
+        self, numbers: set[str], hashes: set[str]
+    ) -> dict[tuple[str, str], list[tuple[date, date]]]:
+        found: dict[tuple[str, str], list[tuple[date, date]]] = defaultdict(list)
+        if not numbers or not hashes:
+            return found
+        for lhn, bsn_hash, start, end in self.session.exec(
+            select(
+                col(PayrollRecord.employer_lhn),
+                col(PayrollRecord.bsn_hash),
+                col(PayrollRecord.period_start),
+                col(PayrollRecord.period_end),
+            )
+            .where(
+                col(PayrollRecord.employer_lhn).in_(numbers),
+                col(PayrollRecord.bsn_hash).in_(hashes),
+            )
+            .order_by(col(PayrollRecord.period_start))
+        ):
+            found[(lhn, bsn_hash)].append((start, end))
+        return found
+
+    def _notification(
+        self,
+        notification: Notification,
+        periods: Sequence[tuple[date, date]],
+        span: tuple[date, date] | None,
+    ) -> None:
+        findings = []
+        if notification.status != NotificationStatus.WITHDRAWN:
+            findings = rules.check_no_payroll_after_start(
+                summary_of(notification), periods, span, as_of=self.as_of, params=self.params
+            )
+        self.counts.add(
+            sync_flags(
+                self.session,
+                notification_subject(self.session, notification),
+                findings,
+                scope=NOTIFICATION_SCOPE,
+                source=FlagSource.PAYROLL,
+                as_of=self.as_of,
+                now=self.now,
+            )
+        )

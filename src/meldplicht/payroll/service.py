@@ -1,0 +1,322 @@
+"""Importing payroll deliveries: streamed, validated row by row, idempotent, in batches.
+
+The same code serves the upload (`POST /api/v1/payroll/imports`) and the command line
+(`meldplicht import-payroll`). Rows are read one at a time and written a batch at a time; after
+each batch `on_batch` runs: the command line commits there (so a million rows never sit in
+one transaction), the upload only flushes (its request owns the transaction). A record's key
+is (loonheffingennummer, BSN hash, period start, period end): a row delivered again with the
+same figures is `already_present`, with other figures `updated` (a payroll correction).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from meldplicht.core.clock import utcnow
+from meldplicht.core.crypto import PersonalDataCipher
+from meldplicht.core.errors import FieldError
+from meldplicht.employers.models import Employer
+from meldplicht.payroll.models import PayrollImport, PayrollRecord
+from meldplicht.payroll.schemas import PayrollRow, RawRow, RowReport, validate
+
+BATCH_SIZE = 1000
+MAX_REPORTED_REJECTIONS = 1000
+
+IMPORTED = "imported"
+UPDATED = "updated"
+ALREADY_PRESENT = "already_present"
+REJECTED = "rejected"
+
+Key = tuple[str, str, date, date]
+# The figures of a record that a later delivery may correct.
+_FIGURES = (
+    "hours_paid",
+    "gross_wage",
+    "includes_holiday_allowance",
+    "birth_date",
+    "nationality",
+    "document_type",
+    "source_reference",
+)
+
+
+@dataclass(slots=True)
+class ImportResult:
+    import_id: uuid.UUID
+    counts: dict[str, int] = field(
+        default_factory=lambda: {IMPORTED: 0, UPDATED: 0, ALREADY_PRESENT: 0, REJECTED: 0}
+    )
+    rejected_rows: list[RowReport] = field(default_factory=list)
+    truncated: bool = False
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "import_id": str(self.import_id),
+            "total": self.total,
+            **self.counts,
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(self.total / self.seconds, 1) if self.seconds > 0 else None,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+class _Employers:
+    """Loonheffingennummer -> employer id, asked once per number per import."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, uuid.UUID | None] = {}
+
+    def resolve(self, session: Session, numbers: set[str]) -> None:
+        missing = [n for n in numbers if n not in self._ids]
+        if not missing:
+            return
+        found: dict[str, uuid.UUID] = {}
+        for lhn, employer_id in session.exec(
+            select(Employer.loonheffingennummer, Employer.id)
+            .where(col(Employer.loonheffingennummer).in_(missing))
+            .order_by(col(Employer.created_at))
+        ):
+            if lhn is not None:
+                found.setdefault(lhn, employer_id)
+        for number in missing:
+            self._ids[number] = found.get(number)
+
+    def get(self, number: str) -> uuid.UUID | None:
+        return self._ids.get(number)
+
+
+def _figures(row: PayrollRow) -> dict[str, Any]:
+    return {
+        "hours_paid": row.hours_paid,
+        "gross_wage": row.gross_wage,
+        "includes_holiday_allowance": row.includes_holiday_allowance,
+        "birth_date": row.birth_date,
+        "nationality": row.nationality,
+        "document_type": row.document_type,
+        "source_reference": row.reference,
+    }
+
+
+def _same(record: dict[str, Any], figures: dict[str, Any]) -> bool:
+    return all(record[name] == figures[name] for name in _FIGURES)
+
+
+class PayrollImporter:
+    """One delivery, fed row by row; `finish` writes the last batch and the import's counts."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        cipher: PersonalDataCipher,
+        today: date,
+        actor_id: str,
+        source: str,
+        filename: str | None = None,
+        batch_size: int = BATCH_SIZE,
+        on_batch: Callable[[Session], None] | None = None,
+        on_row: Callable[[RowReport], None] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.cipher = cipher
+        self.today = today
+        self.batch_size = batch_size
+        self.on_batch = on_batch
+        self.on_row = on_row
+        self.now = now or utcnow()
+        self._started = time.perf_counter()
+        self._employers = _Employers()
+        self._pending: list[tuple[RawRow, PayrollRow, str]] = []
+        self._refused: list[RowReport] = []
+        run = PayrollImport(
+            source=source, actor_id=actor_id, filename=filename, started_at=self.now
+        )
+        session.add(run)
+        session.flush()
+        self.result = ImportResult(import_id=run.id)
+
+    # --- feeding -----------------------------------------------------------------------------
+
+    def add(self, raw: RawRow) -> None:
+        row, errors = validate(raw, self.today)
+        if row is None:
+            self._refused.append(
+                RowReport(line=raw.line, reference=raw.reference, status=REJECTED, errors=errors)
+            )
+        else:
+            self._pending.append((raw, row, self.cipher.keyed_hash(row.bsn)))
+        if len(self._pending) + len(self._refused) >= self.batch_size:
+            self.flush()
+
+    def add_all(self, rows: Iterable[RawRow]) -> None:
+        for raw in rows:
+            self.add(raw)
+
+    def flush(self) -> None:
+        """Write the pending rows (one statement for the new ones) and hand over the batch."""
+        outcomes: list[RowReport] = []
+        if self._pending:
+            try:
+                with self.session.begin_nested():
+                    outcomes = self._write(self._pending)
+            except IntegrityError:
+                # Another delivery inserted one of these keys meanwhile: it is visible now,
+                # so the batch is written again as updates.
+                with self.session.begin_nested():
+                    outcomes = self._write(self._pending)
+            self._pending.clear()
+        # The report follows the delivery's order, refused rows included.
+        for report in sorted([*outcomes, *self._refused], key=lambda r: r.line):
+            self._report(report)
+        self._refused.clear()
+        if self.on_batch is not None:
+            self.on_batch(self.session)
+
+    def finish(self, error: str | None = None) -> ImportResult:
+        self.flush()
+        self.result.seconds = time.perf_counter() - self._started
+        self.result.error = error
+        counts: dict[str, Any] = dict(self.result.counts)
+        if error:
+            counts["error"] = error
+        self.session.execute(
+            update(PayrollImport)
+            .where(col(PayrollImport.id) == self.result.import_id)
+            .values(finished_at=utcnow(), counts=counts)
+        )
+        if self.on_batch is not None:
+            self.on_batch(self.session)
+        return self.result
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _report(self, report: RowReport) -> None:
+        self.result.counts[report.status] += 1
+        if report.status == REJECTED:
+            if len(self.result.rejected_rows) < MAX_REPORTED_REJECTIONS:
+                self.result.rejected_rows.append(report)
+            else:
+                self.result.truncated = True
+        if self.on_row is not None:
+            self.on_row(report)
+
+    def _write(self, pending: list[tuple[RawRow, PayrollRow, str]]) -> list[RowReport]:
+        session = self.session
+        self._employers.resolve(session, {row.loonheffingennummer for _, row, _ in pending})
+        hashes = list({h for _, _, h in pending})
+        existing: dict[Key, dict[str, Any]] = {}
+        columns = [
+            col(PayrollRecord.id),
+            col(PayrollRecord.employer_lhn),
+            col(PayrollRecord.bsn_hash),
+            col(PayrollRecord.period_start),
+            col(PayrollRecord.period_end),
+            *(getattr(PayrollRecord, name) for name in _FIGURES),
+        ]
+        for found in session.execute(
+            select(*columns).where(col(PayrollRecord.bsn_hash).in_(hashes))
+        ).mappings():
+            key = (
+                found["employer_lhn"],
+                found["bsn_hash"],
+                found["period_start"],
+                found["period_end"],
+            )
+            existing[key] = dict(found)
+        inserts: dict[Key, dict[str, Any]] = {}
+        updates: dict[Key, dict[str, Any]] = {}
+        reports: list[RowReport] = []
+        for raw, row, bsn_hash in pending:
+            key = (row.loonheffingennummer, bsn_hash, row.period_start, row.period_end)
+            figures = _figures(row)
+            status = IMPORTED
+            if key in inserts:
+                # The same key twice in one delivery: the later row wins, as a correction.
+                status = ALREADY_PRESENT if _same(inserts[key], figures) else UPDATED
+                inserts[key].update(figures)
+            elif key in existing:
+                status = ALREADY_PRESENT if _same(existing[key], figures) else UPDATED
+                if status == UPDATED:
+                    existing[key].update(figures)
+                    updates[key] = {"id": existing[key]["id"], **figures}
+            else:
+                inserts[key] = {
+                    "id": uuid.uuid4(),
+                    "employer_lhn": row.loonheffingennummer,
+                    "employer_id": self._employers.get(row.loonheffingennummer),
+                    "bsn_hash": bsn_hash,
+                    "bsn_encrypted": self.cipher.encrypt(row.bsn),
+                    "bsn_last3": row.bsn[-3:],
+                    "period_start": row.period_start,
+                    "period_end": row.period_end,
+                    **figures,
+                    "import_id": self.result.import_id,
+                    "imported_at": self.now,
+                    "updated_at": self.now,
+                }
+            reports.append(RowReport(line=raw.line, reference=row.reference, status=status))
+        if inserts:
+            session.execute(insert(PayrollRecord), list(inserts.values()))
+        for values in updates.values():
+            record_id = values.pop("id")
+            session.execute(
+                update(PayrollRecord)
+                .where(col(PayrollRecord.id) == record_id)
+                .values(**values, import_id=self.result.import_id, updated_at=self.now)
+            )
+        return reports
+
+
+def import_rows(
+    session: Session,
+    rows: Iterable[RawRow],
+    *,
+    cipher: PersonalDataCipher,
+    today: date,
+    actor_id: str,
+    source: str,
+    filename: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[Session], None] | None = None,
+    on_row: Callable[[RowReport], None] | None = None,
+) -> ImportResult:
+    """Import every row; a row that cannot be read is reported, never fatal."""
+    importer = PayrollImporter(
+        session,
+        cipher=cipher,
+        today=today,
+        actor_id=actor_id,
+        source=source,
+        filename=filename,
+        batch_size=batch_size,
+        on_batch=on_batch,
+        on_row=on_row,
+    )
+    error: str | None = None
+    try:
+        importer.add_all(rows)
+    except (UnicodeDecodeError, ValueError, csv.Error) as exc:
+        # The rows before stay imported (a re-run skips them); say why the rest was not read.
+        error = f"the delivery could not be read after {importer.result.total} rows: {exc}"
+    return importer.finish(error)
+
+
+def field_errors_text(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.field or '(row)'}: {e.message}" for e in errors)

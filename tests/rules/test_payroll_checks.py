@@ -1,0 +1,209 @@
+"""The pure payroll checks, on worked examples whose figures come from the WML tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from meldplicht.rules.checks.payroll import (
+    NoticeSummary,
+    PaidPeriod,
+    check_no_payroll_after_start,
+    check_paid_period,
+)
+from meldplicht.rules.facts import WagePeriod
+from meldplicht.rules.params import Parameters
+
+AS_OF = date(2025, 6, 30)
+
+
+def paid(**overrides: object) -> PaidPeriod:
+    values: dict[str, object] = {
+        "record_id": "r1",
+        "employer_lhn": "123456782L01",
+        "period_start": date(2025, 3, 1),
+        "period_end": date(2025, 3, 31),
+        "hours_paid": Decimal(160),
+        "gross_wage": Decimal("2640.00"),
+        "birth_date": date(1995, 3, 14),
+        "birth_date_source": "payroll",
+    }
+    values.update(overrides)
+    return PaidPeriod(**values)  # type: ignore[arg-type]
+
+
+def notice(**overrides: object) -> NoticeSummary:
+    values: dict[str, object] = {
+        "notification_id": "n1",
+        "receipt_number": "MP25-AAAA-BBBB",
+        "notice_date": date(2025, 1, 20),
+        "start_date": date(2025, 2, 3),
+        "end_date": None,
+        "terminated": False,
+        "hours_per_week": Decimal(38),
+        "wage_amount": Decimal("16.50"),
+        "wage_period": WagePeriod.HOUR,
+        "wage_includes_holiday_allowance": False,
+    }
+    values.update(overrides)
+    return NoticeSummary(**values)  # type: ignore[arg-type]
+
+
+def codes(findings: list) -> list[str]:  # type: ignore[type-arg]
+    return sorted(f.code for f in findings)
+
+
+def check(p: PaidPeriod, notices: list[NoticeSummary], params: Parameters) -> list[str]:
+    return codes(
+        check_paid_period(p, notices, as_of=AS_OF, employer_registered=True, params=params)
+    )
+
+
+def test_covered_and_fairly_paid_is_clean(params: Parameters) -> None:
+    assert check(paid(), [notice()], params) == []
+
+
+def test_missing_notice(params: Parameters) -> None:
+    assert check(paid(), [], params) == ["MISSING_NOTICE"]
+
+
+def test_notice_received_after_the_period_does_not_cover_it(params: Parameters) -> None:
+    late = notice(notice_date=date(2025, 4, 10), start_date=date(2025, 3, 1))
+    findings = check_paid_period(
+        paid(), [late], as_of=AS_OF, employer_registered=True, params=params
+    )
+    assert codes(findings) == ["MISSING_NOTICE"]
+    assert "MP25-AAAA-BBBB" in findings[0].message_en
+
+
+def test_notice_received_after_as_of_is_ignored(params: Parameters) -> None:
+    future = notice(notice_date=date(2025, 7, 10))
+    assert check(paid(), [future], params) == ["MISSING_NOTICE"]
+
+
+def test_unknown_employer_says_so(params: Parameters) -> None:
+    findings = check_paid_period(paid(), [], as_of=AS_OF, employer_registered=False, params=params)
+    assert "no employer with loonheffingennummer 123456782L01" in findings[0].message_en
+
+
+def test_free_movement_nationals_need_no_notice(params: Parameters) -> None:
+    assert check(paid(nationality="POL"), [], params) == []
+    assert check(paid(nationality="UKR"), [], params) == ["MISSING_NOTICE"]
+
+
+def test_zero_hours_final_settlement_is_not_work(params: Parameters) -> None:
+    assert check(paid(hours_paid=Decimal(0), gross_wage=Decimal(800)), [], params) == []
+
+
+def test_paid_after_termination(params: Parameters) -> None:
+    ended = notice(end_date=date(2025, 2, 28), terminated=True)
+    assert check(paid(), [ended], params) == ["PAID_AFTER_TERMINATION"]
+    # The month holding the end date is covered.
+    assert (
+        check(paid(period_start=date(2025, 2, 1), period_end=date(2025, 2, 28)), [ended], params)
+        == []
+    )
+
+
+def test_below_minimum_worked_example(params: Parameters) -> None:
+    # 2025-03: age 29 -> EUR 14.06 an hour; 160 h due EUR 2249.60; paid EUR 1920.00.
+    findings = check_paid_period(
+        paid(gross_wage=Decimal("1920.00")),
+        [notice()],
+        as_of=AS_OF,
+        employer_registered=True,
+        params=params,
+    )
+    assert codes(findings) == ["PAID_BELOW_MINIMUM_WAGE"]
+    f = findings[0]
+    assert f.evidence["minimum_due_for_period"] == "2249.60"
+    assert f.evidence["declared_per_hour"] == "16.50"
+    assert "EUR 12.00 per hour, below the statutory minimum of EUR 14.06" in f.message_en
+    assert "€ 329,60 meer dan betaald" in f.message_nl
+
+
+def test_exactly_the_minimum_rounded_to_cents_is_fine(params: Parameters) -> None:
+    assert (
+        check(
+            paid(hours_paid=Decimal("0.33"), gross_wage=Decimal("4.64")),
+            [notice(wage_amount=Decimal("14.06"))],
+            params,
+        )
+        == []
+    )  # 4.6398
+
+
+def test_youth_minimum_uses_age_at_period_start(params: Parameters) -> None:
+    # Age 18 on 1 March 2025: 50% of adult = EUR 7.03; EUR 7.50 an hour is lawful.
+    young = paid(birth_date=date(2006, 6, 1), gross_wage=Decimal("1200.00"))
+    assert check(young, [notice(wage_amount=Decimal("7.50"))], params) == []
+
+
+def test_holiday_allowance_included_is_taken_out(params: Parameters) -> None:
+    # 2300 / 1.08 = 2129.63 < 2249.60 due.
+    included = paid(gross_wage=Decimal("2300.00"), includes_holiday_allowance=True)
+    assert check(included, [notice(wage_amount=Decimal("14.20"))], params) == [
+        "PAID_BELOW_MINIMUM_WAGE"
+    ]
+    assert (
+        check(paid(gross_wage=Decimal("2300.00")), [notice(wage_amount=Decimal("14.20"))], params)
+        == []
+    )
+
+
+def test_age_unknown(params: Parameters) -> None:
+    unknown = paid(birth_date=None, birth_date_source=None, gross_wage=Decimal("1920.00"))
+    assert check(unknown, [notice()], params) == ["PAID_WAGE_AGE_UNKNOWN"]
+    # Below even the lowest (age 15: 30% = EUR 4.22) minimum: below for any age.
+    pittance = paid(birth_date=None, gross_wage=Decimal("480.00"))
+    findings = check_paid_period(
+        pittance, [notice()], as_of=AS_OF, employer_registered=True, params=params
+    )
+    assert codes(findings) == ["PAID_BELOW_MINIMUM_WAGE"]
+    assert "for any age" in findings[0].message_en
+
+
+def test_below_declared_wage_beyond_tolerance(params: Parameters) -> None:
+    # Declared 16.50; 5% tolerance -> floor 15.675. 15.00 an hour is 9.1% below.
+    findings = check_paid_period(
+        paid(gross_wage=Decimal("2400.00")),
+        [notice()],
+        as_of=AS_OF,
+        employer_registered=True,
+        params=params,
+    )
+    assert codes(findings) == ["PAID_BELOW_DECLARED_WAGE"]
+    assert "9.1% below the EUR 16.50 per hour declared" in findings[0].message_en
+    assert check(paid(gross_wage=Decimal("2520.00")), [notice()], params) == []  # 15.75: 4.5%
+
+
+def test_hours_above_limit(params: Parameters) -> None:
+    # 280 h in 31 days = 63.2 h a week > 60.
+    assert check(
+        paid(hours_paid=Decimal(280), gross_wage=Decimal("4620.00")), [notice()], params
+    ) == ["HOURS_PAID_ABOVE_LIMIT"]
+    # 16-17: limit 45; 200 h in 31 days = 45.2.
+    minor = paid(birth_date=date(2008, 1, 1), hours_paid=Decimal(200), gross_wage=Decimal(2000))
+    assert "HOURS_PAID_ABOVE_LIMIT" in check(minor, [notice()], params)
+    # A short period is not scaled up: 50 h in 3 days is within a week's 60.
+    short = paid(period_end=date(2025, 3, 3), hours_paid=Decimal(50), gross_wage=Decimal(825))
+    assert check(short, [notice()], params) == []
+
+
+def test_no_payroll_after_start(params: Parameters) -> None:
+    n = notice()
+    span = (date(2025, 1, 1), date(2025, 5, 31))
+    findings = check_no_payroll_after_start(n, [], span, as_of=AS_OF, params=params)
+    assert codes(findings) == ["NO_PAYROLL_AFTER_START"]
+    assert findings[0].evidence["deadline"] == "2025-03-17"
+    paid_in_march = [(date(2025, 3, 1), date(2025, 3, 31))]
+    assert check_no_payroll_after_start(n, paid_in_march, span, as_of=AS_OF, params=params) == []
+    # Not judged before the deadline, nor when the employer's payroll does not reach it.
+    assert check_no_payroll_after_start(n, [], span, as_of=date(2025, 3, 16), params=params) == []
+    assert (
+        check_no_payroll_after_start(
+            n, [], (date(2025, 1, 1), date(2025, 3, 1)), as_of=AS_OF, params=params
+        )
+        == []
+    )
+    assert check_no_payroll_after_start(n, [], None, as_of=AS_OF, params=params) == []
