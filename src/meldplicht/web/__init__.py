@@ -1,1 +1,204 @@
-"""web."""
+"""The HTML pages: sessions, CSRF, security headers, static files and the page routers.
+
+`_mount_web(app)` is the one hook the application factory calls. Pages are rendered on the
+server over the same services the JSON API uses, and every core flow works without script.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from meldplicht.accounts.models import Role
+from meldplicht.core.clock import today
+from meldplicht.core.config import Environment, Settings
+from meldplicht.core.errors import DomainError
+from meldplicht.rules.params import get_parameters
+from meldplicht.web import auth, i18n
+from meldplicht.web.auth import OptionalUser, PageForbidden, PageUser, require_page_roles
+from meldplicht.web.csrf import CsrfFailed
+from meldplicht.web.pages import STATIC_DIR, render
+
+log = logging.getLogger("meldplicht.web")
+
+SESSION_COOKIE = "meldplicht_session"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+# The interactive API docs load their script from a CDN; they keep FastAPI's own headers.
+_NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json")
+
+
+def is_page(path: str) -> bool:
+    return not path.startswith("/api/") and not path.startswith(_NO_PAGE_HEADERS)
+
+
+class SecurityHeadersMiddleware:
+    """nosniff and a referrer policy on every response; CSP and no framing on the pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = is_page(scope["path"])
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                if page:
+                    extra += [
+                        (b"content-security-policy", CSP.encode()),
+                        (b"x-frame-options", b"DENY"),
+                        (b"cross-origin-opener-policy", b"same-origin"),
+                        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                    ]
+                    if scope["path"] != "/" and not scope["path"].startswith("/static/"):
+                        # Pages show personal data: never keep them in shared caches.
+                        extra.append((b"cache-control", b"no-store"))
+                headers += [(k, v) for k, v in extra if k not in names]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# --- pages every role shares ----------------------------------------------------------------
+
+shared_router = APIRouter(include_in_schema=False)
+
+
+@shared_router.get("/", name="home")
+def home(user: OptionalUser) -> Response:
+    return RedirectResponse(auth.home_for(user) if user else "/login", status_code=303)
+
+
+@shared_router.get("/worker", name="worker_info")
+def worker_info(request: Request, user: OptionalUser) -> Response:
+    """Public: what a notification means for the worker, their rights, where to get help."""
+    on = today()
+    params = get_parameters()
+    wml = params.at("wml_hourly", on)
+    cap = params.at("housing_deduction_cap", on).value
+    limits = params.at("working_time_limits", on).value
+    facts = {
+        "minimum_wage": wml.value["21"],  # keys are ages as text ("21" = 21 and older)
+        "minimum_wage_from": wml.effective_from,
+        "housing_cap_percent": int(Decimal(str(cap)) * 100),
+        "max_week": limits["high_18_plus"],
+        "average_week": limits["medium_average_limit"],
+    }
+    return render(
+        request, "worker.html", {"facts": facts}, languages=i18n.WORKER_LANGUAGES, user=user
+    )
+
+
+InspectorUser = Annotated[
+    PageUser, Depends(require_page_roles(Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN))
+]
+
+# Reserved for the inspection pages (web/inspector.py will replace this placeholder): the role
+# check is in place now, so no employer can ever reach anything under /inspector/.
+inspector_router = APIRouter(prefix="/inspector", include_in_schema=False)
+
+
+@inspector_router.get("/", name="inspector_home")
+def inspector_home(request: Request, user: InspectorUser) -> Response:
+    return render(request, "inspector/placeholder.html", {}, user=user)
+
+
+# --- errors on pages --------------------------------------------------------------------------
+
+
+def _error_page(request: Request, status: int, key: str) -> Response:
+    try:
+        return render(request, "error.html", {"status": status, "key": key}, status_code=status)
+    except AssertionError:  # pragma: no cover - no session (middleware missing): plain text
+        return Response(key, status_code=status)
+
+
+async def _call(handler: Any, request: Request, exc: Exception) -> Response:
+    """Run the API's own handler (the JSON problem) for a path that is not a page."""
+    result = handler(request, exc)
+    response: Response = await result if inspect.isawaitable(result) else result
+    return response
+
+
+def _install_page_errors(app: FastAPI) -> None:
+    api_domain_handler = app.exception_handlers[DomainError]
+    api_http_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def login_required(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, auth.LoginRequired)
+        return auth.login_redirect(exc.next_path)
+
+    async def forbidden(request: Request, _exc: Exception) -> Response:
+        return _error_page(request, 403, "forbidden")
+
+    async def csrf_failed(request: Request, _exc: Exception) -> Response:
+        return _error_page(request, 403, "csrf")
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        if not is_page(request.url.path):
+            return await _call(api_domain_handler, request, exc)
+        assert isinstance(exc, DomainError)
+        key = {404: "not_found", 403: "forbidden", 409: "conflict", 413: "too_large"}.get(
+            exc.status, "bad_request"
+        )
+        return _error_page(request, exc.status, key)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if not is_page(request.url.path) or request.url.path.startswith("/static/"):
+            return await _call(api_http_handler, request, exc)
+        assert isinstance(exc, StarletteHTTPException)
+        key = {404: "not_found", 405: "bad_request"}.get(exc.status_code, "bad_request")
+        return _error_page(request, exc.status_code, key)
+
+    app.add_exception_handler(auth.LoginRequired, login_required)
+    app.add_exception_handler(PageForbidden, forbidden)
+    app.add_exception_handler(CsrfFailed, csrf_failed)
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Static files, sessions, security headers, page errors and the page routers."""
+    from meldplicht.notifications.bulk import router as bulk_api_router
+    from meldplicht.web.employer import router as employer_router
+
+    settings: Settings = app.state.settings
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=auth.SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=settings.environment not in (Environment.DEVELOPMENT, Environment.TEST),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    _install_page_errors(app)
+    app.include_router(bulk_api_router)
+    app.include_router(auth.router)
+    app.include_router(shared_router)
+    app.include_router(employer_router)
+    app.include_router(inspector_router)

@@ -1,0 +1,297 @@
+"""Bulk upload of notifications (CSV): every row is stored or refused on its own.
+
+Each row runs in its own SAVEPOINT, so a refused row leaves nothing behind. `store_rows` works
+in the caller's transaction: the API endpoint (and the page, for small files) store the whole
+file in the request's transaction and answer after the commit. `run` is for large files on the
+page: a background thread commits BATCH_SIZE rows at a time, so the database's write lock is
+never held for long and other requests interleave between batches.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
+from meldplicht.core.clock import utcnow
+from meldplicht.core.config import Settings
+from meldplicht.core.crypto import cipher_for
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import (
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from meldplicht.core.security import Principal
+from meldplicht.notifications import csv_format, service
+from meldplicht.notifications.models import Channel
+
+BATCH_SIZE = 50
+MAX_REFERENCE_LENGTH = 64
+RowStatus = Literal["accepted", "already_present", "rejected"]
+
+
+class RowReport(BaseModel):
+    line: int = Field(description="Line number in the file (the header is line 1).")
+    external_reference: str | None = None
+    status: RowStatus
+    receipt_number: str | None = None
+    notification_id: uuid.UUID | None = None
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Every error of the row; `field` names the column."
+    )
+
+
+class BulkReport(BaseModel):
+    total: int
+    accepted: int
+    already_present: int
+    rejected: int
+    rows: list[RowReport]
+
+
+def report_of(rows: list[RowReport]) -> BulkReport:
+    return BulkReport(
+        total=len(rows),
+        accepted=sum(r.status == "accepted" for r in rows),
+        already_present=sum(r.status == "already_present" for r in rows),
+        rejected=sum(r.status == "rejected" for r in rows),
+        rows=rows,
+    )
+
+
+def _file_error(code: str, en: str, nl: str) -> InvalidRequest:
+    return InvalidRequest(
+        en, errors=[FieldError(field="file", code=code, message=en, message_nl=nl)]
+    )
+
+
+def read_csv(data: bytes) -> list[csv_format.Record]:
+    """The rows of an uploaded CSV (UTF-8, with or without BOM; `,` `;` or tab separated)."""
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_error(
+            "not_utf8",
+            "The file is not UTF-8 text: save it as 'CSV UTF-8'.",
+            "Het bestand is geen UTF-8-tekst: sla het op als 'CSV UTF-8'.",
+        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.csv"
+        path.write_bytes(data)
+        records = list(csv_format.iter_csv(path))
+        with path.open(encoding="utf-8-sig") as f:
+            header = f.readline()
+    if not header.strip():
+        raise _file_error(
+            "empty_file",
+            "The file is empty: start from the template (header line + one row per worker).",
+            "Het bestand is leeg: begin met het sjabloon (kopregel + één regel per werknemer).",
+        )
+    return records
+
+
+@dataclass(slots=True)
+class Progress:
+    """How far an upload is; read by the progress page while a thread writes it."""
+
+    total: int
+    done: int = 0
+    rows: list[RowReport] = field(default_factory=list)
+
+
+def _refused(record: csv_format.Record, errors: list[FieldError]) -> RowReport:
+    return RowReport(
+        line=record.line,
+        external_reference=record.meta.get("external_reference"),
+        status="rejected",
+        errors=errors,
+    )
+
+
+def _meta_errors(record: csv_format.Record) -> list[FieldError]:
+    errors = [
+        FieldError(
+            field=column,
+            code="import_only_column",
+            message="Only the administrator's import may set this column; leave it empty.",
+            message_nl="Alleen de beheerdersimport mag deze kolom vullen; laat hem leeg.",
+        )
+        for column in csv_format.IMPORT_ONLY_COLUMNS
+        if record.meta.get(column)
+    ]
+    reference = record.meta.get("external_reference")
+    if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
+        errors.append(
+            FieldError(
+                field="external_reference",
+                code="string_too_long",
+                message=f"At most {MAX_REFERENCE_LENGTH} characters.",
+                message_nl=f"Ten hoogste {MAX_REFERENCE_LENGTH} tekens.",
+            )
+        )
+    return errors
+
+
+def store_rows(
+    session: Session,
+    employer_id: uuid.UUID,
+    records: Iterable[csv_format.Record],
+    actor: Principal,
+    settings: Settings,
+) -> Iterator[RowReport]:
+    """Store each valid row in its own savepoint; the caller owns (and commits) the session."""
+    cipher = cipher_for(settings)
+    for record in records:
+        errors = _meta_errors(record)
+        if isinstance(record.result, list):
+            errors.extend(record.result)
+        if errors:
+            yield _refused(record, errors)
+            continue
+        assert not isinstance(record.result, list)
+        reference = record.meta.get("external_reference")
+        if reference is not None:
+            existing = service.find_by_reference(session, employer_id, reference)
+            if existing is not None:
+                # Uploading the same file again stores nothing twice.
+                yield RowReport(
+                    line=record.line,
+                    external_reference=reference,
+                    status="already_present",
+                    receipt_number=existing.receipt_number,
+                    notification_id=existing.id,
+                )
+                continue
+        ctx = service.Context(
+            actor=actor,
+            cipher=cipher,
+            channel=Channel.BULK,
+            received_at=utcnow(),  # each row's own receipt instant
+            housing_phase_out=settings.housing_phase_out,
+        )
+        try:
+            with session.begin_nested():
+                notification, _ = service.create(
+                    session, employer_id, record.result, ctx, external_reference=reference
+                )
+        except DomainError as exc:
+            yield _refused(record, csv_format.to_columns(exc.errors) or [_whole_row(exc)])
+            continue
+        yield RowReport(
+            line=record.line,
+            external_reference=reference,
+            status="accepted",
+            receipt_number=notification.receipt_number,
+            notification_id=notification.id,
+        )
+
+
+def _whole_row(exc: DomainError) -> FieldError:
+    return FieldError(field="", code=exc.code, message=str(exc))
+
+
+def run(
+    engine: Engine,
+    employer_id: uuid.UUID,
+    records: list[csv_format.Record],
+    actor: Principal,
+    settings: Settings,
+    progress: Progress | None = None,
+    on_batch: Callable[[], None] | None = None,
+) -> list[RowReport]:
+    """Every row, committed BATCH_SIZE rows at a time; returns the per-row report."""
+    progress = progress or Progress(total=len(records))
+    for start in range(0, len(records), BATCH_SIZE):
+        batch = records[start : start + BATCH_SIZE]
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            reports = list(store_rows(session, employer_id, batch, actor, settings))
+        progress.rows.extend(reports)
+        progress.done += len(batch)
+        if on_batch is not None:
+            on_batch()
+    return progress.rows
+
+
+# --- the API endpoint -----------------------------------------------------------------------
+
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
+
+async def uploaded_csv(request: Request) -> bytes:
+    """The CSV from a text/csv body or from the `file` part of a multipart form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in CSV_TYPES:
+        return await request.body()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise _file_error(
+                "file_missing",
+                "Send the CSV as the multipart part named 'file'.",
+                "Stuur het CSV-bestand als multipart-deel met de naam 'file'.",
+            )
+        return await upload.read()
+    raise UnsupportedMediaType("Send text/csv, or multipart/form-data with a 'file' part.")
+
+
+UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkReport,
+    responses=problem_responses(
+        Unauthorized, Forbidden, InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+    ),
+    summary="Notify many employments at once from a CSV file (per-row report)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The CSV layout of GET /employer/bulk/template.csv: one notice per "
+            "row. Rows with an external_reference already stored are reported as "
+            "already_present, so a file can safely be sent again.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+def bulk_upload(
+    request: Request,
+    session: SessionDep,
+    data: UploadedCsv,
+    principal: CurrentPrincipal,
+    employer_id: CurrentEmployerId,
+) -> BulkReport:
+    """Each row is accepted (with its receipt number) or rejected with every field error;
+    a rejected row stores nothing. The file is stored in one transaction and the answer comes
+    after the commit; rows take about 15 ms each, so send at most a few thousand rows per
+    request (or use the employer page, which processes large files in the background)."""
+    settings: Settings = request.app.state.settings
+    records = read_csv(data)
+    return report_of(list(store_rows(session, employer_id, records, principal, settings)))

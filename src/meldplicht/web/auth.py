@@ -1,0 +1,225 @@
+"""Sign-in and sign-out for user accounts, the signed-in user, and role checks for pages.
+
+The session cookie (Starlette's SessionMiddleware, signed with settings.secret_key) holds the
+user's id and the instant of sign-in. Each request loads the account again, so a disabled or
+deleted account loses access at once; a session older than SESSION_HOURS is refused even if
+the browser kept the cookie.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session, select
+from starlette.responses import Response
+
+from meldplicht.accounts.models import Role, UserAccount
+from meldplicht.core.clock import utcnow
+from meldplicht.core.db import SessionDep
+from meldplicht.core.security import Principal, hash_password, verify_password
+from meldplicht.web import csrf
+from meldplicht.web.csrf import VerifiedForm
+from meldplicht.web.pages import render
+
+SESSION_HOURS = 8
+USER_KEY = "uid"
+SIGNED_IN_KEY = "signed_in_at"
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+# Checked when the username is unknown, so that answer takes as long as a wrong password.
+_DUMMY_HASH = hash_password("not-a-real-password-" + uuid.uuid4().hex)
+
+router = APIRouter(include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    """No (valid) session: the page handler redirects to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageForbidden(Exception):
+    """Signed in, but this role may not see the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageUser:
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    employer_id: uuid.UUID | None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(
+            role=self.role,
+            actor_id=f"user:{self.id}",
+            employer_id=self.employer_id,
+            display_name=self.display_name,
+        )
+
+
+def _session_user(request: Request, session: Session) -> PageUser | None:
+    raw_id = request.session.get(USER_KEY)
+    raw_at = request.session.get(SIGNED_IN_KEY)
+    if not isinstance(raw_id, str) or not isinstance(raw_at, (int, float)):
+        return None
+    signed_in = datetime.fromtimestamp(raw_at, UTC)
+    if utcnow() - signed_in > timedelta(hours=SESSION_HOURS):
+        request.session.pop(USER_KEY, None)
+        return None
+    try:
+        account = session.get(UserAccount, uuid.UUID(raw_id))
+    except ValueError:
+        return None
+    if account is None or account.disabled:
+        request.session.pop(USER_KEY, None)
+        return None
+    return PageUser(
+        id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        employer_id=account.employer_id,
+    )
+
+
+def optional_user(request: Request, session: SessionDep) -> PageUser | None:
+    return _session_user(request, session)
+
+
+def current_user(request: Request, session: SessionDep) -> PageUser:
+    user = _session_user(request, session)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+OptionalUser = Annotated[PageUser | None, Depends(optional_user)]
+CurrentUser = Annotated[PageUser, Depends(current_user)]
+
+
+def require_page_roles(*roles: Role) -> Callable[..., PageUser]:
+    """A dependency: the signed-in user if their role is one of `roles`, else a 403 page.
+
+    Use as `user: Annotated[PageUser, Depends(require_page_roles(Role.INSPECTOR))]`.
+    """
+    allowed = frozenset(r.value for r in roles)
+
+    def dependency(user: CurrentUser) -> PageUser:
+        if user.role not in allowed:
+            raise PageForbidden()
+        return user
+
+    return dependency
+
+
+def _employer_user(user: CurrentUser) -> PageUser:
+    if user.role != Role.EMPLOYER or user.employer_id is None:
+        raise PageForbidden()
+    return user
+
+
+EmployerUser = Annotated[PageUser, Depends(_employer_user)]
+
+
+def home_for(user: PageUser) -> str:
+    return "/employer/" if user.role == Role.EMPLOYER else "/inspector/"
+
+
+def _safe_next(value: Any) -> str | None:
+    # Only a path on this site: never //host or a scheme (an open redirect).
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith("//")
+        and not any(ch in value for ch in "\\\r\n")
+    ):
+        return value
+    return None
+
+
+def authenticate(session: Session, username: str, password: str) -> UserAccount | None:
+    """The account if the password is right and the account is usable; counts failures.
+
+    After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
+    password guessing; the answer is the same for unknown, locked and wrong (no user
+    enumeration).
+    """
+    account = session.exec(
+        select(UserAccount).where(UserAccount.username == username.strip())
+    ).first()
+    if account is None:
+        verify_password(password, _DUMMY_HASH)
+        return None
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        return None
+    if account.disabled or not verify_password(password, account.password_hash):
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = now + LOCKOUT
+            account.failed_logins = 0
+        session.add(account)
+        return None
+    account.failed_logins = 0
+    account.locked_until = None
+    session.add(account)
+    return account
+
+
+@router.get("/login", name="login_form")
+def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next) or home_for(user), status_code=303)
+    return render(request, "login.html", {"next": _safe_next(next) or "", "username": ""})
+
+
+@router.post("/login", name="login")
+def login(request: Request, session: SessionDep, form: VerifiedForm) -> Response:
+    username = str(form.get("username") or "")
+    password = str(form.get("password") or "")
+    next_path = _safe_next(form.get("next"))
+    account = authenticate(session, username, password) if username and password else None
+    if account is None:
+        return render(
+            request,
+            "login.html",
+            {"next": next_path or "", "username": username, "login_failed": True},
+            status_code=401,
+        )
+    # A fresh session on sign-in (no fixation); the language choice survives.
+    lang = request.session.get("lang")
+    request.session.clear()
+    if isinstance(lang, str):
+        request.session["lang"] = lang
+    request.session[USER_KEY] = str(account.id)
+    request.session[SIGNED_IN_KEY] = utcnow().timestamp()
+    csrf.rotate(request)
+    user = PageUser(account.id, account.username, account.display_name, account.role, None)
+    return RedirectResponse(next_path or home_for(user), status_code=303)
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, _form: VerifiedForm) -> Response:
+    lang = request.session.get("lang")
+    request.session.clear()
+    if isinstance(lang, str):
+        request.session["lang"] = lang
+    csrf.rotate(request)
+    return RedirectResponse("/login?signed_out=1", status_code=303)
+
+
+def login_redirect(next_path: str) -> Response:
+    return RedirectResponse(f"/login?next={quote(next_path, safe='/')}", status_code=303)

@@ -1,0 +1,586 @@
+"""The employer's pages: dashboard, the notification form with a confirm step, the receipt
+(page and PDF), change / termination / withdrawal, and the bulk CSV upload.
+
+HTTP only: every write goes through notifications.service (channel FORM or BULK); every
+verdict comes from the rules. A successful POST always redirects (POST-redirect-GET).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from meldplicht.core import idempotency
+from meldplicht.core.clock import legal_date, today, utcnow
+from meldplicht.core.config import Settings
+from meldplicht.core.crypto import cipher_for
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import (
+    DomainError,
+    FieldError,
+    IdempotencyConflict,
+    InvalidRequest,
+    NotFound,
+)
+from meldplicht.core.security import Principal
+from meldplicht.notifications import bulk, csv_format, service
+from meldplicht.notifications.models import Channel, NotificationStatus
+from meldplicht.notifications.schemas import NotificationOut
+from meldplicht.rules import calendar
+from meldplicht.rules.facts import Finding
+from meldplicht.web import forms, i18n
+from meldplicht.web.auth import EmployerUser, PageUser
+from meldplicht.web.csrf import VerifiedForm, text_fields
+from meldplicht.web.pages import language, render
+from meldplicht.web.pdf import receipt_pdf
+
+log = logging.getLogger("meldplicht.web")
+
+router = APIRouter(prefix="/employer", include_in_schema=False)
+
+PAGE_SIZE = 25
+REPORT_ROWS_ON_PAGE = 500
+# Files up to this many rows are stored in the request itself (a few seconds); larger ones in
+# a background thread behind a progress page. The request's own transaction holds SQLite's
+# write lock, so a thread could not start writing before the request ends anyway.
+SYNC_ROWS = 200
+NEW_DEFAULTS = {"worker_nationality": "UKR", "wage_period": "hour", "housing_provided": "false"}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _context(request: Request, user: PageUser, channel: Channel = Channel.FORM) -> service.Context:
+    settings = _settings(request)
+    return service.Context(
+        actor=user.principal,
+        cipher=cipher_for(settings),
+        channel=channel,
+        received_at=utcnow(),
+        housing_phase_out=settings.housing_phase_out,
+    )
+
+
+def _employer_id(user: PageUser) -> uuid.UUID:
+    assert user.employer_id is not None  # EmployerUser guarantees it
+    return user.employer_id
+
+
+def error_view(
+    errors: list[FieldError], t: i18n.Translator, ids: dict[str, str] | None = None
+) -> tuple[dict[str, list[str]], list[dict[str, str]]]:
+    """Inline messages per input name, and the summary list (label, message, #anchor)."""
+    inline: dict[str, list[str]] = {}
+    summary: list[dict[str, str]] = []
+    for error in errors:
+        name = error.field
+        message = t.error(error.message, error.message_nl)
+        inline.setdefault(name, []).append(message)
+        label_key = f"field.{name}"
+        summary.append(
+            {
+                "href": f"#{(ids or {}).get(name, forms.field_id(name))}" if name else "",
+                "label": t(label_key) if name and t.has(label_key) else "",
+                "message": message,
+            }
+        )
+    return inline, summary
+
+
+def _timeliness(start: Any, notice_date: Any) -> dict[str, Any]:
+    return {
+        "deadline": calendar.notice_deadline(start),
+        "verdict": calendar.timeliness(notice_date, start).value,
+    }
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+@router.get("/", name="employer_dashboard")
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    user: EmployerUser,
+    cursor: str | None = None,
+    status: str | None = None,
+) -> Response:
+    lang = language(request)
+    wanted = NotificationStatus(status) if status in set(NotificationStatus) else None
+    rows, next_cursor = service.list_owned(
+        session, _employer_id(user), status=wanted, cursor=cursor, limit=PAGE_SIZE
+    )
+    items = service.present(session, rows, lang)
+    return render(
+        request,
+        "employer/dashboard.html",
+        {
+            "items": items,
+            "next_cursor": next_cursor,
+            "status": wanted.value if wanted else "",
+            "statuses": [s.value for s in NotificationStatus],
+            "done": request.query_params.get("done", ""),
+        },
+        user=user,
+    )
+
+
+# --- a new notification: form -> confirm -> stored -> receipt ---------------------------------
+
+
+def _form_page(
+    request: Request,
+    user: PageUser,
+    values: dict[str, str],
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = i18n.Translator(language(request))
+    inline, summary = error_view(errors or [], t)
+    return render(
+        request,
+        "employer/form.html",
+        {"values": values, "errors": inline, "error_list": summary, "today": today()},
+        status_code=status_code,
+        user=user,
+    )
+
+
+@router.get("/notifications/new", name="new_notification")
+def new_notification(request: Request, user: EmployerUser) -> Response:
+    return _form_page(request, user, dict(NEW_DEFAULTS))
+
+
+@router.post("/notifications/new", name="post_notification")
+def post_notification(
+    request: Request, session: SessionDep, user: EmployerUser, form: VerifiedForm
+) -> Response:
+    fields = text_fields(form)
+    action = fields.get("action", "review")
+    values = forms.notification_values(fields)
+    if action == "edit":
+        return _form_page(request, user, values)
+    now = utcnow()
+    parsed = forms.parse_notification(values, now)
+    if parsed.payload is None:
+        return _form_page(request, user, values, parsed.errors, status_code=422)
+    if action != "submit":
+        return _confirm_page(request, user, values, parsed.payload, now)
+    return _submit(request, session, user, values, parsed.payload, fields.get("submission_id"))
+
+
+def _confirm_page(
+    request: Request, user: PageUser, values: dict[str, str], payload: Any, now: datetime
+) -> Response:
+    findings: list[Finding] = forms.preview_findings(
+        payload, now, housing_phase_out=_settings(request).housing_phase_out
+    )
+    return render(
+        request,
+        "employer/confirm.html",
+        {
+            "values": values,
+            "payload": payload,
+            "findings": findings,
+            "timeliness": _timeliness(payload.start_date, legal_date(now)),
+            "submission_id": uuid.uuid4().hex,
+        },
+        user=user,
+    )
+
+
+def _submit(
+    request: Request,
+    session: Session,
+    user: PageUser,
+    values: dict[str, str],
+    payload: Any,
+    submission_id: str | None,
+) -> Response:
+    """Store once per confirm page: pressing Send twice (or reloading) makes one notice."""
+    try:
+        key = f"form:{uuid.UUID(hex=submission_id or '').hex}"
+    except ValueError:
+        key = f"form:{uuid.uuid4().hex}"
+    owner = user.principal.actor_id
+    fingerprint = idempotency.request_fingerprint("POST", "form", values)
+    previous = idempotency.find(session, owner, key, fingerprint)
+    if previous is not None and previous.response.get("id"):
+        return _to_receipt(previous.response["id"])
+    try:
+        with session.begin_nested():
+            idempotency.remember(session, owner, key, fingerprint, 0, {})
+            notification, _ = service.create(
+                session, _employer_id(user), payload, _context(request, user)
+            )
+            idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})
+    except InvalidRequest as exc:
+        errors = [
+            e.model_copy(update={"field": csv_format.column_for(e.field)}) for e in exc.errors
+        ]
+        return _form_page(request, user, values, errors, status_code=422)
+    except IntegrityError as exc:
+        log.warning("integrity %s", exc)
+        # The same confirm page was sent twice at once; the other request is storing it.
+        raise IdempotencyConflict("This notification is already being stored.") from None
+    return _to_receipt(str(notification.id))
+
+
+def _to_receipt(notification_id: str) -> Response:
+    return RedirectResponse(
+        f"/employer/notifications/{notification_id}/receipt?created=1", status_code=303
+    )
+
+
+# --- one notification ---------------------------------------------------------------------
+
+
+def _load(
+    request: Request, session: Session, user: PageUser, notification_id: uuid.UUID
+) -> tuple[Any, Any]:
+    lang = language(request)
+    notification = service.get_owned(session, _employer_id(user), notification_id)
+    return notification, service.present_detail(session, notification, lang)
+
+
+def _detail_context(detail: NotificationOut) -> dict[str, Any]:
+    return {
+        "n": detail,
+        "timeliness": _timeliness(detail.start_date, detail.notice_date),
+        "can_change": detail.status == NotificationStatus.ACTIVE,
+        "can_withdraw": detail.status == NotificationStatus.ACTIVE and today() < detail.start_date,
+    }
+
+
+@router.get("/notifications/{notification_id}", name="notification_detail")
+def notification_detail(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    _, detail = _load(request, session, user, notification_id)
+    context = _detail_context(detail)
+    context["done"] = request.query_params.get("done", "")
+    return render(request, "employer/detail.html", context, user=user)
+
+
+@router.get("/notifications/{notification_id}/receipt", name="notification_receipt")
+def notification_receipt(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    _, detail = _load(request, session, user, notification_id)
+    context = _detail_context(detail)
+    context["created"] = request.query_params.get("created") == "1"
+    return render(request, "employer/receipt.html", context, user=user)
+
+
+@router.get("/notifications/{notification_id}/receipt.pdf", name="notification_receipt_pdf")
+def notification_receipt_pdf(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    lang = language(request)
+    _, detail = _load(request, session, user, notification_id)
+    timeliness = _timeliness(detail.start_date, detail.notice_date)
+    content = receipt_pdf(detail, timeliness, i18n.Translator(lang))
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{detail.receipt_number}.pdf"',
+        },
+    )
+
+
+# --- change, termination, withdrawal -----------------------------------------------------
+
+ParseForm = Callable[[dict[str, str]], tuple[Any, list[FieldError]]]
+_ACTIONS: dict[str, tuple[str, ParseForm, Callable[..., Any], str]] = {
+    "change": ("employer/change.html", forms.parse_change, service.change, "changed"),
+    "terminate": ("employer/terminate.html", forms.parse_termination, service.terminate, "ended"),
+    "withdraw": ("employer/withdraw.html", forms.parse_withdrawal, service.withdraw, "withdrawn"),
+}
+
+
+def _action_page(
+    request: Request,
+    user: PageUser,
+    action: str,
+    detail: NotificationOut,
+    values: dict[str, str],
+    errors: list[FieldError] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> Response:
+    t = i18n.Translator(language(request))
+    inline, summary = error_view(errors or [], t)
+    if problem:
+        summary.insert(0, {"href": "", "label": "", "message": problem})
+    context = _detail_context(detail)
+    context.update({"values": values, "errors": inline, "error_list": summary, "action": action})
+    return render(request, _ACTIONS[action][0], context, status_code=status_code, user=user)
+
+
+def _action_get(action: str) -> Any:
+    def endpoint(
+        request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+    ) -> Response:
+        _, detail = _load(request, session, user, notification_id)
+        if detail.status != NotificationStatus.ACTIVE:
+            raise service.NotificationClosed()
+        return _action_page(request, user, action, detail, {})
+
+    return endpoint
+
+
+def _action_post(action: str) -> Any:
+    _, parse, write, done = _ACTIONS[action]
+
+    def endpoint(
+        request: Request,
+        session: SessionDep,
+        user: EmployerUser,
+        notification_id: uuid.UUID,
+        form: VerifiedForm,
+    ) -> Response:
+        values = {k: v for k, v in text_fields(form).items() if k != "action"}
+        payload, errors = parse(values)
+        t = i18n.Translator(language(request))
+        problem = ""
+        if payload is not None:
+            try:
+                with session.begin_nested():
+                    write(
+                        session,
+                        _employer_id(user),
+                        notification_id,
+                        payload,
+                        _context(request, user),
+                    )
+            except InvalidRequest as exc:
+                errors = exc.errors
+            except NotFound:
+                raise
+            except DomainError as exc:
+                problem = t(f"problem.{exc.code}") if t.has(f"problem.{exc.code}") else str(exc)
+            else:
+                return RedirectResponse(
+                    f"/employer/notifications/{notification_id}?done={done}", status_code=303
+                )
+        _, detail = _load(request, session, user, notification_id)
+        return _action_page(request, user, action, detail, values, errors, problem, status_code=422)
+
+    return endpoint
+
+
+for _name in _ACTIONS:
+    router.add_api_route(
+        f"/notifications/{{notification_id}}/{_name}",
+        _action_get(_name),
+        methods=["GET"],
+        name=f"{_name}_form",
+    )
+    router.add_api_route(
+        f"/notifications/{{notification_id}}/{_name}",
+        _action_post(_name),
+        methods=["POST"],
+        name=f"{_name}_notification",
+    )
+
+
+# --- bulk upload ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BulkJob:
+    """One upload being stored in a background thread (kept in this process's memory)."""
+
+    id: str
+    employer_id: uuid.UUID
+    filename: str
+    progress: bulk.Progress
+    started_at: datetime = field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    failed: bool = False
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.done_event.is_set()
+
+
+class BulkJobs:
+    """The running and recent uploads; finished ones are forgotten after KEEP."""
+
+    KEEP = timedelta(hours=8)
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, BulkJob] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job: BulkJob) -> None:
+        with self._lock:
+            cutoff = utcnow() - self.KEEP
+            for key in [
+                k for k, j in self._jobs.items() if j.finished_at and j.finished_at < cutoff
+            ]:
+                del self._jobs[key]
+            self._jobs[job.id] = job
+
+    def get(self, job_id: str, employer_id: uuid.UUID) -> BulkJob:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or job.employer_id != employer_id:
+            raise NotFound("No such upload.")
+        return job
+
+
+jobs = BulkJobs()
+
+
+def _run_job(
+    job: BulkJob, engine: Engine, settings: Settings, actor: Principal, records: list[Any]
+) -> None:
+    try:
+        bulk.run(engine, job.employer_id, records, actor, settings, job.progress)
+    except Exception:
+        log.exception("bulk upload %s failed after %d rows", job.id, job.progress.done)
+        job.failed = True
+    finally:
+        job.finished_at = utcnow()
+        job.done_event.set()
+
+
+def _bulk_page(
+    request: Request, user: PageUser, errors: list[FieldError] | None = None, status_code: int = 200
+) -> Response:
+    t = i18n.Translator(language(request))
+    inline, summary = error_view(errors or [], t)
+    return render(
+        request,
+        "employer/bulk.html",
+        {"errors": inline, "error_list": summary, "columns": csv_format.EMPLOYER_HEADER},
+        status_code=status_code,
+        user=user,
+    )
+
+
+@router.get("/bulk", name="bulk_form")
+def bulk_form(request: Request, user: EmployerUser) -> Response:
+    return _bulk_page(request, user)
+
+
+@router.get("/bulk/template.csv", name="bulk_template")
+def bulk_template(_user: EmployerUser) -> Response:
+    return Response(
+        csv_format.template_csv(for_import=False).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="meldplicht-template.csv"'},
+    )
+
+
+@router.post("/bulk", name="bulk_upload")
+def bulk_upload_page(
+    request: Request, session: SessionDep, user: EmployerUser, form: VerifiedForm
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        missing = FieldError(
+            field="file",
+            code="file_missing",
+            message="Choose a CSV file to upload.",
+            message_nl="Kies een CSV-bestand om te uploaden.",
+        )
+        return _bulk_page(request, user, [missing], status_code=422)
+    upload.file.seek(0)
+    data = upload.file.read()
+    try:
+        records = bulk.read_csv(data)
+    except InvalidRequest as exc:
+        return _bulk_page(request, user, exc.errors, status_code=422)
+    job = BulkJob(
+        id=uuid.uuid4().hex,
+        employer_id=_employer_id(user),
+        filename=upload.filename,
+        progress=bulk.Progress(total=len(records)),
+    )
+    jobs.add(job)
+    if len(records) <= SYNC_ROWS:
+        rows = bulk.store_rows(
+            session, job.employer_id, records, user.principal, _settings(request)
+        )
+        job.progress.rows.extend(rows)
+        job.progress.done = len(records)
+        job.finished_at = utcnow()
+        job.done_event.set()
+    else:
+        threading.Thread(
+            target=_run_job,
+            args=(job, request.app.state.engine, _settings(request), user.principal, records),
+            name=f"bulk-{job.id}",
+            daemon=True,
+        ).start()
+    return RedirectResponse(f"/employer/bulk/{job.id}", status_code=303)
+
+
+@router.get("/bulk/{job_id}", name="bulk_job")
+def bulk_job(request: Request, user: EmployerUser, job_id: str) -> Response:
+    job = jobs.get(job_id, _employer_id(user))
+    t = i18n.Translator(language(request))
+    rows = list(job.progress.rows)
+    rejected = [r for r in rows if r.status == "rejected"]
+    stored = [r for r in rows if r.status != "rejected"]
+    return render(
+        request,
+        "employer/bulk_job.html",
+        {
+            "job": job,
+            "report": bulk.report_of(rows),
+            "rejected": [
+                (r, [(e.field, t.error(e.message, e.message_nl)) for e in r.errors])
+                for r in rejected
+            ],
+            "stored": stored[:REPORT_ROWS_ON_PAGE],
+            "stored_hidden": max(0, len(stored) - REPORT_ROWS_ON_PAGE),
+            "percent": int(100 * job.progress.done / job.progress.total)
+            if job.progress.total
+            else 100,
+        },
+        user=user,
+    )
+
+
+def _no_formula(cell: str) -> str:
+    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
+
+
+@router.get("/bulk/{job_id}/report.csv", name="bulk_job_report")
+def bulk_job_report(user: EmployerUser, job_id: str) -> Response:
+    job = jobs.get(job_id, _employer_id(user))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["line", "external_reference", "status", "receipt_number", "errors"])
+    for row in job.progress.rows:
+        errors = "; ".join(f"{e.field or '(row)'}: {e.message}" for e in row.errors)
+        cells = [row.external_reference or "", row.status, row.receipt_number or "", errors]
+        writer.writerow([row.line, *(_no_formula(c) for c in cells)])
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="report-{job.id[:8]}.csv"'},
+    )

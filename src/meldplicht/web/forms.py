@@ -1,0 +1,292 @@
+"""From posted form fields to the service's payloads and back, and the findings preview.
+
+The notification form names its inputs after the bulk CSV columns (worker_bsn, wage_amount,
+location_postcode, ...), so one mapping (notifications.csv_format) turns a form or a CSV row
+into a NotificationCreate, and every FieldError names the input it belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from meldplicht.core.clock import legal_date
+from meldplicht.core.errors import FieldError
+from meldplicht.core.validation import field_errors_from_pydantic
+from meldplicht.notifications import csv_format, service
+from meldplicht.notifications.schemas import (
+    NotificationChange,
+    NotificationCreate,
+    TerminationIn,
+    WithdrawalIn,
+)
+from meldplicht.rules.checks import evaluate_notification
+from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, WorkerFacts
+
+# The form's inputs: the employer's CSV columns without the bulk-only external reference.
+NOTIFICATION_FIELDS: tuple[str, ...] = tuple(csv_format.COLUMN_PATHS)
+BOOLEAN_FIELDS = frozenset(
+    {
+        "wage_includes_holiday_allowance",
+        "housing_provided",
+        "housing_written_consent",
+        "declaration_truthful",
+    }
+)
+
+
+@dataclass(slots=True)
+class Parsed:
+    payload: NotificationCreate | None
+    errors: list[FieldError]
+
+
+def notification_values(fields: dict[str, str]) -> dict[str, str]:
+    """Only the notification's own inputs, trimmed: what the form shows again."""
+    return {name: fields[name].strip() for name in NOTIFICATION_FIELDS if name in fields}
+
+
+def parse_notification(values: dict[str, str], received_at: datetime) -> Parsed:
+    """Structure first (every field error at once), then the checks that span fields."""
+    result = csv_format.parse_row(values)
+    if isinstance(result, list):
+        return Parsed(None, result)
+    cross = service.cross_field_errors(result, legal_date(received_at))
+    if cross:
+        renamed = [e.model_copy(update={"field": csv_format.column_for(e.field)}) for e in cross]
+        return Parsed(None, renamed)
+    return Parsed(result, [])
+
+
+def facts_of_payload(payload: NotificationCreate, notice_date: date) -> NotificationFacts:
+    """What the rules would see if this (unsaved) notice were received on `notice_date`."""
+    housing = payload.housing
+    provided = housing is not None and housing.provided
+    return NotificationFacts(
+        notice_date=notice_date,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        contract_type=payload.contract_type,
+        # Like notifications.service.facts_of: hours not stated count as 0 (uncheckable wage).
+        hours_per_week=payload.hours_per_week or Decimal(0),
+        fulltime_hours_per_week=payload.fulltime_hours_per_week,
+        wage_amount=payload.wage.amount,
+        wage_period=payload.wage.period,
+        wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
+        housing_provided=provided,
+        housing_deduction_monthly=housing.monthly_deduction if housing and provided else None,
+        worker=WorkerFacts(
+            birth_date=payload.worker.birth_date,
+            nationality=payload.worker.nationality,
+            document_type=payload.worker.document_type,
+            document_valid_until=payload.worker.document_valid_until,
+        ),
+    )
+
+
+def preview_findings(
+    payload: NotificationCreate, received_at: datetime, *, housing_phase_out: bool
+) -> list[Finding]:
+    """The findings the service will record if the notice is sent now (same rule code)."""
+    notice_date = legal_date(received_at)
+    return evaluate_notification(
+        facts_of_payload(payload, notice_date),
+        as_of=notice_date,
+        evaluation=Evaluation.INTAKE,
+        housing_phase_out=housing_phase_out,
+    )
+
+
+# --- change, termination, withdrawal (inputs named by their dotted payload path) ----------
+
+CHANGE_FIELDS = (
+    "effective_date",
+    "hours_per_week",
+    "fulltime_hours_per_week",
+    "wage.amount",
+    "wage.period",
+    "wage.includes_holiday_allowance",
+    "end_date",
+    "job_title",
+    "cao",
+    "reason",
+)
+
+
+def _nest(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in values.items():
+        node = out
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def parse_change(values: dict[str, str]) -> tuple[NotificationChange | None, list[FieldError]]:
+    """Only filled-in inputs become changes; the wage is changed as a whole (amount + period)."""
+    filled: dict[str, Any] = {
+        name: values[name].strip()
+        for name in CHANGE_FIELDS
+        if values.get(name, "").strip() and name != "wage.includes_holiday_allowance"
+    }
+    if "wage.amount" in filled or "wage.period" in filled:
+        filled["wage.includes_holiday_allowance"] = values.get(
+            "wage.includes_holiday_allowance"
+        ) in ("true", "on")
+    for name in ("hours_per_week", "fulltime_hours_per_week", "wage.amount"):
+        if name in filled:
+            filled[name] = filled[name].replace(",", ".")
+    return _validate(NotificationChange, _nest(filled))
+
+
+def parse_termination(values: dict[str, str]) -> tuple[TerminationIn | None, list[FieldError]]:
+    body = {k: values[k].strip() for k in ("end_date", "reason") if values.get(k, "").strip()}
+    return _validate(TerminationIn, body)
+
+
+def parse_withdrawal(values: dict[str, str]) -> tuple[WithdrawalIn | None, list[FieldError]]:
+    body = {"reason": values["reason"].strip()} if values.get("reason", "").strip() else {}
+    return _validate(WithdrawalIn, body)
+
+
+M = TypeVar("M", NotificationChange, TerminationIn, WithdrawalIn)
+
+
+def _validate(model: type[M], body: dict[str, Any]) -> tuple[M | None, list[FieldError]]:
+    try:
+        return model.model_validate(body), []
+    except ValidationError as exc:
+        return None, field_errors_from_pydantic(exc.errors())
+
+
+def field_id(name: str) -> str:
+    """The HTML id of an input (dots are legal, but awkward in CSS selectors and fragments)."""
+    return name.replace(".", "-") or "form"
+
+
+# --- what the form shows, in order ---------------------------------------------------------
+
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "worker",
+        (
+            "worker_given_names",
+            "worker_surname",
+            "worker_given_names_original",
+            "worker_surname_original",
+            "worker_birth_date",
+            "worker_sex",
+            "worker_nationality",
+            "worker_bsn",
+            "worker_v_number",
+            "worker_document_type",
+            "worker_document_number",
+            "worker_document_valid_until",
+        ),
+    ),
+    (
+        "work",
+        (
+            "contract_type",
+            "start_date",
+            "end_date",
+            "job_title",
+            "job_description",
+            "cao",
+            "hirer_kvk_number",
+            "hirer_name",
+        ),
+    ),
+    ("wage", ("wage_amount", "wage_period", "wage_includes_holiday_allowance")),
+    ("hours", ("hours_per_week", "fulltime_hours_per_week")),
+    (
+        "locations",
+        tuple(
+            f"{prefix}_{part}"
+            for prefix in ("location", "location2")
+            for part in ("street", "house_number", "postcode", "city")
+        ),
+    ),
+    (
+        "housing",
+        (
+            "housing_provided",
+            "housing_street",
+            "housing_house_number",
+            "housing_postcode",
+            "housing_city",
+            "housing_monthly_deduction",
+            "housing_written_consent",
+        ),
+    ),
+    ("declaration", ("signatory_name", "declaration_truthful")),
+)
+
+# Select inputs: the field, the i18n group of its option labels, and the options.
+OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "worker_sex": ("sex", ("F", "M", "X")),
+    "worker_document_type": ("document", ("sticker", "o_document", "passport", "other")),
+    "contract_type": (
+        "contract",
+        (
+            "fixed_term",
+            "open_ended",
+            "on_call",
+            "temporary_agency",
+            "payroll",
+            "self_employed",
+            "assignment",
+        ),
+    ),
+    "wage_period": ("period", ("hour", "week", "four_weeks", "month")),
+    "wage.period": ("period", ("hour", "week", "four_weeks", "month")),
+}
+_TRUE_TEXT = frozenset({"true", "ja", "yes", "on", "1"})
+
+
+def is_checked(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE_TEXT
+
+
+DATE_FIELDS = frozenset(
+    {"worker_birth_date", "worker_document_valid_until", "start_date", "end_date"}
+)
+MONEY_FIELDS = frozenset({"wage_amount", "housing_monthly_deduction"})
+
+
+def _shown(name: str, value: str, t: Any) -> str:
+    """One typed value as the confirm page shows it (dates and money the reader's way)."""
+    if name in OPTIONS:
+        return str(t.enum(OPTIONS[name][0], value))
+    try:
+        if name in DATE_FIELDS:
+            return str(t.date(date.fromisoformat(value)))
+        if name in MONEY_FIELDS:
+            return str(t.money(Decimal(value.replace(",", "."))))
+    except (ValueError, ArithmeticError):
+        pass  # parse_notification accepted it, so this is a spelling we keep as typed
+    return value
+
+
+def summary(values: dict[str, str], t: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The declared values by section, as the confirm page shows them (labels translated)."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    for section, names in SECTIONS:
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            value = values.get(name, "").strip()
+            if name in BOOLEAN_FIELDS:
+                if name == "housing_provided" or value:
+                    rows.append((t(f"field.{name}"), t.yes_no(is_checked(value))))
+                continue
+            if not value:
+                continue
+            rows.append((t(f"field.{name}"), _shown(name, value, t)))
+        out.append((section, rows))
+    return out

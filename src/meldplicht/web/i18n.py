@@ -1,0 +1,112 @@
+"""Every visible text of the pages, in Dutch (default), English and (worker page) Ukrainian.
+
+The texts live in i18n/{nl,en,uk}.json as flat dotted keys. A language that lacks a key
+falls back along `FALLBACK` (Ukrainian to English to Dutch), so the Ukrainian worker page can
+share the layout without every employer page being translated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from meldplicht.core.clock import LEGAL_TZ
+from meldplicht.rules import wages
+
+log = logging.getLogger("meldplicht.web")
+
+DEFAULT_LANGUAGE = "nl"
+LANGUAGES = ("nl", "en", "uk")
+# The employer pages are Dutch and English; only the public worker page is also Ukrainian.
+PAGE_LANGUAGES = ("nl", "en")
+WORKER_LANGUAGES = ("uk", "en", "nl")
+FALLBACK: dict[str, tuple[str, ...]] = {"nl": ("nl",), "en": ("en", "nl"), "uk": ("uk", "en")}
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    text = resources.files("meldplicht.web").joinpath(f"i18n/{lang}.json").read_text("utf-8")
+    data: dict[str, str] = json.loads(text)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """`t(key, **values)` for one language; also formats dates, instants and money."""
+
+    lang: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        for lang in FALLBACK[self.lang]:
+            text = catalogue(lang).get(key)
+            if text is not None:
+                return text.format(**values) if values else text
+        log.warning("missing text %s (%s)", key, self.lang)
+        return key
+
+    def has(self, key: str) -> bool:
+        return any(key in catalogue(lang) for lang in FALLBACK[self.lang])
+
+    def date(self, value: date | None) -> str:
+        if value is None:
+            return self("common.none")
+        return f"{value.day} {self(f'month.{value.month}')} {value.year}"
+
+    def instant(self, value: datetime) -> str:
+        """An instant in the legal time zone, e.g. 5 januari 2026 14:03 (Europe/Amsterdam)."""
+        local = value.astimezone(LEGAL_TZ)
+        return f"{self.date(local.date())} {local:%H:%M} ({self('common.timezone')})"
+
+    def money(self, value: Decimal | None) -> str:
+        if value is None:
+            return self("common.none")
+        # The rules' own spelling, so a finding and the page around it agree.
+        return wages.eur_nl(value) if self.lang == "nl" else wages.eur(value)
+
+    def number(self, value: Decimal | None) -> str:
+        if value is None:
+            return self("common.none")
+        text = f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+        return text.replace(".", ",") if self.lang == "nl" else text
+
+    def enum(self, group: str, value: str | None) -> str:
+        if value is None or value == "":
+            return self("common.none")
+        key = f"{group}.{value}"
+        return self(key) if self.has(key) else value
+
+    def yes_no(self, value: bool | None) -> str:
+        return self("common.yes") if value else self("common.no")
+
+    def value(self, value: Any) -> str:
+        """A declared value from the version history (text, number, flag, group) as text."""
+        if value is None or value == "":
+            return self("common.none")
+        if isinstance(value, bool):
+            return self.yes_no(value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {self.value(v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return "; ".join(self.value(v) for v in value)
+        return str(value)
+
+    def error(self, message_en: str, message_nl: str | None) -> str:
+        """A service's field error or finding in the reader's language (Dutch or English)."""
+        if self.lang == "nl" and message_nl:
+            return message_nl
+        return message_en
+
+
+def choose(requested: str | None, current: str | None, allowed: tuple[str, ...]) -> str:
+    for candidate in (requested, current):
+        if candidate in allowed:
+            return candidate
+    if current == "uk" and "en" in allowed:
+        return "en"
+    return allowed[0] if DEFAULT_LANGUAGE not in allowed else DEFAULT_LANGUAGE

@@ -1,0 +1,156 @@
+"""The receipt as a PDF (fpdf2), with a Unicode font so Cyrillic names print as written.
+
+The font is DejaVu Sans from the system (Debian: fonts-dejavu-core), else Liberation Sans.
+Without either, the PDF falls back to the built-in Helvetica, which only has Latin-1: other
+characters print as '?', and the PDF says so in a note (the web receipt is always complete).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from meldplicht.notifications.schemas import NotificationOut
+from meldplicht.web.i18n import Translator
+
+log = logging.getLogger("meldplicht.web")
+# fpdf2 subsets fonts with fontTools, which logs every step at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+FONT_CANDIDATES: tuple[tuple[Path, Path], ...] = (
+    (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ),
+    (
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+    ),
+)
+FAMILY = "receipt"
+
+
+@cache
+def unicode_font() -> tuple[Path, Path] | None:
+    for regular, bold in FONT_CANDIDATES:
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    log.warning("no Unicode TTF font found: PDF receipts fall back to Latin-1 Helvetica")
+    return None
+
+
+class _Receipt(FPDF):
+    def __init__(self, t: Translator) -> None:
+        super().__init__(format="A4")
+        self.t = t
+        self.fonts_ok = unicode_font() is not None
+        font = unicode_font()
+        if font is not None:
+            self.add_font(FAMILY, "", str(font[0]))
+            self.add_font(FAMILY, "B", str(font[1]))
+            self.family_name = FAMILY
+        else:
+            self.family_name = "helvetica"
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_margins(18, 18, 18)
+
+    def safe(self, text: str) -> str:
+        if self.fonts_ok:
+            return text
+        return text.encode("latin-1", "replace").decode("latin-1")
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.family_name, "", 8)
+        self.cell(0, 6, self.safe(self.t("pdf.footer", page=self.page_no())), align="C")
+
+    def heading(self, text: str, size: int = 12) -> None:
+        self.ln(3)
+        self.set_font(self.family_name, "B", size)
+        self.multi_cell(0, 7, self.safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(self.family_name, "", 10)
+
+    def row(self, label: str, value: str) -> None:
+        self.set_font(self.family_name, "B", 10)
+        self.cell(62, 6, self.safe(label))
+        self.set_font(self.family_name, "", 10)
+        self.multi_cell(0, 6, self.safe(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def paragraph(self, text: str) -> None:
+        self.set_font(self.family_name, "", 10)
+        self.multi_cell(0, 5.5, self.safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+
+def receipt_pdf(n: NotificationOut, timeliness: dict[str, Any], t: Translator) -> bytes:
+    pdf = _Receipt(t)
+    pdf.set_title(f"{t('receipt.title')} {n.receipt_number}")
+    pdf.set_subject(n.receipt_number)
+    pdf.set_creator("meldplicht")
+    pdf.set_lang(t.lang)
+    pdf.add_page()
+    pdf.heading(t("receipt.title"), size=16)
+    pdf.paragraph(t("receipt.intro"))
+    pdf.row(t("receipt.number"), n.receipt_number)
+    pdf.row(t("receipt.received_at"), t.instant(n.received_at))
+    pdf.row(t("receipt.notice_date"), t.date(n.notice_date))
+    pdf.row(t("receipt.deadline"), t.date(timeliness["deadline"]))
+    pdf.row(t("receipt.timeliness"), t(f"timeliness.{timeliness['verdict']}"))
+    pdf.row(t("receipt.status"), t.enum("status", n.status))
+    pdf.row(t("receipt.version"), str(n.version))
+
+    w = n.worker
+    pdf.heading(t("section.worker"))
+    original = " ".join(p for p in (w.given_names_original, w.surname_original) if p)
+    pdf.row(t("field.worker_name"), f"{w.given_names} {w.surname}")
+    if original:
+        pdf.row(t("field.worker_name_original"), original)
+    pdf.row(t("field.worker_birth_date"), t.date(w.birth_date))
+    pdf.row(t("field.worker_nationality"), w.nationality)
+    pdf.row(t("field.worker_bsn"), w.bsn_masked)
+
+    pdf.heading(t("section.work"))
+    pdf.row(t("field.contract_type"), t.enum("contract", n.contract_type))
+    pdf.row(t("field.start_date"), t.date(n.start_date))
+    pdf.row(t("field.end_date"), t.date(n.end_date))
+    pdf.row(t("field.job_title"), n.job_title)
+    if n.hirer:
+        pdf.row(t("field.hirer_name"), f"{n.hirer['name']} (KvK {n.hirer['kvk_number']})")
+
+    pdf.heading(t("section.wage_hours"))
+    wage = f"{t.money(n.wage.amount)} {t.enum('period', n.wage.period)}"
+    pdf.row(t("field.wage_amount"), wage)
+    pdf.row(t("field.wage_includes_holiday_allowance"), t.yes_no(n.wage.includes_holiday_allowance))
+    pdf.row(t("field.hours_per_week"), t.number(n.hours_per_week))
+
+    pdf.heading(t("section.locations"))
+    for loc in n.work_locations:
+        pdf.paragraph(f"{loc['street']} {loc['house_number']}, {loc['postcode']} {loc['city']}")
+
+    pdf.heading(t("section.housing"))
+    if n.housing:
+        pdf.row(t("field.housing_address"), str(n.housing.get("address") or ""))
+        pdf.row(t("field.housing_monthly_deduction"), t.money(n.housing.get("monthly_deduction")))
+        pdf.row(t("field.housing_written_consent"), t.yes_no(n.housing.get("written_consent")))
+    else:
+        pdf.paragraph(t("receipt.no_housing"))
+
+    pdf.heading(t("section.declaration"))
+    pdf.row(t("field.signatory_name"), n.signatory_name)
+
+    pdf.heading(t("findings.title"))
+    if not n.findings:
+        pdf.paragraph(t("findings.none"))
+    for finding in n.findings:
+        pdf.paragraph(
+            f"[{t.enum('severity', finding.severity)}] "
+            f"{t.error(finding.message_en, finding.message_nl)}"
+        )
+    if not pdf.fonts_ok:
+        pdf.paragraph(t("pdf.font_missing"))
+    return bytes(pdf.output())

@@ -1,0 +1,413 @@
+"""The employer's pages over TestClient: form, confirm, receipt, PDF, changes, bulk."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from meldplicht.notifications.models import Notification, NotificationStatus
+from tests.factories import VALID_BSNS, day
+from tests.web.conftest import Web, csrf_from, csv_upload, form_values
+
+NEW = "/employer/notifications/new"
+
+
+def post_form(web: Web, values: dict[str, str], action: str, **extra: str) -> Any:
+    token = csrf_from(web.client.get(NEW).text)
+    return web.client.post(
+        NEW,
+        data={**values, "action": action, "csrf_token": token, **extra},
+        follow_redirects=False,
+    )
+
+
+def submit_notification(web: Web, values: dict[str, str]) -> str:
+    """Review, then send: returns the receipt page's path."""
+    review = post_form(web, values, "review")
+    assert review.status_code == 200, review.text
+    submission = re.search(r'name="submission_id" value="([0-9a-f]+)"', review.text)
+    assert submission
+    sent = post_form(web, values, "submit", submission_id=submission.group(1))
+    assert sent.status_code == 303, sent.text
+    location: str = sent.headers["location"]
+    return location.split("?")[0]
+
+
+def stored(web: Web) -> list[Notification]:
+    with Session(web.engine) as session:
+        return list(session.exec(select(Notification)))
+
+
+class TestForm:
+    def test_invalid_bsn_is_shown_inline_and_everything_typed_is_kept(self, web: Web) -> None:
+        web.login()
+        values = form_values(worker_bsn="123456789", worker_surname_original="Коваленко")
+        response = post_form(web, values, "review")
+        assert response.status_code == 422
+        html = response.text
+        assert '<a href="#worker_bsn">BSN: Geen geldig BSN' in html
+        assert re.search(
+            r'id="worker_bsn" name="worker_bsn" type="text" value="123456789" required '
+            r'aria-invalid="true" aria-describedby="worker_bsn-hint worker_bsn-error1"',
+            html,
+        )
+        assert 'id="worker_bsn-error1"' in html
+        assert 'value="Коваленко"' in html
+        assert '<option value="fixed_term" selected>' in html
+        assert stored(web) == []
+
+    def test_every_error_at_once_with_links_to_the_fields(self, web: Web) -> None:
+        web.login()
+        values = form_values(worker_bsn="1", location_postcode="0000 SS", job_title="")
+        values.pop("declaration_truthful")
+        html = post_form(web, values, "review").text
+        for field in ("worker_bsn", "location_postcode", "job_title", "declaration_truthful"):
+            assert f'href="#{field}"' in html
+            assert f'id="{field}-error1"' in html
+
+    def test_cross_field_error_lands_on_its_field(self, web: Web) -> None:
+        web.login()
+        values = form_values(contract_type="self_employed")
+        html = post_form(web, values, "review").text
+        assert 'href="#contract_type"' in html
+        assert "tewerkstellingsvergunning" in html
+
+    def test_english_error_messages(self, web: Web) -> None:
+        web.login()
+        web.client.get("/employer/?lang=en")
+        html = post_form(web, form_values(worker_bsn="123456789"), "review").text
+        assert "BSN (citizen service number): Is not a valid BSN" in html
+
+    def test_confirm_shows_findings_with_the_numbers_before_anything_is_stored(
+        self, web: Web
+    ) -> None:
+        web.login()
+        response = post_form(web, form_values(wage_amount="12.00"), "review")
+        assert response.status_code == 200
+        assert "Controleer uw melding" in response.text
+        assert "€ 12,00" in response.text
+        assert "onder het wettelijk minimum" in response.text
+        assert stored(web) == []
+
+    def test_edit_goes_back_to_the_form_with_the_values(self, web: Web) -> None:
+        web.login()
+        response = post_form(web, form_values(job_title="Inpakker"), "edit")
+        assert response.status_code == 200
+        assert 'value="Inpakker"' in response.text
+
+    def test_submit_stores_once_and_redirects_to_the_receipt(self, web: Web) -> None:
+        web.login()
+        values = form_values()
+        review = post_form(web, values, "review")
+        submission = re.search(r'name="submission_id" value="([0-9a-f]+)"', review.text)
+        assert submission
+        first = post_form(web, values, "submit", submission_id=submission.group(1))
+        again = post_form(web, values, "submit", submission_id=submission.group(1))
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        rows = stored(web)
+        assert len(rows) == 1
+        assert rows[0].channel == "form"
+        receipt = web.client.get(first.headers["location"])
+        assert receipt.status_code == 200
+        assert rows[0].receipt_number in receipt.text
+        assert "Uw melding is ontvangen" in receipt.text
+        assert "Uiterste meldingsdatum" in receipt.text
+
+
+class TestEscaping:
+    def test_script_in_a_name_renders_as_text(self, web: Web) -> None:
+        web.login()
+        evil = "<script>alert(1)</script>"
+        location = submit_notification(
+            web, form_values(worker_given_names=evil, worker_surname="O'Brien &amp; Co")
+        )
+        for path in (location, "/employer/", location.replace("/receipt", "")):
+            html = web.client.get(path).text
+            assert "<script>alert(1)</script>" not in html
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+            assert "O&#39;Brien &amp;amp; Co" in html
+
+    def test_script_in_the_form_is_escaped_when_shown_again(self, web: Web) -> None:
+        web.login()
+        html = post_form(
+            web, form_values(worker_bsn="x", job_title='"><script>alert(1)</script>'), "review"
+        ).text
+        assert "<script>alert(1)</script>" not in html
+        assert 'value="&#34;&gt;&lt;script&gt;' in html
+
+    def test_cyrillic_names_render_as_written(self, web: Web) -> None:
+        web.login()
+        location = submit_notification(
+            web, form_values(worker_given_names_original="Ґанна", worker_surname_original="Їжак")
+        )
+        assert "Ґанна Їжак" in web.client.get(location).text
+
+
+class TestReceiptPdf:
+    def test_pdf_download(self, web: Web) -> None:
+        web.login()
+        location = submit_notification(web, form_values())
+        number = stored(web)[0].receipt_number
+        response = web.client.get(f"{location}.pdf")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert f'filename="{number}.pdf"' in response.headers["content-disposition"]
+        assert response.content.startswith(b"%PDF-")
+        assert number.encode() in response.content  # title and subject of the document
+        # The Unicode font is embedded (Cyrillic names print as written).
+        assert b"FontFile2" in response.content
+
+    def test_pdf_in_english(self, web: Web) -> None:
+        web.login()
+        location = submit_notification(web, form_values())
+        web.client.get("/employer/?lang=en")
+        assert b"(Receipt MP" in web.client.get(f"{location}.pdf").content
+
+
+class TestChangeTerminateWithdraw:
+    def notification_path(self, web: Web) -> str:
+        web.login()
+        return submit_notification(web, form_values()).removesuffix("/receipt")
+
+    def post(self, web: Web, path: str, data: dict[str, str]) -> Any:
+        token = csrf_from(web.client.get(path).text)
+        return web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+    def test_change_wage(self, web: Web) -> None:
+        base = self.notification_path(web)
+        response = self.post(
+            web,
+            f"{base}/change",
+            {"effective_date": day(10), "wage.amount": "17,25", "wage.period": "hour"},
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == f"{base}?done=changed"
+        detail = web.client.get(response.headers["location"]).text
+        assert "De wijziging is ontvangen." in detail
+        assert "€ 17,25" in detail
+        assert stored(web)[0].version == 2
+
+    def test_change_errors_are_shown_on_the_form(self, web: Web) -> None:
+        base = self.notification_path(web)
+        response = self.post(web, f"{base}/change", {"effective_date": ""})
+        assert response.status_code == 422
+        assert 'href="#effective_date"' in response.text
+        nothing = self.post(web, f"{base}/change", {"effective_date": day(1)})
+        assert nothing.status_code == 422
+        assert "Geef minstens één veld om te wijzigen." in nothing.text
+
+    def test_terminate(self, web: Web) -> None:
+        base = self.notification_path(web)
+        response = self.post(
+            web, f"{base}/terminate", {"end_date": day(30), "reason": "Contract beëindigd"}
+        )
+        assert response.status_code == 303
+        assert stored(web)[0].status == NotificationStatus.TERMINATED
+        # A closed notification offers no more changes.
+        assert web.client.get(f"{base}/change").status_code == 409
+
+    def test_withdraw_before_the_start(self, web: Web) -> None:
+        base = self.notification_path(web)
+        response = self.post(web, f"{base}/withdraw", {"reason": "Per vergissing gemeld"})
+        assert response.status_code == 303
+        assert stored(web)[0].status == NotificationStatus.WITHDRAWN
+
+    def test_withdraw_needs_a_reason(self, web: Web) -> None:
+        base = self.notification_path(web)
+        response = self.post(web, f"{base}/withdraw", {"reason": " "})
+        assert response.status_code == 422
+        assert 'href="#reason"' in response.text
+
+
+class TestBulk:
+    def rows(self) -> list[dict[str, str]]:
+        good = form_values()
+        return [
+            {**good, "external_reference": "R-1", "worker_bsn": VALID_BSNS[0]},
+            {**good, "external_reference": "R-2", "worker_bsn": "123456789"},
+            {**good, "external_reference": "R-3", "worker_bsn": VALID_BSNS[1], "wage_amount": ""},
+            {**good, "external_reference": "R-4", "worker_bsn": VALID_BSNS[2]},
+            # Passes the columns but not the cross-field check: refused by the service.
+            {
+                **good,
+                "external_reference": "R-5",
+                "worker_bsn": VALID_BSNS[3],
+                "contract_type": "temporary_agency",
+            },
+        ]
+
+    def upload_page(self, web: Web, content: bytes, name: str = "staff.csv") -> Any:
+        token = csrf_from(web.client.get("/employer/bulk").text)
+        response = web.client.post(
+            "/employer/bulk",
+            data={"csrf_token": token},
+            files={"file": (name, content, "text/csv")},
+        )
+        # A busy machine may show the progress page first: follow it like a browser would.
+        deadline = time.monotonic() + 30
+        while 'http-equiv="refresh"' in response.text and time.monotonic() < deadline:
+            time.sleep(0.2)
+            response = web.client.get(response.url.path)
+        return response
+
+    def test_template_download(self, web: Web) -> None:
+        web.login()
+        response = web.client.get("/employer/bulk/template.csv")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        header = response.text.splitlines()[0]
+        assert header.startswith("external_reference,worker_given_names")
+        assert "received_at" not in header
+
+    def test_page_upload_reports_each_row_and_stores_only_good_rows(self, web: Web) -> None:
+        web.login()
+        response = self.upload_page(web, csv_upload(self.rows()))
+        assert response.status_code == 200
+        html = response.text
+        assert re.findall(r'<strong class="count[^"]*">(\d+)</strong>', html) == [
+            "5",
+            "2",
+            "0",
+            "3",
+        ]
+        assert html.count('class="row--rejected"') == 3
+        assert "<code>worker_bsn</code>" in html
+        assert "<code>wage_amount</code>" in html
+        assert "<code>hirer_kvk_number</code>" in html
+        rows = stored(web)
+        assert sorted(n.external_reference or "" for n in rows) == ["R-1", "R-4"]
+        assert {n.channel for n in rows} == {"bulk"}
+
+        # The same file again stores nothing twice.
+        again = self.upload_page(web, csv_upload(self.rows())).text
+        assert re.findall(r'<strong class="count[^"]*">(\d+)</strong>', again) == [
+            "5",
+            "0",
+            "2",
+            "3",
+        ]
+        assert len(stored(web)) == 2
+
+    def test_report_csv(self, web: Web) -> None:
+        web.login()
+        response = self.upload_page(web, csv_upload(self.rows()))
+        link = re.search(r'href="(/employer/bulk/[0-9a-f]+/report\.csv)"', response.text)
+        assert link
+        report = web.client.get(link.group(1)).text.splitlines()
+        assert report[0] == "line,external_reference,status,receipt_number,errors"
+        assert report[1].startswith("2,R-1,accepted,MP")
+        assert report[2].startswith("3,R-2,rejected,,worker_bsn:")
+
+    def test_not_utf8_is_refused_with_a_clear_message(self, web: Web) -> None:
+        web.login()
+        response = self.upload_page(web, "naam;plaats\nJosé;Zaandam\n".encode("cp1252"))
+        assert response.status_code == 422
+        assert "CSV UTF-8" in response.text
+
+    def test_another_employer_cannot_see_the_report(self, web: Web) -> None:
+        web.login()
+        response = self.upload_page(web, csv_upload(self.rows()))
+        job = str(response.url.path)
+        token = csrf_from(web.client.get("/employer/").text)
+        web.client.post("/logout", data={"csrf_token": token})
+        web.login("snel")
+        assert web.client.get(job).status_code == 404
+
+    def test_api_bulk_with_text_csv(self, web: Web) -> None:
+        response = web.client.post(
+            "/api/v1/notifications/bulk",
+            content=csv_upload(self.rows()),
+            headers={
+                "Authorization": f"Bearer {web.accounts.api_token}",
+                "Content-Type": "text/csv",
+            },
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["total"], body["accepted"], body["rejected"]) == (5, 2, 3)
+        statuses = [(r["line"], r["status"]) for r in body["rows"]]
+        assert statuses == [
+            (2, "accepted"),
+            (3, "rejected"),
+            (4, "rejected"),
+            (5, "accepted"),
+            (6, "rejected"),
+        ]
+        assert body["rows"][0]["receipt_number"].startswith("MP")
+        assert body["rows"][1]["errors"][0]["field"] == "worker_bsn"
+        assert body["rows"][1]["errors"][0]["message_nl"].startswith("Geen geldig BSN")
+        with Session(web.engine) as session:
+            count = session.exec(select(func.count()).select_from(Notification)).one()
+        assert count == 2
+
+    def test_api_bulk_with_multipart(self, web: Web) -> None:
+        response = web.client.post(
+            "/api/v1/notifications/bulk",
+            files={"file": ("staff.csv", csv_upload(self.rows()[:1]), "text/csv")},
+            headers={"Authorization": f"Bearer {web.accounts.api_token}"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["accepted"] == 1
+
+    def test_api_bulk_refuses_other_content_and_anonymous_callers(self, web: Web) -> None:
+        auth = {"Authorization": f"Bearer {web.accounts.api_token}"}
+        json_body = web.client.post("/api/v1/notifications/bulk", json={}, headers=auth)
+        assert json_body.status_code == 415
+        anonymous = web.client.post(
+            "/api/v1/notifications/bulk", content=b"a,b\n", headers={"Content-Type": "text/csv"}
+        )
+        assert anonymous.status_code == 401
+
+    def test_api_bulk_refuses_import_only_columns(self, web: Web) -> None:
+        row = {**self.rows()[0]}
+        content = csv_upload([row]).decode().splitlines()
+        content[0] += ",received_at"
+        content[1] += ",2020-01-01T00:00:00Z"
+        response = web.client.post(
+            "/api/v1/notifications/bulk",
+            content="\r\n".join(content).encode(),
+            headers={
+                "Authorization": f"Bearer {web.accounts.api_token}",
+                "Content-Type": "text/csv",
+            },
+        )
+        row_report = response.json()["rows"][0]
+        assert row_report["status"] == "rejected"
+        assert row_report["errors"][0]["code"] == "import_only_column"
+
+
+def test_large_upload_shows_a_progress_page_that_refreshes(web: Web, monkeypatch: Any) -> None:
+    from meldplicht.notifications import bulk
+    from meldplicht.web import employer
+
+    monkeypatch.setattr(employer, "SYNC_ROWS", 2)
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 2)
+    web.login()
+    rows = [
+        {**form_values(), "external_reference": f"P-{i}", "worker_bsn": bsn}
+        for i, bsn in enumerate(VALID_BSNS[:5])
+    ]
+    token = csrf_from(web.client.get("/employer/bulk").text)
+    first = web.client.post(
+        "/employer/bulk",
+        data={"csrf_token": token},
+        files={"file": ("staff.csv", csv_upload(rows), "text/csv")},
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    job = first.headers["location"]
+    page = web.client.get(job).text
+    if 'http-equiv="refresh"' in page:  # still working: a progress page without script
+        assert "<progress" in page
+    deadline = time.monotonic() + 30
+    while 'http-equiv="refresh"' in page and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page = web.client.get(job).text
+    assert re.findall(r'<strong class="count[^"]*">(\d+)</strong>', page)[:2] == [
+        str(len(rows)),
+        str(len(rows)),
+    ], page
