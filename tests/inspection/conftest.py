@@ -165,4 +165,6 @@ def synthetic_flag(
         as_of=today(),
         now=first_seen or utcnow(),
     )
-    return counts.flags[0]
+    flag = session.get(Flag, counts.flag_ids[0])
+    assert flag is not None
+    return flag

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, insert
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 
@@ -67,6 +67,17 @@ def session_from_request(request: Request) -> Iterator[Session]:
     engine: Engine = request.app.state.engine
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Insert append-only rows (versions, findings, audit entries, new flags) with one
+    executemany, skipping the ORM's per-object bookkeeping on the hot intake path.
+
+    Column defaults (ids, timestamps) still apply; the rows are not in the identity map, so
+    read them back with a query if needed.
+    """
+    if rows:
+        session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
 
 
 SessionDep = Annotated[Session, Depends(session_from_request, scope="function")]

@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import utcnow
+from meldplicht.core.db import insert_rows
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
 from meldplicht.inspection import geo, risk
@@ -58,7 +60,7 @@ class SyncCounts:
     refreshed: int = 0
     cleared: int = 0
     reopened: int = 0
-    flags: list[Flag] = field(default_factory=list)
+    flag_ids: list[uuid.UUID] = field(default_factory=list)  # every flag found, new or not
 
     def add(self, other: SyncCounts) -> None:
         self.opened += other.opened
@@ -168,6 +170,8 @@ def sync_flags(
         }
     employer = _employer_facts(session, subject.employer_id, as_of)
     province = geo.province_for_postcode(subject.postcode)
+    new_flags: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for finding in findings:
         # Informational findings (e.g. "the wage table may be out of date") are for the
@@ -184,34 +188,50 @@ def sync_flags(
         )
         flag = existing.get(fp)
         if flag is None:
-            flag = Flag(
-                fingerprint=fp,
-                rule_code=finding.code,
-                rule_version=finding.rule_version,
-                subject_type=subject.type,
-                subject_id=subject.id,
-                period_key=finding.period_key,
-                employer_id=subject.employer_id,
-                notification_id=subject.notification_id,
-                person_hash=subject.person_hash,
-                severity=finding.severity,
-                status=FlagStatus.OPEN,
-                legal_basis=finding.legal_basis,
-                message_nl=finding.message_nl,
-                message_en=finding.message_en,
-                source=source,
-                first_seen_at=now,
-                last_seen_at=now,
+            # A new flag is an insert only (no ORM object): the hot path of every intake.
+            flag_id = uuid.uuid4()
+            new_flags.append(
+                {
+                    "id": flag_id,
+                    "fingerprint": fp,
+                    "rule_code": finding.code,
+                    "rule_version": finding.rule_version,
+                    "subject_type": subject.type,
+                    "subject_id": subject.id,
+                    "period_key": finding.period_key,
+                    "employer_id": subject.employer_id,
+                    "notification_id": subject.notification_id,
+                    "person_hash": subject.person_hash,
+                    "severity": finding.severity,
+                    "status": FlagStatus.OPEN,
+                    "legal_basis": finding.legal_basis,
+                    "message_nl": finding.message_nl,
+                    "message_en": finding.message_en,
+                    "evidence": finding.evidence,
+                    "parameters": [p.to_json() for p in finding.parameters],
+                    "risk_score": score,
+                    "risk_breakdown": breakdown,
+                    "workers_affected": subject.workers_affected,
+                    "sector": employer.sector,
+                    "province": province,
+                    "source": source,
+                    "condition_present": True,
+                    "snoozed_until": employer.snoozes.get(finding.code),
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                    "last_evaluated_on": as_of,
+                    "updated_at": now,
+                    "reopened_count": 0,
+                }
             )
             counts.opened += 1
-            audit.record(
-                session,
-                actor,
-                "flag.opened",
-                "flag",
-                flag.id,
-                {"rule": finding.code, "source": source},
+            counts.flag_ids.append(flag_id)
+            audit_rows.append(
+                audit.entry(
+                    actor, "flag.opened", "flag", flag_id, {"rule": finding.code, "source": source}
+                )
             )
+            continue
         else:
             counts.refreshed += 1
             if flag.status == FlagStatus.CLEARED:
@@ -245,7 +265,7 @@ def sync_flags(
         flag.last_evaluated_on = as_of
         flag.updated_at = now
         session.add(flag)
-        counts.flags.append(flag)
+        counts.flag_ids.append(flag.id)
     for fp, flag in existing.items():
         if fp in seen or not flag.condition_present:
             continue
@@ -265,6 +285,8 @@ def sync_flags(
                 {"rule": flag.rule_code, "source": source},
             )
         session.add(flag)
+    insert_rows(session, Flag, new_flags)
+    audit.record_many(session, audit_rows)
     session.flush()
     return counts
 

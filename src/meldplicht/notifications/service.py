@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import legal_date
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
+from meldplicht.core.db import insert_rows
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.inspection import service as inspection
@@ -250,23 +251,29 @@ def _evaluate(
             evaluation=evaluation,
             housing_phase_out=ctx.housing_phase_out,
         )
-    for finding in findings:
-        session.add(
-            NotificationFinding(
-                notification_id=notification.id,
-                version=notification.version,
-                code=finding.code,
-                severity=finding.severity,
-                rule_version=finding.rule_version,
-                legal_basis=finding.legal_basis,
-                message_nl=finding.message_nl,
-                message_en=finding.message_en,
-                evidence=finding.evidence,
-                parameters=[p.to_json() for p in finding.parameters],
-                period_key=finding.period_key,
-                as_of=as_of,
-            )
-        )
+    insert_rows(
+        session,
+        NotificationFinding,
+        [
+            {
+                "id": uuid.uuid4(),
+                "notification_id": notification.id,
+                "version": notification.version,
+                "code": finding.code,
+                "severity": finding.severity,
+                "rule_version": finding.rule_version,
+                "legal_basis": finding.legal_basis,
+                "message_nl": finding.message_nl,
+                "message_en": finding.message_en,
+                "evidence": finding.evidence,
+                "parameters": [p.to_json() for p in finding.parameters],
+                "period_key": finding.period_key,
+                "as_of": as_of,
+                "evaluated_at": ctx.received_at,
+            }
+            for finding in findings
+        ],
+    )
     inspection.raise_flags_at_intake(
         session,
         notification,
@@ -352,17 +359,22 @@ def _set_locations(
             select(WorkLocation).where(WorkLocation.notification_id == notification.id)
         ):
             session.delete(old)
-    for position, loc in enumerate(locations):
-        session.add(
-            WorkLocation(
-                notification_id=notification.id,
-                position=position,
-                street=loc.street,
-                house_number=loc.house_number,
-                postcode=loc.postcode,
-                city=loc.city,
-            )
-        )
+    insert_rows(
+        session,
+        WorkLocation,
+        [
+            {
+                "id": uuid.uuid4(),
+                "notification_id": notification.id,
+                "position": position,
+                "street": loc.street,
+                "house_number": loc.house_number,
+                "postcode": loc.postcode,
+                "city": loc.city,
+            }
+            for position, loc in enumerate(locations)
+        ],
+    )
 
 
 def find_by_reference(
@@ -421,16 +433,23 @@ def create(
     session.add(notification)
     session.flush()
     _set_locations(session, notification, payload.work_locations, replace=False)
-    session.add(
-        NotificationVersion(
-            notification_id=notification.id,
-            version=1,
-            kind=VersionKind.INITIAL,
-            channel=ctx.channel,
-            received_at=ctx.received_at,
-            effective_date=payload.start_date,
-            declaration=_declaration(payload),
-        )
+    insert_rows(
+        session,
+        NotificationVersion,
+        [
+            {
+                "id": uuid.uuid4(),
+                "notification_id": notification.id,
+                "version": 1,
+                "kind": VersionKind.INITIAL,
+                "channel": ctx.channel,
+                "received_at": ctx.received_at,
+                "effective_date": payload.start_date,
+                "declaration": _declaration(payload),
+                "changes": {},
+                "reason": None,
+            }
+        ],
     )
     findings = _evaluate(
         session, notification, worker, ctx, first_postcode=payload.work_locations[0].postcode
@@ -447,7 +466,6 @@ def create(
             "findings": [f.code for f in findings],
         },
     )
-    session.flush()
     return notification, findings
 
 
