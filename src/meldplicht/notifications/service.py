@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from meldplicht.audit import service as audit
+from meldplicht.core import metrics
 from meldplicht.core.clock import legal_date
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
 from meldplicht.core.db import insert_rows
@@ -274,6 +275,7 @@ def _evaluate(
             for finding in findings
         ],
     )
+    metrics.findings_emitted([f.code for f in findings], source="intake")
     inspection.raise_flags_at_intake(
         session,
         notification,
@@ -466,6 +468,7 @@ def create(
             "findings": [f.code for f in findings],
         },
     )
+    metrics.notification_received(ctx.channel)
     return notification, findings
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from meldplicht.core import metrics
 from meldplicht.core.config import Settings
 
 log = logging.getLogger("meldplicht.registers.kvk")
@@ -253,7 +254,11 @@ class KvkClient:
         if cached is not None:
             self.counters.bump(cache_hits=1, **{cached.status.value: 1})
             return cached
+        started = time.monotonic()
         result = self._fetch(kvk_number)
+        metrics.register_call(
+            "kvk", result.status is not LookupStatus.FAILED, time.monotonic() - started
+        )
         self.counters.bump(**{result.status.value: 1})
         ttl = self._ttl.get(result.status)
         if ttl:
