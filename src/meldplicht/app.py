@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,15 +22,22 @@ from meldplicht.core.context import request_id_var
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.errors import (
     PROBLEM_JSON,
+    Conflict,
     DomainError,
+    FieldError,
+    InvalidRequest,
     PayloadTooLarge,
     Problem,
     ServiceUnavailable,
+    UnsupportedMediaType,
 )
+from meldplicht.core.logging import get_logger
 from meldplicht.core.migrations import ensure_schema_current
 from meldplicht.core.validation import field_errors_from_pydantic
+from meldplicht.ops import mount_ops
+from meldplicht.web import _mount_web
 
-log = logging.getLogger("meldplicht")
+log = get_logger("meldplicht")
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -46,42 +53,172 @@ def _problem_response(problem: Problem, headers: dict[str, str] | None = None) -
     )
 
 
+# Deeper nesting than any of our bodies needs; far below what would exhaust the JSON parser.
+MAX_JSON_DEPTH = 32
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_JSON_TOKENS = re.compile(rb'[\[\]{}"\\]')
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media in ("application/json", "application/x-ndjson", "application/jsonl") or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _is_upload(path: str) -> bool:
+    return path.endswith(("/bulk", "/import", "/imports")) or "/uploads" in path
+
+
+class JsonDepthScanner:
+    """Follows the nesting depth of JSON text chunk by chunk, without parsing or keeping it."""
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        self.limit = limit
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False  # the previous chunk ended on a backslash inside a string
+
+    def feed(self, chunk: bytes) -> bool:
+        """False as soon as the depth passes the limit."""
+        skip = 0 if self.escaped else -1
+        self.escaped = False
+        for match in _JSON_TOKENS.finditer(chunk):
+            i = match.start()
+            if i == skip:
+                continue
+            c = chunk[i]
+            if self.in_string:
+                if c == 0x5C:  # backslash: the next byte is escaped
+                    if i + 1 < len(chunk):
+                        skip = i + 1
+                    else:
+                        self.escaped = True
+                elif c == 0x22:
+                    self.in_string = False
+            elif c == 0x22:
+                self.in_string = True
+            elif c in (0x5B, 0x7B):
+                self.depth += 1
+                if self.depth > self.limit:
+                    return False
+            elif c in (0x5D, 0x7D):
+                self.depth -= 1
+        return True
+
+
+def _too_deep() -> InvalidRequest:
+    message = f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels."
+    return InvalidRequest(
+        message,
+        errors=[
+            FieldError(
+                field="body",
+                code="json_too_deep",
+                message=message,
+                message_nl=f"De JSON is dieper genest dan {MAX_JSON_DEPTH} niveaus.",
+            )
+        ],
+    )
+
+
 class BodyLimitMiddleware:
-    """Refuses bodies above the limit before they are read whole (413 problem+json)."""
+    """Refuses bodies above the limit before they are read whole (413 problem+json).
+
+    On the JSON API it also refuses a body that is not JSON (415) and JSON nested deeper than
+    MAX_JSON_DEPTH (422), checking each chunk as it arrives: a JSON body (at most
+    max_body_bytes) is collected here once and handed on, uploads are checked in passing.
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
 
     def _limit(self, path: str) -> int:
-        if path.endswith("/bulk") or path.endswith("/import") or "/uploads" in path:
+        if _is_upload(path):
             return self.settings.max_upload_bytes
         return self.settings.max_body_bytes
+
+    async def _refuse(self, error: DomainError, scope: Scope, receive: Receive, send: Send) -> None:
+        await _problem_response(error.problem(scope["path"], request_id_var.get()))(
+            scope, receive, send
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
+        path: str = scope["path"]
+        limit = self._limit(path)
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _problem_response(too_large.problem(scope["path"], request_id_var.get()))(
-                scope, receive, send
-            )
+            await self._refuse(too_large, scope, receive, send)
             return
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        json_body = _is_json(content_type)
+        if scope["method"] in _BODY_METHODS and path.startswith("/api/") and not _is_upload(path):
+            has_body = (declared is not None and declared not in (b"", b"0")) or (
+                b"transfer-encoding" in headers
+            )
+            if has_body and not json_body:
+                await self._refuse(
+                    UnsupportedMediaType("Send the body as application/json."),
+                    scope,
+                    receive,
+                    send,
+                )
+                return
+            if json_body:
+                await self._collect_json(scope, receive, send, limit, too_large)
+                return
+        scanner = JsonDepthScanner() if json_body else None
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise too_large
+                if scanner is not None and not scanner.feed(chunk):
+                    raise _too_deep()
             return message
 
         await self.app(scope, limited_receive, send)
+
+    async def _collect_json(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: DomainError
+    ) -> None:
+        body = bytearray()
+        scanner = JsonDepthScanner()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            body += chunk
+            if len(body) > limit:
+                await self._refuse(too_large, scope, receive, send)
+                return
+            if not scanner.feed(chunk):
+                await self._refuse(_too_deep(), scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        handed_on = False
+
+        async def replay() -> Message:
+            nonlocal handed_on
+            if handed_on:
+                return await receive()
+            handed_on = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -108,6 +245,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
+    mount_ops(app)  # before the request-id middleware, so its access log sees the id
 
     @app.middleware("http")
     async def request_id(
@@ -116,6 +254,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         incoming = request.headers.get("x-request-id", "")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        # Kept in the scope too: the last-resort 500 handler runs after this middleware.
+        request.scope.setdefault("state", {})["request_id"] = rid
         try:
             response = await call_next(request)
         finally:
@@ -126,15 +266,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     _install_error_handlers(app)
     _include_routers(app)
+    _mount_web(app)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
+    from meldplicht.inspection.router import router as inspection_router
     from meldplicht.notifications.router import router as notifications_router
+    from meldplicht.payroll.router import router as payroll_router
+    from meldplicht.privacy.router import router as privacy_router
     from meldplicht.public.router import router as public_router
+    from meldplicht.sweeps.router import router as sweeps_router
 
     app.include_router(notifications_router)
+    app.include_router(inspection_router)
     app.include_router(public_router)
+    app.include_router(sweeps_router)
+    app.include_router(payroll_router)
+    app.include_router(privacy_router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -180,6 +329,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         return _problem_response(problem, headers=headers)
 
+    @app.exception_handler(IntegrityError)
+    async def conflicting_write(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A race the service could not see coming (two requests with the same reference or
+        # Idempotency-Key at once) is a unique-key clash: 409, nothing stored, retry. Any
+        # other integrity error (a foreign key) is a bug and stays a 500.
+        if not _is_unique_violation(exc):
+            return await unexpected(request, exc)
+        log.warning("unique-key clash", path=request.url.path)
+        err = Conflict("A conflicting request was processed at the same time; retry it.")
+        return _problem_response(err.problem(request.url.path, request_id_var.get()))
+
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", type(exc).__name__)
@@ -191,16 +351,25 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s", request.url.path, exc_info=exc)
+        # The request-id middleware has already finished here; the ops middleware kept the id.
+        rid = request_id_var.get() or request.scope.get("state", {}).get("request_id")
+        log.error("unhandled error", path=request.url.path, request_id=rid, exc_info=exc)
         problem = Problem(
             title="Internal error",
             status=500,
             instance=request.url.path,
             code="internal_error",
             detail="Something went wrong on our side; nothing was stored.",
-            request_id=request_id_var.get(),
+            request_id=rid,
         )
-        return _problem_response(problem)
+        return _problem_response(problem, headers={"X-Request-ID": rid} if rid else None)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(orig)  # SQLite
 
 
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:

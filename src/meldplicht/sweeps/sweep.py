@@ -1,0 +1,731 @@
+"""The sweep: re-check every active notification, each person and each employer as of one day.
+
+One function, `run_sweep`, serves the CLI, the scheduler and the tests. It takes the sweep lock,
+marks runs left "running" by a dead process as interrupted, then works in keyset batches over
+notification ids, one transaction per batch: the verdicts come from the same rule code as
+intake (`evaluate_notification(..., evaluation=SWEEP)`) and reach the queue through
+`sync_flags`, which is idempotent by fingerprint, so a batch redone after a crash changes
+nothing twice. The cross-notification checks (a person's total hours, many employers, an
+employer's repeated lateness) follow, on candidates pre-selected in SQL.
+
+Incremental mode re-evaluates only the notifications whose verdict can have changed: those
+never evaluated, those whose `next_check_date` (from `next_change_date`) has come, and those
+declared or re-declared since the last successful run. Full mode re-evaluates every one.
+Both leave the same flags (tests/sweeps/test_incremental.py proves it on generated data).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import hashlib
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, union, update
+from sqlmodel import Session, col, select
+
+from meldplicht.core.clock import LEGAL_TZ, utcnow
+from meldplicht.core.config import Settings, get_settings
+from meldplicht.core.errors import NotFound
+from meldplicht.employers.models import Employer
+from meldplicht.inspection.models import Flag, FlagSource, SubjectType
+from meldplicht.inspection.service import (
+    Subject,
+    SyncCounts,
+    forget_cached_facts,
+    notification_scope,
+    notification_subject,
+    sync_flags,
+)
+from meldplicht.models import import_all_models
+from meldplicht.notifications.models import Notification, NotificationStatus, Worker
+from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
+from meldplicht.rules.checks import (
+    check_many_employers,
+    check_person_total_hours,
+    check_repeatedly_late,
+    evaluate_notification,
+    next_change_date,
+)
+from meldplicht.rules.checks import cross as cross_rules
+from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord
+from meldplicht.rules.params import get_parameters
+from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
+from meldplicht.sweeps.models import SweepRun
+
+log = logging.getLogger("meldplicht.sweeps")
+
+BATCH_SIZE = 500
+# A terminated notification is still re-evaluated this many days after its end date, so the
+# flags that no longer apply once the employment is over are settled even after missed nights.
+TERMINATED_GRACE_DAYS = 31
+# next_check_date for a notification whose verdict can no longer change (NULL means "never
+# evaluated", which an incremental sweep always picks up).
+NEVER = date(9999, 12, 31)
+# At most this many failing items are kept on the run row; the count is always complete.
+MAX_STORED_ERRORS = 200
+# Above this many re-declared workers an incremental run is no cheaper: it runs in full.
+MAX_TOUCHED_WORKERS = 5000
+# Late and retroactive notices start within two working days of the notice date; a start this
+# many calendar days after the notice can never be late, so it is left out of the records the
+# repeated-lateness check receives (a pre-selection for memory; the verdict is the rule's).
+LATE_HORIZON_DAYS = 14
+# Test-only: seconds to sleep after each committed batch (crash and concurrency tests).
+BATCH_PAUSE_ENV = "MELDPLICHT_SWEEP_BATCH_PAUSE"
+# Flag.period_key holds 40 characters; longer keys (the total-hours check joins notification
+# ids) are replaced by a digest so the flag fits on PostgreSQL too.
+PERIOD_KEY_MAX = 40
+
+SWEEP_SCOPE = notification_scope(Evaluation.SWEEP)
+PERSON_SCOPE = frozenset(
+    {
+        cross_rules.TOTAL_EXCESSIVE.code,
+        cross_rules.TOTAL_ABOVE_48.code,
+        cross_rules.MANY_EMPLOYERS.code,
+    }
+)
+EMPLOYER_SCOPE = frozenset({cross_rules.REPEATEDLY_LATE.code})
+
+
+class SweepMode(enum.StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class SweepTrigger(enum.StrEnum):
+    CLI = "cli"
+    SCHEDULER = "scheduler"
+    API = "api"
+
+
+class SweepStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class SweepRunNotFound(NotFound):
+    code = "sweep_run_not_found"
+    title = "Sweep run not found"
+
+
+# (phase, done, total): phases are "notifications", "persons" and "employers".
+ProgressCallback = Callable[[str, int, int | None], None]
+
+
+@dataclass(slots=True)
+class _Tally:
+    selected: int = 0
+    evaluated: int = 0
+    persons: int = 0
+    employers: int = 0
+    opened: int = 0
+    refreshed: int = 0
+    cleared: int = 0
+    reopened: int = 0
+    errors: int = 0
+    error_items: list[dict[str, Any]] = field(default_factory=list)
+    requested_mode: str | None = None
+
+    def add(self, counts: SyncCounts) -> None:
+        self.opened += counts.opened
+        self.refreshed += counts.refreshed
+        self.cleared += counts.cleared
+        self.reopened += counts.reopened
+
+    def as_counts(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "selected": self.selected,
+            "evaluated": self.evaluated,
+            "persons": self.persons,
+            "employers": self.employers,
+            "opened": self.opened,
+            "refreshed": self.refreshed,
+            "cleared": self.cleared,
+            "reopened": self.reopened,
+            "errors": self.errors,
+        }
+        if self.requested_mode is not None:
+            out["requested_mode"] = self.requested_mode
+        return out
+
+
+def run_sweep(
+    engine: Engine,
+    as_of: date,
+    *,
+    mode: SweepMode = SweepMode.INCREMENTAL,
+    trigger: SweepTrigger = SweepTrigger.CLI,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    settings: Settings | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> SweepRun:
+    """Sweep as of `as_of` and return the recorded run.
+
+    Raises `SweepAlreadyRunning` (creating no run) when another process holds the lock.
+    Per-item failures are logged, counted and stored on the run, which goes on; a failure of
+    the run itself (the database gone) ends it with status "failed".
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    # Flags refer to user accounts and more: every table must be known before the ORM maps
+    # them, also in a bare `meldplicht sweep` process that imported no router.
+    import_all_models()
+    settings = settings or get_settings()
+    with sweep_lock(engine, lease=lease) as lock:
+        return _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
+
+
+def _legal_midnight(day: date) -> datetime:
+    return datetime.combine(day, clock_time(0), tzinfo=LEGAL_TZ).astimezone(UTC)
+
+
+def _batch_pause() -> float:
+    raw = os.environ.get(BATCH_PAUSE_ENV, "")
+    try:
+        return max(float(raw), 0.0) if raw else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _fit_period_key(finding: Finding) -> Finding:
+    if len(finding.period_key) <= PERIOD_KEY_MAX:
+        return finding
+    digest = hashlib.sha256(finding.period_key.encode()).hexdigest()
+    return replace(finding, period_key="h:" + digest[: PERIOD_KEY_MAX - 2])
+
+
+class _Sweep:
+    def __init__(
+        self,
+        engine: Engine,
+        as_of: date,
+        mode: SweepMode,
+        trigger: SweepTrigger,
+        batch_size: int,
+        progress: ProgressCallback | None,
+        settings: Settings,
+        lock: LockHandle,
+    ) -> None:
+        self.engine = engine
+        self.as_of = as_of
+        self.mode = mode
+        self.trigger = trigger
+        self.batch_size = batch_size
+        self.progress = progress
+        self.settings = settings
+        self.lock = lock
+        self.tally = _Tally()
+        self.params = get_parameters()
+        self.pause = _batch_pause()
+        self.run_id: uuid.UUID | None = None
+
+    # --- the run ---------------------------------------------------------------------------
+
+    def run(self) -> SweepRun:
+        changed_since, touched_workers = self._prepare()
+        status = SweepStatus.FAILED
+        try:
+            self._notifications(changed_since, touched_workers)
+            self._persons()
+            self._employers()
+            status = SweepStatus.SUCCEEDED
+        except SweepLockLost as exc:
+            log.error("sweep %s stopped: %s", self.run_id, exc)
+            self._record_error("run", None, exc)
+        except Exception as exc:
+            log.exception("sweep %s failed", self.run_id)
+            self._record_error("run", None, exc)
+        except BaseException:
+            self._finish(SweepStatus.INTERRUPTED)
+            raise
+        return self._finish(status)
+
+    def _prepare(self) -> tuple[datetime | None, list[uuid.UUID] | None]:
+        """Close runs a dead process left open, settle the mode, and record the new run."""
+        now = utcnow()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            for stale in session.exec(
+                select(SweepRun).where(SweepRun.status == SweepStatus.RUNNING)
+            ):
+                log.warning("sweep %s was left running: marking it interrupted", stale.id)
+                stale.status = SweepStatus.INTERRUPTED
+                stale.finished_at = stale.heartbeat_at or now
+                session.add(stale)
+            changed_since, touched, reason = self._incremental_basis(session)
+            if self.mode is SweepMode.INCREMENTAL and reason is not None:
+                log.info("sweep as of %s runs in full: %s", self.as_of, reason)
+                self.tally.requested_mode = SweepMode.INCREMENTAL
+                self.mode = SweepMode.FULL
+            run = SweepRun(
+                as_of=self.as_of,
+                mode=self.mode,
+                status=SweepStatus.RUNNING,
+                trigger=self.trigger,
+                started_at=now,
+                heartbeat_at=now,
+                counts=self.tally.as_counts(),
+            )
+            session.add(run)
+            self.run_id = run.id
+        log.info(
+            "sweep %s as of %s (%s, %s) started", self.run_id, self.as_of, self.mode, self.trigger
+        )
+        if self.mode is SweepMode.FULL:
+            return None, None
+        return changed_since, touched
+
+    def _incremental_basis(
+        self, session: Session
+    ) -> tuple[datetime | None, list[uuid.UUID], str | None]:
+        """Since when changes count, which workers were re-declared, or why to run in full."""
+        if self.mode is SweepMode.FULL:
+            return None, [], None
+        later = session.exec(
+            select(func.count()).select_from(SweepRun).where(SweepRun.as_of > self.as_of)
+        ).one()
+        if later:
+            # next_check_date was computed for a later day; it says nothing about earlier ones.
+            return None, [], "an earlier run evaluated a later day"
+        last = session.exec(
+            select(SweepRun)
+            .where(SweepRun.status == SweepStatus.SUCCEEDED)
+            .order_by(col(SweepRun.started_at).desc())
+        ).first()
+        if last is None:
+            return None, [], "no earlier successful sweep"
+        # Declarations received from the start of the last run's day count as changed: a
+        # nightly run catches the day's changes, and a replayed past day (received_at and
+        # as_of in the past, started_at now) does too.
+        since = min(_legal_midnight(last.as_of), last.started_at)
+        touched = list(
+            session.exec(
+                select(Notification.worker_id)
+                .where(
+                    or_(
+                        col(Notification.updated_at) >= since,
+                        col(Notification.next_check_date).is_(None),
+                    )
+                )
+                .distinct()
+            )
+        )
+        if len(touched) > MAX_TOUCHED_WORKERS:
+            return None, [], f"{len(touched)} workers were declared since the last sweep"
+        return since, touched, None
+
+    def _finish(self, status: SweepStatus) -> SweepRun:
+        now = utcnow()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            run = session.get(SweepRun, self.run_id)
+            assert run is not None
+            run.status = status
+            run.finished_at = now
+            run.heartbeat_at = now
+            run.counts = self.tally.as_counts()
+            run.errors = list(self.tally.error_items)
+            session.add(run)
+        log.info("sweep %s as of %s %s: %s", run.id, run.as_of, status, run.counts)
+        return run
+
+    def _save_progress(self, session: Session, checkpoint: str | None) -> None:
+        """Counts and checkpoint go in the batch's own transaction, so they match the work."""
+        values: dict[str, Any] = {
+            "counts": self.tally.as_counts(),
+            "errors": list(self.tally.error_items),
+            "heartbeat_at": utcnow(),
+        }
+        if checkpoint is not None:
+            values["checkpoint"] = checkpoint
+        session.execute(update(SweepRun).where(col(SweepRun.id) == self.run_id).values(**values))
+
+    def _after_batch(self) -> None:
+        self.lock.heartbeat()
+        if self.pause:
+            time.sleep(self.pause)
+
+    def _record_error(self, kind: str, ident: object, exc: BaseException) -> None:
+        self.tally.errors += 1
+        if len(self.tally.error_items) < MAX_STORED_ERRORS:
+            self.tally.error_items.append(
+                {
+                    "item": kind,
+                    "id": None if ident is None else str(ident),
+                    "error": f"{type(exc).__name__}: {exc}"[:500],
+                }
+            )
+
+    def _report(self, phase: str, done: int, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress(phase, done, total)
+
+    # --- notifications ---------------------------------------------------------------------
+
+    def _notification_filter(
+        self, changed_since: datetime | None, touched_workers: list[uuid.UUID] | None
+    ) -> list[ColumnElement[bool]]:
+        grace = self.as_of - timedelta(days=TERMINATED_GRACE_DAYS)
+        conditions: list[ColumnElement[bool]] = [
+            or_(
+                col(Notification.status) == NotificationStatus.ACTIVE,
+                and_(
+                    col(Notification.status) == NotificationStatus.TERMINATED,
+                    col(Notification.end_date) >= grace,
+                ),
+            )
+        ]
+        if changed_since is not None:
+            due: list[ColumnElement[bool]] = [
+                col(Notification.next_check_date).is_(None),
+                col(Notification.next_check_date) <= self.as_of,
+                col(Notification.updated_at) >= changed_since,
+            ]
+            if touched_workers:
+                due.append(col(Notification.worker_id).in_(touched_workers))
+            conditions.append(or_(*due))
+        return conditions
+
+    def _notifications(
+        self, changed_since: datetime | None, touched_workers: list[uuid.UUID] | None
+    ) -> None:
+        conditions = self._notification_filter(changed_since, touched_workers)
+        with Session(self.engine) as session:
+            total = session.exec(
+                select(func.count()).select_from(Notification).where(*conditions)
+            ).one()
+        self.tally.selected = int(total)
+        self._report("notifications", 0, self.tally.selected)
+        last_id: uuid.UUID | None = None
+        done = 0
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                query = (
+                    select(Notification, Worker)
+                    .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                    .where(*conditions)
+                )
+                if last_id is not None:
+                    query = query.where(col(Notification.id) > last_id)
+                query = query.order_by(col(Notification.id)).limit(self.batch_size)
+                rows = list(session.exec(query.execution_options(yield_per=self.batch_size)))
+                if not rows:
+                    break
+                now = utcnow()
+                for notification, worker in rows:
+                    ident = notification.id
+                    try:
+                        with session.begin_nested():
+                            counts = self._evaluate_notification(session, notification, worker, now)
+                    except Exception as exc:
+                        log.error("sweep: notification %s failed", ident, exc_info=exc)
+                        self._record_error("notification", ident, exc)
+                        continue
+                    self.tally.evaluated += 1
+                    self.tally.add(counts)
+                last_id = rows[-1][0].id
+                self._save_progress(session, str(last_id))
+                session.commit()
+                forget_cached_facts(session)
+            done += len(rows)
+            self._report("notifications", done, self.tally.selected)
+            self._after_batch()
+
+    def _evaluate_notification(
+        self, session: Session, notification: Notification, worker: Worker, now: datetime
+    ) -> SyncCounts:
+        facts = facts_of(notification, worker)
+        findings = evaluate_notification(
+            facts,
+            as_of=self.as_of,
+            evaluation=Evaluation.SWEEP,
+            params=self.params,
+            housing_phase_out=self.settings.housing_phase_out,
+        )
+        counts = sync_flags(
+            session,
+            notification_subject(session, notification),
+            findings,
+            scope=SWEEP_SCOPE,
+            source=FlagSource.SWEEP,
+            as_of=self.as_of,
+            now=now,
+        )
+        notification.next_check_date = next_change_date(facts, self.as_of, self.params) or NEVER
+        session.add(notification)
+        session.flush()
+        return counts
+
+    # --- persons (one BSN across employers) -------------------------------------------------
+
+    def _person_relevant(self) -> ColumnElement[bool]:
+        policy = self.params.at("policy_many_employers", self.as_of).value
+        window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
+        return and_(
+            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            or_(
+                col(Notification.end_date).is_(None),
+                col(Notification.end_date) >= self.as_of,
+                col(Notification.notice_date) >= window_start,
+            ),
+        )
+
+    def _persons(self) -> None:
+        relevant = self._person_relevant()
+        several: Select[Any] = (
+            select(col(Worker.bsn_hash).label("key"))
+            .join(Notification, col(Notification.worker_id) == col(Worker.id))
+            .where(relevant)
+            .group_by(col(Worker.bsn_hash))
+            .having(func.count(col(Notification.id)) >= 2)
+        )
+        flagged: Select[Any] = select(col(Flag.subject_id).label("key")).where(
+            col(Flag.subject_type) == SubjectType.PERSON,
+            col(Flag.rule_code).in_(PERSON_SCOPE),
+            col(Flag.condition_present).is_(True),
+        )
+        candidates = union(several, flagged).subquery()
+        last: str | None = None
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                query = select(candidates.c.key)
+                if last is not None:
+                    query = query.where(candidates.c.key > last)
+                keys: list[str] = list(
+                    session.exec(query.order_by(candidates.c.key).limit(self.batch_size))
+                )
+                if not keys:
+                    break
+                records: dict[str, list[NotificationRecord]] = defaultdict(list)
+                for notification, worker, kvk in session.exec(
+                    select(Notification, Worker, Employer.kvk_number)
+                    .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                    .join(Employer, col(Employer.id) == col(Notification.employer_id))
+                    .where(col(Worker.bsn_hash).in_(keys), relevant)
+                    .order_by(col(Notification.id))
+                    .execution_options(yield_per=1000)
+                ):
+                    records[worker.bsn_hash].append(
+                        NotificationRecord(
+                            notification_id=str(notification.id),
+                            employer_key=kvk,
+                            person_key=worker.bsn_hash,
+                            facts=facts_of(notification, worker),
+                        )
+                    )
+                now = utcnow()
+                for key in keys:
+                    self._sync_cross(
+                        session,
+                        "person",
+                        key,
+                        functools.partial(self._person_verdict, key, records.get(key, [])),
+                        PERSON_SCOPE,
+                        now,
+                    )
+                    self.tally.persons += 1
+                last = keys[-1]
+                self._save_progress(session, None)
+                session.commit()
+                forget_cached_facts(session)
+            self._report("persons", self.tally.persons, None)
+            self._after_batch()
+
+    def _person_verdict(
+        self, key: str, records: Sequence[NotificationRecord]
+    ) -> tuple[Subject, list[Finding]]:
+        findings = [
+            *check_person_total_hours(records, self.as_of, self.params),
+            *check_many_employers(records, self.as_of, params=self.params),
+        ]
+        subject = Subject(type=SubjectType.PERSON, id=key, employer_id=None, person_hash=key)
+        return subject, findings
+
+    # --- employers (repeated lateness) -----------------------------------------------------
+
+    def _employers(self) -> None:
+        policy = self.params.at("policy_repeatedly_late", self.as_of).value
+        window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
+        in_window = and_(
+            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            col(Notification.notice_date) >= window_start,
+            col(Notification.notice_date) <= self.as_of,
+        )
+        several: Select[Any] = (
+            select(col(Notification.employer_id).label("key"))
+            .where(in_window)
+            .group_by(col(Notification.employer_id))
+            .having(func.count(col(Notification.id)) >= int(policy["threshold"]))
+        )
+        flagged: Select[Any] = select(col(Flag.employer_id).label("key")).where(
+            col(Flag.subject_type) == SubjectType.EMPLOYER,
+            col(Flag.rule_code).in_(EMPLOYER_SCOPE),
+            col(Flag.condition_present).is_(True),
+        )
+        candidates = union(several, flagged).subquery()
+        last: uuid.UUID | None = None
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                query = select(candidates.c.key).where(candidates.c.key.is_not(None))
+                if last is not None:
+                    query = query.where(candidates.c.key > last)
+                ids: list[uuid.UUID] = list(
+                    session.exec(query.order_by(candidates.c.key).limit(self.batch_size))
+                )
+                if not ids:
+                    break
+                now = utcnow()
+                for employer_id in ids:
+                    self._sync_cross(
+                        session,
+                        "employer",
+                        employer_id,
+                        functools.partial(self._employer_verdict, session, employer_id, in_window),
+                        EMPLOYER_SCOPE,
+                        now,
+                    )
+                    self.tally.employers += 1
+                last = ids[-1]
+                self._save_progress(session, None)
+                session.commit()
+                forget_cached_facts(session)
+            self._report("employers", self.tally.employers, None)
+            self._after_batch()
+
+    def _employer_verdict(
+        self, session: Session, employer_id: uuid.UUID, in_window: ColumnElement[bool]
+    ) -> tuple[Subject, list[Finding]]:
+        employer = session.get(Employer, employer_id)
+        key = employer.kvk_number if employer is not None else str(employer_id)
+        records: list[NotificationRecord] = []
+        for notification, worker in session.exec(
+            select(Notification, Worker)
+            .join(Worker, col(Worker.id) == col(Notification.worker_id))
+            .where(col(Notification.employer_id) == employer_id, in_window)
+            .order_by(col(Notification.id))
+            .execution_options(yield_per=1000)
+        ):
+            if (notification.start_date - notification.notice_date).days > LATE_HORIZON_DAYS:
+                continue
+            records.append(
+                NotificationRecord(
+                    notification_id=str(notification.id),
+                    employer_key=key,
+                    person_key=worker.bsn_hash,
+                    facts=facts_of(notification, worker),
+                )
+            )
+        findings = check_repeatedly_late(records, self.as_of, params=self.params)
+        late = max((len(f.evidence.get("notification_ids", [])) for f in findings), default=1)
+        subject = Subject(
+            type=SubjectType.EMPLOYER,
+            id=str(employer_id),
+            employer_id=employer_id,
+            postcode=employer.postcode if employer is not None else None,
+            workers_affected=max(late, 1),
+        )
+        return subject, findings
+
+    # --- shared ------------------------------------------------------------------------------
+
+    def _sync_cross(
+        self,
+        session: Session,
+        kind: str,
+        ident: object,
+        verdict: Callable[[], tuple[Subject, list[Finding]]],
+        scope: frozenset[str],
+        now: datetime,
+    ) -> None:
+        """Judge one person or employer and sync its flags; a failure is that item's alone."""
+        try:
+            with session.begin_nested():
+                subject, findings = verdict()
+                counts = sync_flags(
+                    session,
+                    subject,
+                    [_fit_period_key(f) for f in findings],
+                    scope=scope,
+                    source=FlagSource.SWEEP,
+                    as_of=self.as_of,
+                    now=now,
+                )
+        except Exception as exc:
+            log.error("sweep: %s %s failed", kind, ident, exc_info=exc)
+            self._record_error(kind, ident, exc)
+            return
+        self.tally.add(counts)
+
+
+@contextmanager
+def terminal_progress(show: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar per sweep phase (for a terminal); None when not shown."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    tasks: dict[str, TaskID] = {}
+    with Progress(*columns) as bar:
+
+        def report(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"Sweeping {phase}", total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield report
+
+
+# --- reading runs (the API) ------------------------------------------------------------------
+
+
+def list_runs(
+    session: Session, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[SweepRun], str | None]:
+    """Newest first, keyset-paginated on (started_at, id)."""
+    query = select(SweepRun)
+    if cursor is not None:
+        at, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(SweepRun.started_at) < at,
+                and_(col(SweepRun.started_at) == at, col(SweepRun.id) < ident),
+            )
+        )
+    query = query.order_by(col(SweepRun.started_at).desc(), col(SweepRun.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id)
+    return rows, next_cursor
+
+
+def get_run(session: Session, run_id: uuid.UUID) -> SweepRun:
+    run = session.get(SweepRun, run_id)
+    if run is None:
+        raise SweepRunNotFound()
+    return run
