@@ -26,6 +26,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from meldplicht.accounts.models import ApiKey, Role
+from meldplicht.accounts.service import create_user
 from meldplicht.core.clock import LEGAL_TZ
 from meldplicht.core.config import Environment, Settings, get_settings
 from meldplicht.core.crypto import cipher_for
@@ -789,6 +790,11 @@ def load_demo(
     builder.employers()
     builder.notifications()
     events = builder.later_events()
+    staff = _demo_staff(session, builder.employer_ids[EMPLOYERS[0].kvk])
+    session.flush()
+    from meldplicht.payroll.demo import add_demo_payroll
+
+    payroll = add_demo_payroll(session, seed, settings=settings)
     session.flush()
     problems = Counter(c.problem for c in builder.created if c.problem)
     return {
@@ -800,4 +806,87 @@ def load_demo(
         "planned_problems": dict(sorted(problems.items())),
         "findings": _findings_by_code(session, list(builder.employer_ids.values())),
         "api_keys": [{"employer": d.name, "kvk": d.kvk, "token": d.token} for d in EMPLOYERS],
+        "staff": staff,
+        "payroll": payroll,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStaff:
+    username: str
+    display_name: str
+    role: Role
+    key_prefix: str
+    key_secret: str
+
+    @property
+    def token(self) -> str:
+        return f"mpk_{self.key_prefix}_{self.key_secret}"
+
+
+# People who sign in to the pages (password = DEMO_PASSWORD) and their API keys, development
+# only, published here so the README's tour works without set-up.
+DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105 - a published development-only password
+STAFF = (
+    DemoStaff(
+        "inspecteur",
+        "Inspecteur Anna de Boer",
+        Role.INSPECTOR,
+        "demo00000101",
+        "DemoKeyForTheInspectorDoNotUseInProduction",
+    ),
+    DemoStaff(
+        "supervisor",
+        "Teamleider Pieter Visser",
+        Role.SUPERVISOR,
+        "demo00000102",
+        "DemoKeyForTheSupervisorDoNotUseInProduction",
+    ),
+    DemoStaff(
+        "datapartner",
+        "Loonaangifteketen (demo)",
+        Role.DATA_PARTNER,
+        "demo00000103",
+        "DemoKeyForTheDataPartnerDoNotUseInProduction",
+    ),
+    DemoStaff(
+        "werkgever",
+        "Jan de Vries (Kwekerij Westland Tomaten)",
+        Role.EMPLOYER,
+        "demo00000104",
+        "DemoKeyForTheEmployerUserDoNotUseInProduction",
+    ),
+)
+
+
+def _demo_staff(session: Session, first_employer_id: uuid.UUID) -> list[dict[str, str]]:
+    out = []
+    for person in STAFF:
+        employer_id = first_employer_id if person.role is Role.EMPLOYER else None
+        user = create_user(
+            session,
+            username=person.username,
+            display_name=person.display_name,
+            role=person.role,
+            password=DEMO_PASSWORD,
+            employer_id=employer_id,
+        )
+        session.add(
+            ApiKey(
+                prefix=person.key_prefix,
+                secret_hash=hash_secret(person.key_secret),
+                name=f"Demo key ({person.display_name})",
+                role=person.role,
+                employer_id=employer_id,
+                user_id=user.id,
+            )
+        )
+        out.append(
+            {
+                "username": person.username,
+                "password": DEMO_PASSWORD,
+                "role": person.role,
+                "token": person.token,
+            }
+        )
+    return out

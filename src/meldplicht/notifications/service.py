@@ -529,6 +529,7 @@ def _new_version(
 ) -> None:
     notification.version += 1
     notification.updated_at = ctx.received_at
+    notification.next_check_date = None  # re-evaluate in the next incremental sweep
     session.add(notification)
     session.add(
         NotificationVersion(

@@ -108,9 +108,18 @@ def add_demo_payroll(
         underpaid_month = periods[rng.randrange(len(periods))] if periods else None
         underpaid = underpaid_month is not None and rng.random() < underpaid_rate
         counts["underpaid"] += int(underpaid)
+        start_age = wages.age_on(worker.birth_date, notification.start_date)
+        paid_fairly_at_start = start_age < 15 or hourly >= wages.minimum_hourly_wage(
+            max(start_age, 15), notification.start_date
+        ).hourly
         for first, last in periods:
             hours = (hours_week * 13 / 3).quantize(CENT, ROUND_HALF_UP)
             rate = hourly
+            if paid_fairly_at_start:
+                # An honest employer follows each indexation and birthday; one who notified
+                # too low a wage goes on paying it.
+                age_now = max(wages.age_on(worker.birth_date, first), 15)
+                rate = max(rate, wages.minimum_hourly_wage(age_now, first).hourly)
             if underpaid and (first, last) == underpaid_month:
                 age = wages.age_on(worker.birth_date, first)
                 minimum = wages.minimum_hourly_wage(max(age, 15), first).hourly

@@ -42,6 +42,7 @@ from rich.progress import (
 from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, union, update
 from sqlmodel import Session, col, select
 
+from meldplicht.core import metrics
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.errors import NotFound
@@ -145,6 +146,7 @@ class _Tally:
     errors: int = 0
     error_items: list[dict[str, Any]] = field(default_factory=list)
     requested_mode: str | None = None
+    extra: dict[str, int] = field(default_factory=dict)  # payroll_* and register_* counts
 
     def add(self, counts: SyncCounts) -> None:
         self.opened += counts.opened
@@ -166,6 +168,7 @@ class _Tally:
         }
         if self.requested_mode is not None:
             out["requested_mode"] = self.requested_mode
+        out.update(self.extra)
         return out
 
 
@@ -249,6 +252,8 @@ class _Sweep:
             self._notifications(changed_since, touched_workers)
             self._persons()
             self._employers()
+            self._payroll()
+            self._registers()
             status = SweepStatus.SUCCEEDED
         except SweepLockLost as exc:
             log.error("sweep %s stopped: %s", self.run_id, exc)
@@ -346,6 +351,7 @@ class _Sweep:
             run.errors = list(self.tally.error_items)
             session.add(run)
         log.info("sweep %s as of %s %s: %s", run.id, run.as_of, status, run.counts)
+        metrics.sweep_finished(status, (now - run.started_at).total_seconds(), run.counts)
         return run
 
     def _save_progress(self, session: Session, checkpoint: str | None) -> None:
@@ -559,6 +565,61 @@ class _Sweep:
         ]
         subject = Subject(type=SubjectType.PERSON, id=key, employer_id=None, person_hash=key)
         return subject, findings
+
+    # --- payroll reconciliation and the business register ----------------------------------
+
+    def _phase(self, name: str, step: Callable[[Session, str | None], Any]) -> None:
+        """Run a batched phase whose step flushes one batch and returns its counts + cursor."""
+        cursor: str | None = None
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                counts = step(session, cursor)
+                self.tally.opened += counts.opened
+                self.tally.refreshed += counts.refreshed
+                self.tally.cleared += counts.cleared
+                self.tally.reopened += counts.reopened
+                self.tally.errors += counts.errors
+                room = MAX_STORED_ERRORS - len(self.tally.error_items)
+                self.tally.error_items.extend(counts.error_items[: max(room, 0)])
+                for key, value in counts.as_dict().items():
+                    if key.startswith(name) and isinstance(value, int):
+                        self.tally.extra[key] = self.tally.extra.get(key, 0) + value
+                self._save_progress(session, None)
+                session.commit()
+                forget_cached_facts(session)
+            self._report(name, 0, None)
+            self._after_batch()
+            cursor = counts.cursor
+            if cursor is None:
+                return
+
+    def _payroll(self) -> None:
+        from meldplicht.payroll.reconcile import reconcile
+
+        def step(session: Session, cursor: str | None) -> Any:
+            return reconcile(
+                session, self.as_of, cursor=cursor, batch_size=self.batch_size, max_batches=1
+            )
+
+        self._phase("payroll", step)
+
+    def _registers(self) -> None:
+        from meldplicht.registers.kvk import register_for
+        from meldplicht.registers.service import refresh_registers
+
+        register = register_for(self.settings)
+
+        def step(session: Session, cursor: str | None) -> Any:
+            return refresh_registers(
+                session,
+                register,
+                self.as_of,
+                cursor=cursor,
+                batch_size=self.batch_size,
+                max_batches=1,
+            )
+
+        self._phase("register", step)
 
     # --- employers (repeated lateness) -----------------------------------------------------
 

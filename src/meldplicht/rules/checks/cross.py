@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -153,7 +154,8 @@ def check_person_total_hours(
             ),
             evidence=evidence,
             parameters=(limits.use,),
-            period_key="+".join(ids),
+            # The overlapping notifications identify the period; hashed to fit the column.
+            period_key="n:" + hashlib.sha256("+".join(ids).encode()).hexdigest()[:32],
         )
     ]
 
