@@ -9,9 +9,9 @@ from __future__ import annotations
 import inspect
 import logging
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,13 +19,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from meldplicht.accounts.models import Role
 from meldplicht.core.clock import today
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.errors import DomainError
 from meldplicht.rules.params import get_parameters
 from meldplicht.web import auth, i18n
-from meldplicht.web.auth import OptionalUser, PageForbidden, PageUser, require_page_roles
+from meldplicht.web.auth import OptionalUser, PageForbidden
 from meldplicht.web.csrf import CsrfFailed
 from meldplicht.web.pages import STATIC_DIR, render
 
@@ -112,20 +111,6 @@ def worker_info(request: Request, user: OptionalUser) -> Response:
     )
 
 
-InspectorUser = Annotated[
-    PageUser, Depends(require_page_roles(Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN))
-]
-
-# Reserved for the inspection pages (web/inspector.py will replace this placeholder): the role
-# check is in place now, so no employer can ever reach anything under /inspector/.
-inspector_router = APIRouter(prefix="/inspector", include_in_schema=False)
-
-
-@inspector_router.get("/", name="inspector_home")
-def inspector_home(request: Request, user: InspectorUser) -> Response:
-    return render(request, "inspector/placeholder.html", {}, user=user)
-
-
 # --- errors on pages --------------------------------------------------------------------------
 
 
@@ -184,6 +169,7 @@ def _mount_web(app: FastAPI) -> None:
     """Static files, sessions, security headers, page errors and the page routers."""
     from meldplicht.notifications.bulk import router as bulk_api_router
     from meldplicht.web.employer import router as employer_router
+    from meldplicht.web.inspector import router as inspector_pages_router
 
     settings: Settings = app.state.settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -201,4 +187,4 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(shared_router)
     app.include_router(employer_router)
-    app.include_router(inspector_router)
+    app.include_router(inspector_pages_router)
