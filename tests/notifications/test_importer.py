@@ -206,9 +206,7 @@ def test_a_row_failing_half_way_leaves_nothing(
     url, engine = import_db
     real = inspection.raise_flags_at_intake
 
-    def failing(
-        session: Session, notification: Notification, *args: Any, **kwargs: Any
-    ) -> None:
+    def failing(session: Session, notification: Notification, *args: Any, **kwargs: Any) -> None:
         # By now the worker, notification, version, location and findings are flushed.
         if notification.external_reference == "H-2":
             raise IntegrityError("INSERT INTO flag", {}, Exception("simulated failure"))

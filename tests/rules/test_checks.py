@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import dataclasses
+import hashlib
 import json
 from datetime import date
 from decimal import Decimal

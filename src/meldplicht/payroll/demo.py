@@ -109,9 +109,11 @@ def add_demo_payroll(
         underpaid = underpaid_month is not None and rng.random() < underpaid_rate
         counts["underpaid"] += int(underpaid)
         start_age = wages.age_on(worker.birth_date, notification.start_date)
-        paid_fairly_at_start = start_age < 15 or hourly >= wages.minimum_hourly_wage(
-            max(start_age, 15), notification.start_date
-        ).hourly
+        paid_fairly_at_start = (
+            start_age < 15
+            or hourly
+            >= wages.minimum_hourly_wage(max(start_age, 15), notification.start_date).hourly
+        )
         for first, last in periods:
             hours = (hours_week * 13 / 3).quantize(CENT, ROUND_HALF_UP)
             rate = hourly
