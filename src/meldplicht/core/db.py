@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,7 +75,15 @@ def session_from_request(request: Request) -> Iterator[Session]:
     Declared with scope="function" so the commit happens before the response is sent.
     """
     engine: Engine = request.app.state.engine
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    queue: threading.Lock | None = getattr(request.app.state, "sqlite_write_queue", None)
+    if queue is None:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+        return
+    # SQLite has one writer at a time. Left to itself, each waiting connection polls with
+    # growing sleeps (busy_timeout), so under 16 concurrent writers the slowest waits seconds;
+    # queueing the requests in the process first gives every one a fair, short wait.
+    with queue, Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
 
 

@@ -146,6 +146,7 @@ def sync_flags(
     as_of: date,
     now: datetime | None = None,
     new_subject: bool = False,
+    existing_flags: Sequence[Flag] | None = None,
 ) -> SyncCounts:
     """Open, refresh, clear or reopen the subject's flags for the rules in `scope`.
 
@@ -157,7 +158,10 @@ def sync_flags(
     counts = SyncCounts()
     actor = system_actor(source)
     existing: dict[str, Flag] = {}
-    if not new_subject:
+    if existing_flags is not None:
+        # Prefetched by a batch caller (the sweep): the subject's flags for these rules.
+        existing = {f.fingerprint: f for f in existing_flags if f.rule_code in scope}
+    elif not new_subject:
         existing = {
             f.fingerprint: f
             for f in session.exec(

@@ -57,7 +57,12 @@ from meldplicht.inspection.service import (
     sync_flags,
 )
 from meldplicht.models import import_all_models
-from meldplicht.notifications.models import Notification, NotificationStatus, Worker
+from meldplicht.notifications.models import (
+    Notification,
+    NotificationStatus,
+    Worker,
+    WorkLocation,
+)
 from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
@@ -327,10 +332,11 @@ class _Sweep:
             session.exec(
                 select(Notification.worker_id)
                 .where(
+                    self._in_scope(),
                     or_(
                         col(Notification.updated_at) >= since,
                         col(Notification.next_check_date).is_(None),
-                    )
+                    ),
                 )
                 .distinct()
             )
@@ -387,19 +393,21 @@ class _Sweep:
 
     # --- notifications ---------------------------------------------------------------------
 
+    def _in_scope(self) -> ColumnElement[bool]:
+        """Notifications a sweep evaluates: active ones, and recently terminated ones."""
+        grace = self.as_of - timedelta(days=TERMINATED_GRACE_DAYS)
+        return or_(
+            col(Notification.status) == NotificationStatus.ACTIVE,
+            and_(
+                col(Notification.status) == NotificationStatus.TERMINATED,
+                col(Notification.end_date) >= grace,
+            ),
+        )
+
     def _notification_filter(
         self, changed_since: datetime | None, touched_workers: list[uuid.UUID] | None
     ) -> list[ColumnElement[bool]]:
-        grace = self.as_of - timedelta(days=TERMINATED_GRACE_DAYS)
-        conditions: list[ColumnElement[bool]] = [
-            or_(
-                col(Notification.status) == NotificationStatus.ACTIVE,
-                and_(
-                    col(Notification.status) == NotificationStatus.TERMINATED,
-                    col(Notification.end_date) >= grace,
-                ),
-            )
-        ]
+        conditions: list[ColumnElement[bool]] = [self._in_scope()]
         if changed_since is not None:
             due: list[ColumnElement[bool]] = [
                 col(Notification.next_check_date).is_(None),
@@ -437,11 +445,19 @@ class _Sweep:
                 if not rows:
                     break
                 now = utcnow()
+                postcodes, flags = self._prefetch(session, [n.id for n, _ in rows])
                 for notification, worker in rows:
                     ident = notification.id
                     try:
                         with session.begin_nested():
-                            counts = self._evaluate_notification(session, notification, worker, now)
+                            counts = self._evaluate_notification(
+                                session,
+                                notification,
+                                worker,
+                                now,
+                                postcodes.get(notification.id),
+                                flags.get(str(notification.id), []),
+                            )
                     except Exception as exc:
                         log.error("sweep: notification %s failed", ident, exc_info=exc)
                         self._record_error("notification", ident, exc)
@@ -456,8 +472,37 @@ class _Sweep:
             self._report("notifications", done, self.tally.selected)
             self._after_batch()
 
+    def _prefetch(
+        self, session: Session, ids: list[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, str], dict[str, list[Flag]]]:
+        """A batch's first work-location postcodes and existing flags, in two queries rather
+        than two per notification."""
+        postcodes = dict(
+            session.exec(
+                select(WorkLocation.notification_id, WorkLocation.postcode).where(
+                    col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
+                )
+            ).all()  # a Result has keys(), so dict() must get plain rows
+        )
+        flags: dict[str, list[Flag]] = {}
+        for flag in session.exec(
+            select(Flag).where(
+                Flag.subject_type == SubjectType.NOTIFICATION,
+                col(Flag.subject_id).in_([str(i) for i in ids]),
+                col(Flag.rule_code).in_(SWEEP_SCOPE),
+            )
+        ):
+            flags.setdefault(flag.subject_id, []).append(flag)
+        return postcodes, flags
+
     def _evaluate_notification(
-        self, session: Session, notification: Notification, worker: Worker, now: datetime
+        self,
+        session: Session,
+        notification: Notification,
+        worker: Worker,
+        now: datetime,
+        postcode: str | None = None,
+        existing_flags: list[Flag] | None = None,
     ) -> SyncCounts:
         facts = facts_of(notification, worker)
         findings = evaluate_notification(
@@ -469,12 +514,13 @@ class _Sweep:
         )
         counts = sync_flags(
             session,
-            notification_subject(session, notification),
+            notification_subject(session, notification, postcode, worker.bsn_hash),
             findings,
             scope=SWEEP_SCOPE,
             source=FlagSource.SWEEP,
             as_of=self.as_of,
             now=now,
+            existing_flags=existing_flags,
         )
         notification.next_check_date = next_change_date(facts, self.as_of, self.params) or NEVER
         session.add(notification)
