@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -173,22 +174,58 @@ class BodyLimitMiddleware:
             if json_body:
                 await self._collect_json(scope, receive, send, limit, too_large)
                 return
+        await self._guard_stream(scope, receive, send, limit, too_large, json_body)
+
+    async def _guard_stream(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        too_large: DomainError,
+        json_body: bool,
+    ) -> None:
+        """Pass the body through chunk by chunk (uploads are streamed, never held whole).
+
+        On a violation the app is told the client went away, and its answer, or the error it
+        raises over the missing body, is replaced by ours: an exception raised into the app's
+        receive would come back wrapped by the middleware in between, as a 500.
+        """
         scanner = JsonDepthScanner() if json_body else None
         received = 0
+        violation: list[DomainError] = []
+        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
+            if violation:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > limit:
-                    raise too_large
-                if scanner is not None and not scanner.feed(chunk):
-                    raise _too_deep()
+                    violation.append(too_large)
+                elif scanner is not None and not scanner.feed(chunk):
+                    violation.append(_too_deep())
+                if violation:
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if violation and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not violation or started:
+                raise
+        if violation and not started:
+            await self._refuse(violation[0], scope, receive, send)
 
     async def _collect_json(
         self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: DomainError
@@ -226,7 +263,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from meldplicht.sweeps.scheduler import start_in_app
+
+        # Only with MELDPLICHT_SCHEDULER_ENABLED (one machine); otherwise `meldplicht scheduler`.
+        scheduler = start_in_app(app.state.settings, app.state.engine)
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if engine is None:
             app.state.engine.dispose()
 
@@ -245,6 +288,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
+    if app.state.engine.dialect.name == "sqlite":
+        app.state.sqlite_write_queue = threading.Lock()
     mount_ops(app)  # before the request-id middleware, so its access log sees the id
 
     @app.middleware("http")
@@ -374,8 +419,9 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
 
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     methods: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(path):
+    # Included routers are wrapped (FastAPI's _IncludedRouter): walk their effective routes.
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute) and route.path_regex.match(path):
             methods |= route.methods or set()
     return sorted(methods)
 

@@ -258,7 +258,20 @@ def demo(
         except DemoRefused as exc:
             _fail(str(exc))
             return
-    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    if "skipped" not in summary:
+        # One sweep as of today, so payroll reconciliation and the cross-notification checks
+        # have filled the queue before anyone looks at it.
+        from meldplicht.core.clock import today
+        from meldplicht.sweeps.sweep import SweepMode, SweepTrigger, run_sweep
+
+        run = run_sweep(
+            create_db_engine(get_settings().database_url),
+            today(),
+            mode=SweepMode.FULL,
+            trigger=SweepTrigger.CLI,
+        )
+        summary["sweep"] = {"status": run.status, **run.counts}
+    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
 
 
 @app.command("import-notifications")
@@ -367,6 +380,9 @@ def scheduler() -> None:
 from meldplicht.payroll.cli import import_payroll  # noqa: E402 - registered with the others
 
 app.command("import-payroll")(import_payroll)
+from meldplicht.privacy.cli import app as privacy_app  # noqa: E402 - registered with the others
+
+app.add_typer(privacy_app, name="privacy")
 
 
 def main() -> None:

@@ -1,14 +1,20 @@
-"""FastAPI dependencies that say who the caller is and what they may reach."""
+"""FastAPI dependencies that say who the caller is and what they may reach.
+
+Every API route that needs a key passes through `current_principal`, so the intake rate limit
+(per API key, accounts/ratelimit.py) is enforced there: after authentication, so nobody can
+spend another key's allowance by sending its prefix with a wrong secret.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from meldplicht.accounts.models import Role
+from meldplicht.accounts.ratelimit import is_intake, limiter_for
 from meldplicht.accounts.service import authenticate_token
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import Forbidden, Unauthorized
@@ -18,6 +24,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: B
 
 
 def current_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
@@ -26,7 +33,10 @@ def current_principal(
             "Send an API key as `Authorization: Bearer mpk_...`.",
             headers={"WWW-Authenticate": 'Bearer realm="meldplicht"'},
         )
-    return authenticate_token(session, credentials.credentials)
+    principal = authenticate_token(session, credentials.credentials)
+    if is_intake(request.method, request.url.path):
+        limiter_for(request.app.state).check_intake(principal.actor_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

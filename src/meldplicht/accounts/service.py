@@ -1,13 +1,16 @@
-"""Issuing, revoking and checking API keys."""
+"""Issuing, revoking and checking API keys; checking passwords, with lock-out and throttling."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from meldplicht.accounts.models import ApiKey, Role, UserAccount
+from meldplicht.accounts.ratelimit import RateLimiter
 from meldplicht.core.clock import utcnow
 from meldplicht.core.errors import NotFound, Unauthorized
 from meldplicht.core.security import (
@@ -16,7 +19,11 @@ from meldplicht.core.security import (
     hash_password,
     secret_matches,
     split_api_key,
+    verify_password,
 )
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 
 
 class ApiKeyNotFound(NotFound):
@@ -110,3 +117,50 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked when the username is unknown, so that answer takes as long as a wrong password.
+    # Made on first use: Argon2 is slow on purpose, and most processes never sign anyone in.
+    return hash_password("not-a-real-password-" + uuid.uuid4().hex)
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    limiter: RateLimiter | None = None,
+    client_address: str | None = None,
+) -> UserAccount | None:
+    """The account if the password is right and the account is usable; counts failures.
+
+    After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
+    password guessing; the answer is the same for unknown, locked and wrong (no user
+    enumeration). With a `limiter`, attempts per username and per client address are also
+    counted in a sliding window, and one too many raises `RateLimited` (429, Retry-After)
+    before the password is even checked.
+    """
+    if limiter is not None:
+        limiter.check_login(username, client_address)
+    account = session.exec(
+        select(UserAccount).where(UserAccount.username == username.strip())
+    ).first()
+    if account is None:
+        verify_password(password, _dummy_hash())
+        return None
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        return None
+    if account.disabled or not verify_password(password, account.password_hash):
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = now + LOCKOUT
+            account.failed_logins = 0
+        session.add(account)
+        return None
+    account.failed_logins = 0
+    account.locked_until = None
+    session.add(account)
+    return account

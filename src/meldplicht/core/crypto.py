@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -26,6 +26,9 @@ def _derive(secret: str, purpose: bytes) -> bytes:
 
 class PersonalDataCipher:
     def __init__(self, encryption_keys: list[bytes], hash_key: bytes) -> None:
+        if not encryption_keys:
+            raise ValueError("at least one encryption key is needed")
+        self._newest = Fernet(encryption_keys[0])
         self._fernet = MultiFernet([Fernet(k) for k in encryption_keys])
         self._hash_key = hash_key
 
@@ -51,6 +54,18 @@ class PersonalDataCipher:
     def rotate(self, token: str) -> str:
         """Re-encrypt under the newest key (old keys stay readable until removed)."""
         return self._fernet.rotate(token.encode()).decode()
+
+    def is_current(self, token: str) -> bool:
+        """Whether `token` is already encrypted under the newest key (rotation can skip it).
+
+        Fernet tokens do not name their key, so the newest key is simply tried; a rotation
+        that stopped half-way is resumed without re-writing what it already did.
+        """
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def keyed_hash(self, value: str) -> str:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()

@@ -32,6 +32,7 @@ from meldplicht.core.errors import (
     Forbidden,
     InvalidRequest,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     problem_responses,
@@ -259,7 +260,12 @@ UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
     "/bulk",
     response_model=BulkReport,
     responses=problem_responses(
-        Unauthorized, Forbidden, InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+        Unauthorized,
+        Forbidden,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
     ),
     summary="Notify many employments at once from a CSV file (per-row report)",
     openapi_extra={

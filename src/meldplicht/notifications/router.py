@@ -23,6 +23,7 @@ from meldplicht.core.errors import (
     InvalidRequest,
     MalformedRequest,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     problem_responses,
@@ -50,6 +51,7 @@ WRITE_ERRORS = (
     InvalidRequest,
     PayloadTooLarge,
     UnsupportedMediaType,
+    TooManyRequests,  # the intake rate limit per API key (accounts/ratelimit.py)
 )
 IdempotencyKey = Annotated[
     str | None,

@@ -20,6 +20,7 @@ from meldplicht.core.errors import (
     Forbidden,
     InvalidRequest,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     problem_responses,
@@ -73,7 +74,12 @@ EXAMPLE_CSV = (
     status_code=status.HTTP_201_CREATED,
     response_model=PayrollImportReport,
     responses=problem_responses(
-        Unauthorized, Forbidden, InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+        Unauthorized,
+        Forbidden,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
     ),
     summary="Deliver payroll records (per-row report; sending a record again is safe)",
     openapi_extra={

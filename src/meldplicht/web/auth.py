@@ -17,13 +17,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.responses import Response
 
 from meldplicht.accounts.models import Role, UserAccount
+from meldplicht.accounts.ratelimit import RateLimited, limiter_for
+from meldplicht.accounts.service import (  # noqa: F401 - the lock-out lives in the service
+    LOCKOUT,
+    MAX_FAILED_LOGINS,
+    authenticate,
+)
 from meldplicht.core.clock import utcnow
 from meldplicht.core.db import SessionDep
-from meldplicht.core.security import Principal, hash_password, verify_password
+from meldplicht.core.security import Principal
 from meldplicht.web import csrf
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.pages import render
@@ -31,10 +37,6 @@ from meldplicht.web.pages import render
 SESSION_HOURS = 8
 USER_KEY = "uid"
 SIGNED_IN_KEY = "signed_in_at"
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-# Checked when the username is unknown, so that answer takes as long as a wrong password.
-_DUMMY_HASH = hash_password("not-a-real-password-" + uuid.uuid4().hex)
 
 router = APIRouter(include_in_schema=False)
 
@@ -150,35 +152,6 @@ def _safe_next(value: Any) -> str | None:
     return None
 
 
-def authenticate(session: Session, username: str, password: str) -> UserAccount | None:
-    """The account if the password is right and the account is usable; counts failures.
-
-    After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
-    password guessing; the answer is the same for unknown, locked and wrong (no user
-    enumeration).
-    """
-    account = session.exec(
-        select(UserAccount).where(UserAccount.username == username.strip())
-    ).first()
-    if account is None:
-        verify_password(password, _DUMMY_HASH)
-        return None
-    now = utcnow()
-    if account.locked_until is not None and account.locked_until > now:
-        return None
-    if account.disabled or not verify_password(password, account.password_hash):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + LOCKOUT
-            account.failed_logins = 0
-        session.add(account)
-        return None
-    account.failed_logins = 0
-    account.locked_until = None
-    session.add(account)
-    return account
-
-
 @router.get("/login", name="login_form")
 def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     if user is not None:
@@ -191,14 +164,25 @@ def login(request: Request, session: SessionDep, form: VerifiedForm) -> Response
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
     next_path = _safe_next(form.get("next"))
-    account = authenticate(session, username, password) if username and password else None
-    if account is None:
-        return render(
-            request,
-            "login.html",
-            {"next": next_path or "", "username": username, "login_failed": True},
-            status_code=401,
+    failed = {"next": next_path or "", "username": username, "login_failed": True}
+    try:
+        account = (
+            authenticate(
+                session,
+                username,
+                password,
+                limiter=limiter_for(request.app.state),
+                client_address=request.client.host if request.client else None,
+            )
+            if username and password
+            else None
         )
+    except RateLimited as exc:
+        throttled = render(request, "login.html", failed, status_code=429)
+        throttled.headers.update(exc.headers)
+        return throttled
+    if account is None:
+        return render(request, "login.html", failed, status_code=401)
     # A fresh session on sign-in (no fixation); the language choice survives.
     lang = request.session.get("lang")
     request.session.clear()
