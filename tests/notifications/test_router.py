@@ -342,8 +342,11 @@ class TestAccess:
         assert stored.version == 1
         assert stored.status == "active"
 
-    def test_malformed_id_is_422(self, client: TestClient, employer: EmployerWithKey) -> None:
-        assert client.get(f"{URL}/not-a-uuid", headers=employer.headers).status_code == 422
+    def test_malformed_id_is_404(self, client: TestClient, employer: EmployerWithKey) -> None:
+        # Ids are UUIDs in the route itself, so /notifications/bulk is never read as an id.
+        response = client.get(f"{URL}/not-a-uuid", headers=employer.headers)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
 
 
 class TestLifecycle:

@@ -50,6 +50,8 @@ def base_env(database_url: str, **extra: str) -> dict[str, str]:
         MELDPLICHT_DATABASE_URL=database_url,
         MELDPLICHT_ENVIRONMENT="test",
         MELDPLICHT_SECRET_KEY="ops-tests-secret-0123456789abcdef",
+        # These tests load the server on purpose; the rate limits have tests of their own.
+        MELDPLICHT_RATE_LIMIT_INTAKE_PER_KEY="1000000000",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

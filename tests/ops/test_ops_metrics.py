@@ -30,7 +30,9 @@ def test_requests_are_counted_by_route_template(
     client: TestClient, employer: EmployerWithKey
 ) -> None:
     route = "/api/v1/notifications/{notification_id}"
-    before = sample(client.get("/metrics").text, "meldplicht_http_requests_total", route=route)
+    before = sample(
+        client.get("/metrics").text, "meldplicht_http_requests_total", route=route, status="404"
+    )
     for _ in range(3):
         client.get(
             "/api/v1/notifications/00000000-0000-0000-0000-000000000000",

@@ -69,7 +69,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
             continue
         for method in route.methods or set():
             if method != "HEAD":
-                found.add((method, str(route.path)))
+                found.add((method, str(getattr(route, "path_format", None) or route.path)))
     return found
 
 

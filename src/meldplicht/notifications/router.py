@@ -194,7 +194,7 @@ NOT_FOUND = service.NotificationNotFound
 
 
 @router.get(
-    "/{notification_id}",
+    "/{notification_id:uuid}",
     response_model=NotificationDetail,
     responses=problem_responses(*AUTH_ERRORS, NOT_FOUND, InvalidRequest),
     summary="One notification with its full history",
@@ -252,19 +252,19 @@ def _write_route(path: str, summary: str, body_type: type[Any], action: Callable
 
 
 _write_route(
-    "/{notification_id}/changes",
+    "/{notification_id:uuid}/changes",
     "File a change notice (hours, wage, locations, end date, job)",
     NotificationChange,
     service.change,
 )
 _write_route(
-    "/{notification_id}/termination",
+    "/{notification_id:uuid}/termination",
     "Notify that the employment ends",
     TerminationIn,
     service.terminate,
 )
 _write_route(
-    "/{notification_id}/withdrawal",
+    "/{notification_id:uuid}/withdrawal",
     "Withdraw a notification sent in error, before the work starts",
     WithdrawalIn,
     service.withdraw,

@@ -24,7 +24,8 @@ TEST_DELAY_HEADER = b"x-test-delay"
 
 def route_template(scope: Scope) -> str:
     route: Any = scope.get("route")
-    path = getattr(route, "path", None)
+    # path_format drops the convertors: /notifications/{notification_id}, not {...:uuid}.
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if isinstance(path, str) and path:
         return path
     return metrics.UNMATCHED_ROUTE

@@ -75,7 +75,13 @@ def add_demo_payroll(
             col(Employer.loonheffingennummer).is_not(None),
             col(Notification.status) != NotificationStatus.WITHDRAWN,
         )
-        .order_by(col(Notification.id))
+        # Ids are random: order by what the seed decides, so the same seed gives the same data.
+        .order_by(
+            col(Notification.received_at),
+            col(Notification.start_date),
+            col(Worker.surname),
+            col(Worker.given_names),
+        )
     ).all()
     employers: dict[uuid.UUID, Employer] = {}
     for notification, worker, employer in rows:

@@ -254,6 +254,8 @@ class _Sweep:
         changed_since, touched_workers = self._prepare()
         status = SweepStatus.FAILED
         try:
+            # Retention first: nothing past its legal keeping period is evaluated again.
+            self._retention()
             self._notifications(changed_since, touched_workers)
             self._persons()
             self._employers()
@@ -612,7 +614,18 @@ class _Sweep:
         subject = Subject(type=SubjectType.PERSON, id=key, employer_id=None, person_hash=key)
         return subject, findings
 
-    # --- payroll reconciliation and the business register ----------------------------------
+    # --- retention, payroll reconciliation and the business register -----------------------
+
+    def _retention(self) -> None:
+        from meldplicht.core.crypto import cipher_for
+        from meldplicht.privacy.retention import purge
+
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            counts = purge(session, self.as_of, self.batch_size, cipher=cipher_for(self.settings))
+            for key, value in counts.as_dict().items():
+                self.tally.extra[f"retention_{key}"] = value
+            self._save_progress(session, None)
+        self._after_batch()
 
     def _phase(self, name: str, step: Callable[[Session, str | None], Any]) -> None:
         """Run a batched phase whose step flushes one batch and returns its counts + cursor."""
