@@ -200,6 +200,9 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> N
         uv = logging.getLogger(name)
         uv.handlers.clear()
         uv.propagate = True
+        # An in-process uvicorn (tests, benchmarks) may have lowered or raised these.
+        uv.setLevel(logging.INFO)
+        uv.disabled = False
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False
