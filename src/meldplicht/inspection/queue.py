@@ -27,6 +27,7 @@ from meldplicht.core.clock import LEGAL_TZ
 from meldplicht.core.crypto import mask_bsn
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
 from meldplicht.employers.models import Employer
+from meldplicht.employers.service import EmployerNotFound as EmployerNotFound
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome
 from meldplicht.inspection.models import Snooze as SnoozeRow
 from meldplicht.inspection.schemas import (
@@ -66,11 +67,6 @@ RELATED_LIMIT = 50
 class FlagNotFound(NotFound):
     code = "flag_not_found"
     title = "Flag not found"
-
-
-class EmployerNotFound(NotFound):
-    code = "employer_not_found"
-    title = "Employer not found"
 
 
 class InvalidCursor(InvalidRequest):
