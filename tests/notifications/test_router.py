@@ -463,6 +463,16 @@ class TestList:
         by_name = client.get(URL, headers=employer.headers, params={"worker_name": "chenko4"})
         assert len(by_name.json()["items"]) == 1
 
+    def test_name_search_treats_wildcards_as_text(
+        self, client: TestClient, employer: EmployerWithKey
+    ) -> None:
+        assert post(client, employer, notification_body()).status_code == 201
+        for text in ("%", "_", "K_valenko"):
+            found = client.get(URL, headers=employer.headers, params={"worker_name": text})
+            assert found.json()["items"] == [], text
+        found = client.get(URL, headers=employer.headers, params={"worker_name": "kovalen"})
+        assert len(found.json()["items"]) == 1
+
     def test_bad_cursor(self, client: TestClient, employer: EmployerWithKey) -> None:
         response = client.get(URL, headers=employer.headers, params={"cursor": "%%%garbage"})
         assert response.status_code == 422

@@ -9,6 +9,7 @@ never held for long and other requests interleave between batches.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -81,6 +82,11 @@ def _file_error(code: str, en: str, nl: str) -> InvalidRequest:
     )
 
 
+# A staffing agency's largest realistic file is a few thousand rows; 20,000 leaves room while
+# keeping one upload from occupying the server for many minutes.
+MAX_ROWS = 20_000
+
+
 def read_csv(data: bytes) -> list[csv_format.Record]:
     """The rows of an uploaded CSV (UTF-8, with or without BOM; `,` `;` or tab separated)."""
     try:
@@ -94,7 +100,7 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.csv"
         path.write_bytes(data)
-        records = list(csv_format.iter_csv(path))
+        records = list(itertools.islice(csv_format.iter_csv(path), MAX_ROWS + 1))
         with path.open(encoding="utf-8-sig") as f:
             header = f.readline()
     if not header.strip():
@@ -102,6 +108,12 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
             "empty_file",
             "The file is empty: start from the template (header line + one row per worker).",
             "Het bestand is leeg: begin met het sjabloon (kopregel + één regel per werknemer).",
+        )
+    if len(records) > MAX_ROWS:
+        raise _file_error(
+            "too_many_rows",
+            f"The file has more than {MAX_ROWS:,} rows: split it into smaller files.",
+            f"Het bestand heeft meer dan {MAX_ROWS:,} regels: splits het in kleinere bestanden.",
         )
     return records
 

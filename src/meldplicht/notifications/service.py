@@ -808,12 +808,14 @@ def list_owned(
         if worker_bsn_hash is not None:
             query = query.where(Worker.bsn_hash == worker_bsn_hash)
         if worker_name is not None:
-            pattern = f"%{worker_name.lower()}%"
+            # A name is text, not a pattern: % and _ in it match only themselves.
+            escaped = worker_name.lower().replace("\\", "\\\\").replace("%", "\\%")
+            pattern = "%" + escaped.replace("_", "\\_") + "%"
             query = query.where(
                 or_(
-                    col(Worker.surname).ilike(pattern),
-                    col(Worker.given_names).ilike(pattern),
-                    col(Worker.surname_original).ilike(pattern),
+                    col(Worker.surname).ilike(pattern, escape="\\"),
+                    col(Worker.given_names).ilike(pattern, escape="\\"),
+                    col(Worker.surname_original).ilike(pattern, escape="\\"),
                 )
             )
     if cursor is not None:
