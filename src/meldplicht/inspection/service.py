@@ -320,6 +320,36 @@ def notification_subject(
     )
 
 
+def raise_new_notification_flags(
+    session: Session,
+    notification_id: uuid.UUID,
+    employer_id: uuid.UUID,
+    postcode: str | None,
+    person_hash: str,
+    findings: Sequence[Finding],
+    as_of: date,
+) -> None:
+    """Flags of a notification created in this transaction (bulk intake: no look-ups)."""
+    if not any(f.severity != Severity.INFO for f in findings):
+        return
+    sync_flags(
+        session,
+        Subject(
+            type=SubjectType.NOTIFICATION,
+            id=str(notification_id),
+            employer_id=employer_id,
+            notification_id=notification_id,
+            person_hash=person_hash,
+            postcode=postcode,
+        ),
+        findings,
+        scope=notification_scope(Evaluation.INTAKE),
+        source=FlagSource.INTAKE,
+        as_of=as_of,
+        new_subject=True,
+    )
+
+
 def raise_flags_at_intake(
     session: Session,
     notification: Notification,

@@ -20,7 +20,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
 from meldplicht.core.clock import utcnow
@@ -40,7 +41,8 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.security import Principal
 from meldplicht.notifications import csv_format, service
-from meldplicht.notifications.models import Channel
+from meldplicht.notifications.models import Channel, Notification
+from meldplicht.notifications.schemas import NotificationCreate
 
 BATCH_SIZE = 50
 MAX_REFERENCE_LENGTH = 64
@@ -167,7 +169,106 @@ def store_rows(
     actor: Principal,
     settings: Settings,
 ) -> Iterator[RowReport]:
-    """Store each valid row in its own savepoint; the caller owns (and commits) the session."""
+    """Store the valid rows; the caller owns (and commits) the session.
+
+    The rows go in together (`service.create_batch`: one statement per table) inside one
+    savepoint; if anything in the batch fails, it is rolled back and every row is stored in
+    a savepoint of its own, so a bad row is reported alone and nothing is half-stored.
+    """
+    records = list(records)
+    fast = _store_batch(session, employer_id, records, actor, settings)
+    if fast is not None:
+        yield from fast
+        return
+    yield from _store_one_by_one(session, employer_id, records, actor, settings)
+
+
+def _store_batch(
+    session: Session,
+    employer_id: uuid.UUID,
+    records: list[csv_format.Record],
+    actor: Principal,
+    settings: Settings,
+) -> list[RowReport] | None:
+    reports: list[RowReport | None] = []
+    references = {
+        r.meta["external_reference"]
+        for r in records
+        if r.meta.get("external_reference") is not None
+    }
+    present = (
+        {
+            ref: (nid, receipt)
+            for ref, nid, receipt in session.exec(
+                select(
+                    Notification.external_reference, Notification.id, Notification.receipt_number
+                ).where(
+                    Notification.employer_id == employer_id,
+                    col(Notification.external_reference).in_(references),
+                )
+            )
+        }
+        if references
+        else {}
+    )
+    items: list[tuple[NotificationCreate, str | None]] = []
+    slots: list[int] = []
+    for record in records:
+        errors = _meta_errors(record)
+        if isinstance(record.result, list):
+            errors.extend(record.result)
+        if errors:
+            reports.append(_refused(record, errors))
+            continue
+        assert not isinstance(record.result, list)
+        reference = record.meta.get("external_reference")
+        if reference is not None and reference in present:
+            nid, receipt = present[reference]
+            reports.append(
+                RowReport(
+                    line=record.line,
+                    external_reference=reference,
+                    status="already_present",
+                    receipt_number=receipt,
+                    notification_id=nid,
+                )
+            )
+            continue
+        slots.append(len(reports))
+        reports.append(None)
+        items.append((record.result, reference))
+    if items:
+        ctx = service.Context(
+            actor=actor,
+            cipher=cipher_for(settings),
+            channel=Channel.BULK,
+            received_at=utcnow(),
+            housing_phase_out=settings.housing_phase_out,
+        )
+        try:
+            with session.begin_nested():
+                created = service.create_batch(session, employer_id, items, ctx)
+        except (DomainError, IntegrityError):
+            return None  # e.g. a reference twice in one file: the careful path sorts it out
+        for slot, (_, reference), item in zip(slots, items, created, strict=True):
+            record = records[slot]
+            reports[slot] = RowReport(
+                line=record.line,
+                external_reference=reference,
+                status="accepted",
+                receipt_number=item.receipt_number,
+                notification_id=item.notification_id,
+            )
+    return [r for r in reports if r is not None]
+
+
+def _store_one_by_one(
+    session: Session,
+    employer_id: uuid.UUID,
+    records: list[csv_format.Record],
+    actor: Principal,
+    settings: Settings,
+) -> Iterator[RowReport]:
     cipher = cipher_for(settings)
     for record in records:
         errors = _meta_errors(record)
