@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,15 @@ def test_concurrent_clients_with_retries_store_each_notification_once(
                 t.start()
             for t in threads:
                 t.join()
+            # The access line is written after the response is sent: give the last ones a
+            # moment to reach the log before reading it.
+            deadline = time.monotonic() + 10
             log = server.log()
+            while log.count('"meldplicht.access"') < 2 * CLIENTS * PER_CLIENT:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+                log = server.log()
 
         assert failures == [], failures[:5]
         outcomes = [r for per_client in results for r in per_client]
