@@ -16,3 +16,11 @@ def test_too_many_rows_is_refused_with_a_field_error(monkeypatch: pytest.MonkeyP
         bulk.read_csv(data)
     assert raised.value.errors[0].code == "too_many_rows"
     assert len(bulk.read_csv("\n".join([header, *[example] * 3]).encode())) == 3
+
+
+def test_a_header_without_the_needed_columns_is_refused() -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        bulk.read_csv(b"{}\n")
+    error = raised.value.errors[0]
+    assert error.code == "missing_columns"
+    assert "worker_bsn" in error.message

@@ -9,6 +9,7 @@ never held for long and other requests interleave between batches.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import tempfile
 import uuid
@@ -33,6 +34,7 @@ from meldplicht.core.errors import (
     FieldError,
     Forbidden,
     InvalidRequest,
+    MalformedRequest,
     PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
@@ -84,6 +86,9 @@ def _file_error(code: str, en: str, nl: str) -> InvalidRequest:
     )
 
 
+# Without these a row can never be a notification: a file lacking them is refused whole.
+REQUIRED_COLUMNS = ("worker_bsn", "worker_birth_date", "contract_type", "start_date", "wage_amount")
+
 # A staffing agency's largest realistic file is a few thousand rows; 20,000 leaves room while
 # keeping one upload from occupying the server for many minutes.
 MAX_ROWS = 20_000
@@ -110,6 +115,15 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
             "empty_file",
             "The file is empty: start from the template (header line + one row per worker).",
             "Het bestand is leeg: begin met het sjabloon (kopregel + één regel per werknemer).",
+        )
+    cells = next(csv.reader([header.strip()], delimiter=csv_format.sniff_delimiter(header)))
+    columns = {c.strip().lower() for c in cells}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise _file_error(
+            "missing_columns",
+            f"The header line lacks the columns {', '.join(missing)}: start from the template.",
+            f"De kopregel mist de kolommen {', '.join(missing)}: begin met het sjabloon.",
         )
     if len(records) > MAX_ROWS:
         raise _file_error(
@@ -375,6 +389,7 @@ UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
     responses=problem_responses(
         Unauthorized,
         Forbidden,
+        MalformedRequest,
         InvalidRequest,
         PayloadTooLarge,
         UnsupportedMediaType,
