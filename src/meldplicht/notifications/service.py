@@ -232,6 +232,34 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
     )
 
 
+def facts_of_payload(payload: NotificationCreate, notice_date: date) -> NotificationFacts:
+    """What the rules see for an unsaved notice received on `notice_date` (bulk intake and the
+    form's check step): the same facts `facts_of` gives once it is stored."""
+    housing = payload.housing
+    provided = housing is not None and housing.provided
+    w = payload.worker
+    return NotificationFacts(
+        notice_date=notice_date,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        contract_type=ContractType(payload.contract_type),
+        # Hours not stated count as 0, as in facts_of: the wage is then uncheckable.
+        hours_per_week=payload.hours_per_week or Decimal(0),
+        fulltime_hours_per_week=payload.fulltime_hours_per_week,
+        wage_amount=payload.wage.amount,
+        wage_period=WagePeriod(payload.wage.period),
+        wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
+        housing_provided=provided,
+        housing_deduction_monthly=housing.monthly_deduction if housing and provided else None,
+        worker=WorkerFacts(
+            birth_date=w.birth_date,
+            nationality=w.nationality,
+            document_type=w.document_type,
+            document_valid_until=w.document_valid_until,
+        ),
+    )
+
+
 def _evaluate(
     session: Session,
     notification: Notification,
@@ -648,27 +676,7 @@ def create_batch(
             }
             for position, loc in enumerate(payload.work_locations)
         )
-        w = payload.worker
-        facts = NotificationFacts(
-            notice_date=notice_date,
-            start_date=payload.start_date,
-            end_date=payload.end_date,
-            contract_type=ContractType(payload.contract_type),
-            hours_per_week=payload.hours_per_week or Decimal(0),
-            fulltime_hours_per_week=payload.fulltime_hours_per_week,
-            wage_amount=payload.wage.amount,
-            wage_period=WagePeriod(payload.wage.period),
-            wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
-            housing_provided=bool(housing["housing_provided"]),
-            housing_deduction_monthly=housing["housing_deduction_monthly"],
-            terminated=False,
-            worker=WorkerFacts(
-                birth_date=w.birth_date,
-                nationality=w.nationality,
-                document_type=w.document_type,
-                document_valid_until=w.document_valid_until,
-            ),
-        )
+        facts = facts_of_payload(payload, notice_date)
         findings = evaluate_notification(
             facts,
             as_of=notice_date,

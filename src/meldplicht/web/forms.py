@@ -25,7 +25,7 @@ from meldplicht.notifications.schemas import (
     WithdrawalIn,
 )
 from meldplicht.rules.checks import evaluate_notification
-from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, WorkerFacts
+from meldplicht.rules.facts import Evaluation, Finding
 
 # The form's inputs: the employer's CSV columns without the bulk-only external reference.
 NOTIFICATION_FIELDS: tuple[str, ...] = tuple(csv_format.COLUMN_PATHS)
@@ -62,39 +62,13 @@ def parse_notification(values: dict[str, str], received_at: datetime) -> Parsed:
     return Parsed(result, [])
 
 
-def facts_of_payload(payload: NotificationCreate, notice_date: date) -> NotificationFacts:
-    """What the rules would see if this (unsaved) notice were received on `notice_date`."""
-    housing = payload.housing
-    provided = housing is not None and housing.provided
-    return NotificationFacts(
-        notice_date=notice_date,
-        start_date=payload.start_date,
-        end_date=payload.end_date,
-        contract_type=payload.contract_type,
-        # Like notifications.service.facts_of: hours not stated count as 0 (uncheckable wage).
-        hours_per_week=payload.hours_per_week or Decimal(0),
-        fulltime_hours_per_week=payload.fulltime_hours_per_week,
-        wage_amount=payload.wage.amount,
-        wage_period=payload.wage.period,
-        wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
-        housing_provided=provided,
-        housing_deduction_monthly=housing.monthly_deduction if housing and provided else None,
-        worker=WorkerFacts(
-            birth_date=payload.worker.birth_date,
-            nationality=payload.worker.nationality,
-            document_type=payload.worker.document_type,
-            document_valid_until=payload.worker.document_valid_until,
-        ),
-    )
-
-
 def preview_findings(
     payload: NotificationCreate, received_at: datetime, *, housing_phase_out: bool
 ) -> list[Finding]:
     """The findings the service will record if the notice is sent now (same rule code)."""
     notice_date = legal_date(received_at)
     return evaluate_notification(
-        facts_of_payload(payload, notice_date),
+        service.facts_of_payload(payload, notice_date),
         as_of=notice_date,
         evaluation=Evaluation.INTAKE,
         housing_phase_out=housing_phase_out,
