@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from meldplicht.audit import service as audit
@@ -67,6 +68,10 @@ class SyncCounts:
         self.refreshed += other.refreshed
         self.cleared += other.cleared
         self.reopened += other.reopened
+
+
+# Values per IN (...) list: well under SQLite's and PostgreSQL's bind-parameter limits.
+_IN_CHUNK = 500
 
 
 def fingerprint(rule_code: str, subject_type: str, subject_id: str, period_key: str) -> str:
@@ -136,6 +141,278 @@ def forget_cached_facts(session: Session) -> None:
     session.info.pop("employer_facts", None)
 
 
+@dataclass(frozen=True, slots=True)
+class SyncItem:
+    """One subject and what the rules found about it, for `sync_flags_many`."""
+
+    subject: Subject
+    findings: Sequence[Finding]
+
+
+def prefetch_employer_facts(
+    session: Session, employer_ids: Iterable[uuid.UUID | None], as_of: date
+) -> None:
+    """Load the risk inputs of many employers in three queries (per 500) into the session's
+    cache, so a batch does not ask three questions per employer."""
+    cache: dict[uuid.UUID | None, _EmployerFacts] = session.info.setdefault("employer_facts", {})
+    employer_ids = set(employer_ids)
+    if None in employer_ids and None not in cache:
+        cache[None] = _EmployerFacts(None, None, 0, {})
+    missing = sorted({e for e in employer_ids if e is not None and e not in cache})
+    for start in range(0, len(missing), _IN_CHUNK):
+        chunk = missing[start : start + _IN_CHUNK]
+        known = {
+            ident: (sbi, sector)
+            for ident, sbi, sector in session.exec(
+                select(Employer.id, Employer.sbi_code, Employer.sector).where(
+                    col(Employer.id).in_(chunk)
+                )
+            )
+        }
+        confirmed: dict[uuid.UUID, int] = {
+            ident: int(n)
+            for ident, n in session.exec(
+                select(Flag.employer_id, func.count())
+                .where(
+                    col(Flag.employer_id).in_(chunk),
+                    Flag.outcome == Outcome.VIOLATION_CONFIRMED,
+                )
+                .group_by(col(Flag.employer_id))
+            )
+            if ident is not None
+        }
+        snoozes: dict[uuid.UUID, dict[str, date]] = {}
+        for ident, rule_code, until in session.exec(
+            select(col(Snooze.employer_id), col(Snooze.rule_code), col(Snooze.until)).where(
+                col(Snooze.employer_id).in_(chunk),
+                col(Snooze.lifted_at).is_(None),
+                Snooze.until >= as_of,
+            )
+        ):
+            by_rule = snoozes.setdefault(ident, {})
+            # Two active snoozes of one rule: the later end wins.
+            by_rule[rule_code] = max(until, by_rule.get(rule_code, until))
+        for ident in chunk:
+            sbi, sector = known.get(ident, (None, None))
+            cache[ident] = _EmployerFacts(
+                sbi, sector, confirmed.get(ident, 0), snoozes.get(ident, {})
+            )
+
+
+@dataclass(slots=True)
+class _Known:
+    """The columns of an existing flag that syncing reads (loaded without the ORM)."""
+
+    id: uuid.UUID
+    fingerprint: str
+    rule_code: str
+    status: str
+    condition_present: bool
+    cleared_at: datetime | None
+    reopened_count: int
+
+
+def _existing_flags(
+    session: Session, subjects: Sequence[Subject], scope: frozenset[str]
+) -> dict[tuple[str, str], list[_Known]]:
+    """The subjects' flags for the rules in scope, by (subject type, subject id)."""
+    found: dict[tuple[str, str], list[_Known]] = {}
+    by_type: dict[str, list[str]] = {}
+    for subject in subjects:
+        by_type.setdefault(subject.type, []).append(subject.id)
+    for subject_type, ids in by_type.items():
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), _IN_CHUNK):
+            for row in session.execute(
+                sa_select(
+                    col(Flag.subject_id),
+                    col(Flag.id),
+                    col(Flag.fingerprint),
+                    col(Flag.rule_code),
+                    col(Flag.status),
+                    col(Flag.condition_present),
+                    col(Flag.cleared_at),
+                    col(Flag.reopened_count),
+                ).where(
+                    col(Flag.subject_type) == subject_type,
+                    col(Flag.subject_id).in_(unique[start : start + _IN_CHUNK]),
+                    col(Flag.rule_code).in_(scope),
+                )
+            ):
+                found.setdefault((subject_type, row[0]), []).append(_Known(*row[1:]))
+    return found
+
+
+def sync_flags_many(
+    session: Session,
+    items: Sequence[SyncItem],
+    *,
+    scope: Iterable[str],
+    source: FlagSource,
+    as_of: date,
+    now: datetime | None = None,
+    new_subjects: bool = False,
+) -> SyncCounts:
+    """Open, refresh, clear or reopen the flags of many subjects for the rules in `scope`.
+
+    One query finds the subjects' flags and three the employers' risk inputs; new flags,
+    updates and audit entries are written with one executemany each, however many subjects
+    the batch holds. `new_subjects=True` (notifications created in this transaction) skips
+    looking for flags that cannot exist yet. Subjects must be distinct.
+    """
+    now = now or utcnow()
+    scope = frozenset(scope)
+    counts = SyncCounts()
+    if not items:
+        return counts
+    actor = system_actor(source)
+    subjects = [item.subject for item in items]
+    existing = {} if new_subjects else _existing_flags(session, subjects, scope)
+    prefetch_employer_facts(session, {s.employer_id for s in subjects}, as_of)
+    new_flags: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    clears: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for item in items:
+        subject = item.subject
+        known = {k.fingerprint: k for k in existing.get((subject.type, subject.id), [])}
+        employer = _employer_facts(session, subject.employer_id, as_of)
+        province = geo.province_for_postcode(subject.postcode)
+        seen: set[str] = set()
+        for finding in item.findings:
+            # Informational findings (e.g. "the wage table may be out of date") are for the
+            # employer's eyes; they are not anomalies and never enter the queue.
+            if finding.code not in scope or finding.severity == Severity.INFO:
+                continue
+            fp = fingerprint(finding.code, subject.type, subject.id, finding.period_key)
+            if fp in seen:
+                continue
+            seen.add(fp)
+            score, breakdown = risk.score(
+                severity=finding.severity,
+                workers_affected=subject.workers_affected,
+                confirmed_violations=employer.confirmed_violations,
+                sbi_code=employer.sbi_code,
+            )
+            values: dict[str, Any] = {
+                "rule_version": finding.rule_version,
+                "severity": finding.severity,
+                "legal_basis": finding.legal_basis,
+                "message_nl": finding.message_nl,
+                "message_en": finding.message_en,
+                "evidence": finding.evidence,
+                "parameters": [p.to_json() for p in finding.parameters],
+                "risk_score": score,
+                "risk_breakdown": breakdown,
+                "workers_affected": subject.workers_affected,
+                "sector": employer.sector,
+                "province": province,
+                "condition_present": True,
+                "snoozed_until": employer.snoozes.get(finding.code),
+                "last_seen_at": now,
+                "last_evaluated_on": as_of,
+                "updated_at": now,
+            }
+            flag = known.get(fp)
+            if flag is None:
+                # A new flag is an insert only (no ORM object): the hot path of every intake.
+                flag_id = uuid.uuid4()
+                values.update(
+                    {
+                        "id": flag_id,
+                        "fingerprint": fp,
+                        "rule_code": finding.code,
+                        "subject_type": subject.type,
+                        "subject_id": subject.id,
+                        "period_key": finding.period_key,
+                        "employer_id": subject.employer_id,
+                        "notification_id": subject.notification_id,
+                        "person_hash": subject.person_hash,
+                        "status": FlagStatus.OPEN,
+                        "source": source,
+                        "first_seen_at": now,
+                        "reopened_count": 0,
+                    }
+                )
+                new_flags.append(values)
+                counts.opened += 1
+                counts.flag_ids.append(flag_id)
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.opened",
+                        "flag",
+                        flag_id,
+                        {"rule": finding.code, "source": source},
+                    )
+                )
+                continue
+            counts.refreshed += 1
+            reopen = flag.status == FlagStatus.CLEARED
+            if reopen:
+                counts.reopened += 1
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.reopened",
+                        "flag",
+                        flag.id,
+                        {"rule": finding.code, "source": source},
+                    )
+                )
+            values.update(
+                {
+                    "id": flag.id,
+                    "status": FlagStatus.OPEN if reopen else flag.status,
+                    "cleared_at": None if reopen else flag.cleared_at,
+                    "reopened_count": flag.reopened_count + (1 if reopen else 0),
+                }
+            )
+            updates.append(values)
+            counts.flag_ids.append(flag.id)
+        for fp, flag in known.items():
+            if fp in seen or not flag.condition_present:
+                continue
+            clear = flag.status == FlagStatus.OPEN
+            clears.append(
+                {
+                    "id": flag.id,
+                    "condition_present": False,
+                    "last_evaluated_on": as_of,
+                    "updated_at": now,
+                    "status": FlagStatus.CLEARED if clear else flag.status,
+                    "cleared_at": now if clear else flag.cleared_at,
+                }
+            )
+            if clear:
+                counts.cleared += 1
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.cleared",
+                        "flag",
+                        flag.id,
+                        {"rule": flag.rule_code, "source": source},
+                    )
+                )
+    if updates or clears:
+        # Pending ORM changes go first; ORM copies of the rows we rewrite are then stale.
+        session.flush()
+        for rows in (updates, clears):
+            if rows:
+                session.execute(update(Flag), rows)
+        _expire_flags(session, {row["id"] for row in (*updates, *clears)})
+    insert_rows(session, Flag, new_flags)
+    audit.record_many(session, audit_rows)
+    return counts
+
+
+def _expire_flags(session: Session, ids: set[uuid.UUID]) -> None:
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Flag) and obj.id in ids:
+            session.expire(obj)
+
+
 def sync_flags(
     session: Session,
     subject: Subject,
@@ -146,153 +423,21 @@ def sync_flags(
     as_of: date,
     now: datetime | None = None,
     new_subject: bool = False,
-    existing_flags: Sequence[Flag] | None = None,
 ) -> SyncCounts:
-    """Open, refresh, clear or reopen the subject's flags for the rules in `scope`.
+    """Open, refresh, clear or reopen one subject's flags for the rules in `scope`.
 
     `new_subject=True` (a notification created in this transaction) skips looking for
     flags that cannot exist yet.
     """
-    now = now or utcnow()
-    scope = frozenset(scope)
-    counts = SyncCounts()
-    actor = system_actor(source)
-    existing: dict[str, Flag] = {}
-    if existing_flags is not None:
-        # Prefetched by a batch caller (the sweep): the subject's flags for these rules.
-        existing = {f.fingerprint: f for f in existing_flags if f.rule_code in scope}
-    elif not new_subject:
-        existing = {
-            f.fingerprint: f
-            for f in session.exec(
-                select(Flag).where(
-                    Flag.subject_type == subject.type,
-                    Flag.subject_id == subject.id,
-                    col(Flag.rule_code).in_(scope),
-                )
-            )
-        }
-    employer = _employer_facts(session, subject.employer_id, as_of)
-    province = geo.province_for_postcode(subject.postcode)
-    new_flags: list[dict[str, Any]] = []
-    audit_rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for finding in findings:
-        # Informational findings (e.g. "the wage table may be out of date") are for the
-        # employer's eyes; they are not anomalies and never enter the queue.
-        if finding.code not in scope or finding.severity == Severity.INFO:
-            continue
-        fp = fingerprint(finding.code, subject.type, subject.id, finding.period_key)
-        seen.add(fp)
-        score, breakdown = risk.score(
-            severity=finding.severity,
-            workers_affected=subject.workers_affected,
-            confirmed_violations=employer.confirmed_violations,
-            sbi_code=employer.sbi_code,
-        )
-        flag = existing.get(fp)
-        if flag is None:
-            # A new flag is an insert only (no ORM object): the hot path of every intake.
-            flag_id = uuid.uuid4()
-            new_flags.append(
-                {
-                    "id": flag_id,
-                    "fingerprint": fp,
-                    "rule_code": finding.code,
-                    "rule_version": finding.rule_version,
-                    "subject_type": subject.type,
-                    "subject_id": subject.id,
-                    "period_key": finding.period_key,
-                    "employer_id": subject.employer_id,
-                    "notification_id": subject.notification_id,
-                    "person_hash": subject.person_hash,
-                    "severity": finding.severity,
-                    "status": FlagStatus.OPEN,
-                    "legal_basis": finding.legal_basis,
-                    "message_nl": finding.message_nl,
-                    "message_en": finding.message_en,
-                    "evidence": finding.evidence,
-                    "parameters": [p.to_json() for p in finding.parameters],
-                    "risk_score": score,
-                    "risk_breakdown": breakdown,
-                    "workers_affected": subject.workers_affected,
-                    "sector": employer.sector,
-                    "province": province,
-                    "source": source,
-                    "condition_present": True,
-                    "snoozed_until": employer.snoozes.get(finding.code),
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                    "last_evaluated_on": as_of,
-                    "updated_at": now,
-                    "reopened_count": 0,
-                }
-            )
-            counts.opened += 1
-            counts.flag_ids.append(flag_id)
-            audit_rows.append(
-                audit.entry(
-                    actor, "flag.opened", "flag", flag_id, {"rule": finding.code, "source": source}
-                )
-            )
-            continue
-        else:
-            counts.refreshed += 1
-            if flag.status == FlagStatus.CLEARED:
-                flag.status = FlagStatus.OPEN
-                flag.cleared_at = None
-                flag.reopened_count += 1
-                counts.reopened += 1
-                audit.record(
-                    session,
-                    actor,
-                    "flag.reopened",
-                    "flag",
-                    flag.id,
-                    {"rule": finding.code, "source": source},
-                )
-        flag.rule_version = finding.rule_version
-        flag.severity = finding.severity
-        flag.message_nl = finding.message_nl
-        flag.message_en = finding.message_en
-        flag.legal_basis = finding.legal_basis
-        flag.evidence = finding.evidence
-        flag.parameters = [p.to_json() for p in finding.parameters]
-        flag.risk_score = score
-        flag.risk_breakdown = breakdown
-        flag.workers_affected = subject.workers_affected
-        flag.sector = employer.sector
-        flag.province = province
-        flag.condition_present = True
-        flag.snoozed_until = employer.snoozes.get(finding.code)
-        flag.last_seen_at = now
-        flag.last_evaluated_on = as_of
-        flag.updated_at = now
-        session.add(flag)
-        counts.flag_ids.append(flag.id)
-    for fp, flag in existing.items():
-        if fp in seen or not flag.condition_present:
-            continue
-        flag.condition_present = False
-        flag.last_evaluated_on = as_of
-        flag.updated_at = now
-        if flag.status == FlagStatus.OPEN:
-            flag.status = FlagStatus.CLEARED
-            flag.cleared_at = now
-            counts.cleared += 1
-            audit.record(
-                session,
-                actor,
-                "flag.cleared",
-                "flag",
-                flag.id,
-                {"rule": flag.rule_code, "source": source},
-            )
-        session.add(flag)
-    insert_rows(session, Flag, new_flags)
-    audit.record_many(session, audit_rows)
-    session.flush()
-    return counts
+    return sync_flags_many(
+        session,
+        [SyncItem(subject, findings)],
+        scope=scope,
+        source=source,
+        as_of=as_of,
+        now=now,
+        new_subjects=new_subject,
+    )
 
 
 def notification_subject(

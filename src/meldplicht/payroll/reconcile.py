@@ -30,14 +30,14 @@ from meldplicht.inspection.models import Flag, FlagSource, SubjectType
 from meldplicht.inspection.service import (
     Subject,
     SyncCounts,
+    SyncItem,
     forget_cached_facts,
-    notification_subject,
-    sync_flags,
+    sync_flags_many,
 )
-from meldplicht.notifications.models import Notification, NotificationStatus, Worker
+from meldplicht.notifications.models import Notification, NotificationStatus, Worker, WorkLocation
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules
-from meldplicht.rules.facts import WagePeriod
+from meldplicht.rules.facts import Finding, WagePeriod
 from meldplicht.rules.params import Parameters, get_parameters
 
 log = logging.getLogger("meldplicht.payroll")
@@ -213,15 +213,21 @@ class _Run:
         employer_ids = {e.id for group in employers.values() for e in group}
         notices = self._notices(employer_ids, {r.bsn_hash for r in records})
         flagged = self._flagged(SubjectType.PAYROLL, [str(r.id) for r in records], RECORD_SCOPE)
+        items: list[SyncItem] = []
+        judged = 0
         for record in records:
             try:
-                with self.session.begin_nested():
-                    self._record(record, employers.get(record.employer_lhn, []), notices, flagged)
+                item = self._record(record, employers.get(record.employer_lhn, []), notices)
             except Exception as exc:
                 log.error("payroll reconciliation: record %s failed", record.id, exc_info=exc)
                 self.counts._error("payroll_record", record.id, exc)
                 continue
-            self.counts.records += 1
+            judged += 1
+            # A record without findings and without a present flag has nothing to sync.
+            if item.findings or item.subject.id in flagged:
+                items.append(item)
+        failed = self._sync("payroll_record", items, RECORD_SCOPE)
+        self.counts.records += judged - len(failed)
         self.session.flush()
         self.session.expunge_all()
         return records[-1].id
@@ -243,13 +249,50 @@ class _Run:
             )
         )
 
+    def _sync(self, kind: str, items: Sequence[SyncItem], scope: frozenset[str]) -> set[str]:
+        """Sync a batch's flags in one go; if that fails, item by item, so a failure is that
+        item's alone. Returns the subject ids that failed."""
+        try:
+            with self.session.begin_nested():
+                counts = sync_flags_many(
+                    self.session,
+                    items,
+                    scope=scope,
+                    source=FlagSource.PAYROLL,
+                    as_of=self.as_of,
+                    now=self.now,
+                )
+        except Exception:
+            log.warning("payroll reconciliation: a %s batch failed; item by item", kind)
+        else:
+            self.counts.add(counts)
+            return set()
+        failed: set[str] = set()
+        for item in items:
+            try:
+                with self.session.begin_nested():
+                    counts = sync_flags_many(
+                        self.session,
+                        [item],
+                        scope=scope,
+                        source=FlagSource.PAYROLL,
+                        as_of=self.as_of,
+                        now=self.now,
+                    )
+            except Exception as exc:
+                log.error(
+                    "payroll reconciliation: %s %s failed", kind, item.subject.id, exc_info=exc
+                )
+                self.counts._error(kind, item.subject.id, exc)
+                failed.add(item.subject.id)
+                continue
+            self.counts.add(counts)
+        return failed
+
     def _record(
-        self,
-        record: PayrollRecord,
-        employers: list[Employer],
-        notices: _Notices,
-        flagged: set[str],
-    ) -> None:
+        self, record: PayrollRecord, employers: list[Employer], notices: _Notices
+    ) -> SyncItem:
+        """The paid period's findings (pure: no database work)."""
         summaries: list[rules.NoticeSummary] = []
         birth_date, birth_source = record.birth_date, "payroll" if record.birth_date else None
         for employer in employers:
@@ -280,8 +323,6 @@ class _Run:
             employer_registered=bool(employers),
             params=self.params,
         )
-        if not findings and str(record.id) not in flagged:
-            return
         first = employers[0] if employers else None
         covering = next(
             (
@@ -300,17 +341,7 @@ class _Run:
             person_hash=record.bsn_hash,
             postcode=first.postcode if first else None,
         )
-        self.counts.add(
-            sync_flags(
-                self.session,
-                subject,
-                findings,
-                scope=RECORD_SCOPE,
-                source=FlagSource.PAYROLL,
-                as_of=self.as_of,
-                now=self.now,
-            )
-        )
+        return SyncItem(subject, findings)
 
     # --- notifications -----------------------------------------------------------------------
 
@@ -352,21 +383,36 @@ class _Run:
         hashes = {h for _, h, _ in rows}
         spans = self._spans(numbers)
         periods = self._periods(numbers, hashes)
+        ids = [n.id for n, _, _ in rows]
+        flagged = self._flagged(SubjectType.NOTIFICATION, [str(i) for i in ids], NOTIFICATION_SCOPE)
+        postcodes = self._first_postcodes(ids)
+        items: list[SyncItem] = []
+        judged = 0
         for notification, bsn_hash, lhn in rows:
             try:
-                with self.session.begin_nested():
-                    self._notification(
-                        notification,
-                        periods.get((lhn or "", bsn_hash), []),
-                        spans.get(lhn or ""),
-                    )
+                findings = self._notification(
+                    notification, periods.get((lhn or "", bsn_hash), []), spans.get(lhn or "")
+                )
             except Exception as exc:
                 log.error(
                     "payroll reconciliation: notification %s failed", notification.id, exc_info=exc
                 )
                 self.counts._error("notification", notification.id, exc)
                 continue
-            self.counts.notifications += 1
+            judged += 1
+            if not findings and str(notification.id) not in flagged:
+                continue
+            subject = Subject(
+                type=SubjectType.NOTIFICATION,
+                id=str(notification.id),
+                employer_id=notification.employer_id,
+                notification_id=notification.id,
+                person_hash=bsn_hash,
+                postcode=postcodes.get(notification.id),
+            )
+            items.append(SyncItem(subject, findings))
+        failed = self._sync("notification", items, NOTIFICATION_SCOPE)
+        self.counts.notifications += judged - len(failed)
         self.session.flush()
         self.session.expunge_all()
         last: uuid.UUID = rows[-1][0].id
@@ -410,25 +456,23 @@ class _Run:
             found[(lhn, bsn_hash)].append((start, end))
         return found
 
+    def _first_postcodes(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return dict(
+            self.session.exec(
+                select(WorkLocation.notification_id, WorkLocation.postcode).where(
+                    col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
+                )
+            ).all()
+        )
+
     def _notification(
         self,
         notification: Notification,
         periods: Sequence[tuple[date, date]],
         span: tuple[date, date] | None,
-    ) -> None:
-        findings = []
-        if notification.status != NotificationStatus.WITHDRAWN:
-            findings = rules.check_no_payroll_after_start(
-                summary_of(notification), periods, span, as_of=self.as_of, params=self.params
-            )
-        self.counts.add(
-            sync_flags(
-                self.session,
-                notification_subject(self.session, notification),
-                findings,
-                scope=NOTIFICATION_SCOPE,
-                source=FlagSource.PAYROLL,
-                as_of=self.as_of,
-                now=self.now,
-            )
+    ) -> list[Finding]:
+        if notification.status == NotificationStatus.WITHDRAWN:
+            return []
+        return rules.check_no_payroll_after_start(
+            summary_of(notification), periods, span, as_of=self.as_of, params=self.params
         )

@@ -51,10 +51,10 @@ from meldplicht.inspection.models import Flag, FlagSource, SubjectType
 from meldplicht.inspection.service import (
     Subject,
     SyncCounts,
+    SyncItem,
     forget_cached_facts,
     notification_scope,
-    notification_subject,
-    sync_flags,
+    sync_flags_many,
 )
 from meldplicht.models import import_all_models
 from meldplicht.notifications.models import (
@@ -447,25 +447,31 @@ class _Sweep:
                 if not rows:
                     break
                 now = utcnow()
-                postcodes, flags = self._prefetch(session, [n.id for n, _ in rows])
+                postcodes = self._first_postcodes(session, [n.id for n, _ in rows])
+                items: list[SyncItem] = []
+                next_checks: dict[str, dict[str, Any]] = {}
                 for notification, worker in rows:
-                    ident = notification.id
                     try:
-                        with session.begin_nested():
-                            counts = self._evaluate_notification(
-                                session,
-                                notification,
-                                worker,
-                                now,
-                                postcodes.get(notification.id),
-                                flags.get(str(notification.id), []),
-                            )
+                        item, next_check = self._evaluate_notification(
+                            notification, worker, postcodes.get(notification.id)
+                        )
                     except Exception as exc:
-                        log.error("sweep: notification %s failed", ident, exc_info=exc)
-                        self._record_error("notification", ident, exc)
+                        log.error("sweep: notification %s failed", notification.id, exc_info=exc)
+                        self._record_error("notification", notification.id, exc)
                         continue
-                    self.tally.evaluated += 1
-                    self.tally.add(counts)
+                    items.append(item)
+                    if notification.next_check_date != next_check:
+                        next_checks[item.subject.id] = {
+                            "id": notification.id,
+                            "next_check_date": next_check,
+                        }
+                failed = self._sync_batch(session, "notification", items, SWEEP_SCOPE, now)
+                self.tally.evaluated += len(items) - len(failed)
+                # A notification whose flags could not be synced keeps its old date, so the
+                # next incremental run tries it again.
+                changed = [v for k, v in next_checks.items() if k not in failed]
+                if changed:
+                    session.execute(update(Notification), changed)
                 last_id = rows[-1][0].id
                 self._save_progress(session, str(last_id))
                 session.commit()
@@ -474,38 +480,21 @@ class _Sweep:
             self._report("notifications", done, self.tally.selected)
             self._after_batch()
 
-    def _prefetch(
-        self, session: Session, ids: list[uuid.UUID]
-    ) -> tuple[dict[uuid.UUID, str], dict[str, list[Flag]]]:
-        """A batch's first work-location postcodes and existing flags, in two queries rather
-        than two per notification."""
-        postcodes = dict(
+    def _first_postcodes(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """A batch's first work-location postcodes, in one query rather than one each."""
+        return dict(
             session.exec(
                 select(WorkLocation.notification_id, WorkLocation.postcode).where(
                     col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
                 )
             ).all()  # a Result has keys(), so dict() must get plain rows
         )
-        flags: dict[str, list[Flag]] = {}
-        for flag in session.exec(
-            select(Flag).where(
-                Flag.subject_type == SubjectType.NOTIFICATION,
-                col(Flag.subject_id).in_([str(i) for i in ids]),
-                col(Flag.rule_code).in_(SWEEP_SCOPE),
-            )
-        ):
-            flags.setdefault(flag.subject_id, []).append(flag)
-        return postcodes, flags
 
     def _evaluate_notification(
-        self,
-        session: Session,
-        notification: Notification,
-        worker: Worker,
-        now: datetime,
-        postcode: str | None = None,
-        existing_flags: list[Flag] | None = None,
-    ) -> SyncCounts:
+        self, notification: Notification, worker: Worker, postcode: str | None
+    ) -> tuple[SyncItem, date]:
+        """The notification's findings as of the sweep's day (pure: no database work), and the
+        next day on which they can change."""
         facts = facts_of(notification, worker)
         findings = evaluate_notification(
             facts,
@@ -514,20 +503,16 @@ class _Sweep:
             params=self.params,
             housing_phase_out=self.settings.housing_phase_out,
         )
-        counts = sync_flags(
-            session,
-            notification_subject(session, notification, postcode, worker.bsn_hash),
-            findings,
-            scope=SWEEP_SCOPE,
-            source=FlagSource.SWEEP,
-            as_of=self.as_of,
-            now=now,
-            existing_flags=existing_flags,
+        subject = Subject(
+            type=SubjectType.NOTIFICATION,
+            id=str(notification.id),
+            employer_id=notification.employer_id,
+            notification_id=notification.id,
+            person_hash=worker.bsn_hash,
+            postcode=postcode,
         )
-        notification.next_check_date = next_change_date(facts, self.as_of, self.params) or NEVER
-        session.add(notification)
-        session.flush()
-        return counts
+        next_check = next_change_date(facts, self.as_of, self.params) or NEVER
+        return SyncItem(subject, findings), next_check
 
     # --- persons (one BSN across employers) -------------------------------------------------
 
@@ -586,17 +571,11 @@ class _Sweep:
                             facts=facts_of(notification, worker),
                         )
                     )
-                now = utcnow()
-                for key in keys:
-                    self._sync_cross(
-                        session,
-                        "person",
-                        key,
-                        functools.partial(self._person_verdict, key, records.get(key, [])),
-                        PERSON_SCOPE,
-                        now,
-                    )
-                    self.tally.persons += 1
+                verdicts = [
+                    (key, functools.partial(self._person_verdict, key, records.get(key, [])))
+                    for key in keys
+                ]
+                self.tally.persons += self._sync_cross(session, "person", verdicts, PERSON_SCOPE)
                 last = keys[-1]
                 self._save_progress(session, None)
                 session.commit()
@@ -713,17 +692,13 @@ class _Sweep:
                 )
                 if not ids:
                     break
-                now = utcnow()
-                for employer_id in ids:
-                    self._sync_cross(
-                        session,
-                        "employer",
-                        employer_id,
-                        functools.partial(self._employer_verdict, session, employer_id, in_window),
-                        EMPLOYER_SCOPE,
-                        now,
-                    )
-                    self.tally.employers += 1
+                verdicts = [
+                    (ident, functools.partial(self._employer_verdict, session, ident, in_window))
+                    for ident in ids
+                ]
+                self.tally.employers += self._sync_cross(
+                    session, "employer", verdicts, EMPLOYER_SCOPE
+                )
                 last = ids[-1]
                 self._save_progress(session, None)
                 session.commit()
@@ -771,29 +746,62 @@ class _Sweep:
         self,
         session: Session,
         kind: str,
-        ident: object,
-        verdict: Callable[[], tuple[Subject, list[Finding]]],
+        verdicts: Sequence[tuple[object, Callable[[], tuple[Subject, list[Finding]]]]],
+        scope: frozenset[str],
+    ) -> int:
+        """Judge a batch of persons or employers and sync their flags; a failure is that
+        item's alone. Returns how many were judged."""
+        items: list[SyncItem] = []
+        for ident, verdict in verdicts:
+            try:
+                subject, findings = verdict()
+            except Exception as exc:
+                log.error("sweep: %s %s failed", kind, ident, exc_info=exc)
+                self._record_error(kind, ident, exc)
+                continue
+            items.append(SyncItem(subject, [_fit_period_key(f) for f in findings]))
+        failed = self._sync_batch(session, kind, items, scope, utcnow())
+        return len(items) - len(failed)
+
+    def _sync_batch(
+        self,
+        session: Session,
+        kind: str,
+        items: Sequence[SyncItem],
         scope: frozenset[str],
         now: datetime,
-    ) -> None:
-        """Judge one person or employer and sync its flags; a failure is that item's alone."""
+    ) -> set[str]:
+        """Sync a batch's flags in one go; if that fails, item by item, so a failure is that
+        item's alone. Returns the subject ids that failed."""
         try:
             with session.begin_nested():
-                subject, findings = verdict()
-                counts = sync_flags(
-                    session,
-                    subject,
-                    [_fit_period_key(f) for f in findings],
-                    scope=scope,
-                    source=FlagSource.SWEEP,
-                    as_of=self.as_of,
-                    now=now,
+                counts = sync_flags_many(
+                    session, items, scope=scope, source=FlagSource.SWEEP, as_of=self.as_of, now=now
                 )
-        except Exception as exc:
-            log.error("sweep: %s %s failed", kind, ident, exc_info=exc)
-            self._record_error(kind, ident, exc)
-            return
-        self.tally.add(counts)
+        except Exception:
+            log.warning("sweep: a %s batch failed as a whole; retrying item by item", kind)
+        else:
+            self.tally.add(counts)
+            return set()
+        failed: set[str] = set()
+        for item in items:
+            try:
+                with session.begin_nested():
+                    counts = sync_flags_many(
+                        session,
+                        [item],
+                        scope=scope,
+                        source=FlagSource.SWEEP,
+                        as_of=self.as_of,
+                        now=now,
+                    )
+            except Exception as exc:
+                log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
+                self._record_error(kind, item.subject.id, exc)
+                failed.add(item.subject.id)
+                continue
+            self.tally.add(counts)
+        return failed
 
 
 @contextmanager
