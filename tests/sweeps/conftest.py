@@ -132,10 +132,18 @@ def context(settings: Settings, received_at: datetime) -> service.Context:
     )
 
 
-def add_employer(session: Session, kvk: str, name: str = "Kwekerij De Tuin B.V.") -> Employer:
+def add_employer(
+    session: Session, kvk: str, name: str = "Kwekerij De Tuin B.V.", lhn: str | None = None
+) -> Employer:
     return create_employer(
         session,
-        EmployerCreate(kvk_number=kvk, name=name, sbi_code="01130", postcode="2671 AB"),
+        EmployerCreate(
+            kvk_number=kvk,
+            name=name,
+            sbi_code="01130",
+            postcode="2671 AB",
+            loonheffingennummer=lhn,
+        ),
     )
 
 

@@ -106,11 +106,19 @@ def reconcile(
     max_batches: int | None = None,
     params: Parameters | None = None,
     now: datetime | None = None,
+    record_filter: ColumnElement[bool] | None = None,
+    notification_filter: ColumnElement[bool] | None = None,
 ) -> ReconcileCounts:
-    """Reconcile payroll and notifications as of `as_of`; see the module docstring."""
+    """Reconcile payroll and notifications as of `as_of`; see the module docstring.
+
+    `record_filter` (on PayrollRecord) and `notification_filter` (on Notification, Worker or
+    Employer) narrow the two phases to what an incremental sweep must judge again.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     run = _Run(session, as_of, batch_size, params or get_parameters(), now or utcnow())
+    run.record_filter = record_filter
+    run.notification_filter = notification_filter
     phase, last = _parse_cursor(cursor)
     batches = 0
     while max_batches is None or batches < max_batches:
@@ -164,6 +172,8 @@ class _Run:
         self.params = params
         self.now = now
         self.counts = ReconcileCounts()
+        self.record_filter: ColumnElement[bool] | None = None
+        self.notification_filter: ColumnElement[bool] | None = None
 
     # --- employers ---------------------------------------------------------------------------
 
@@ -202,6 +212,8 @@ class _Run:
 
     def record_batch(self, after: uuid.UUID | None) -> uuid.UUID | None:
         query = select(PayrollRecord)
+        if self.record_filter is not None:
+            query = query.where(self.record_filter)
         if after is not None:
             query = query.where(col(PayrollRecord.id) > after)
         records = list(
@@ -374,6 +386,8 @@ class _Run:
             .join(Employer, col(Employer.id) == col(Notification.employer_id))
             .where(self._notification_filter())
         )
+        if self.notification_filter is not None:
+            query = query.where(self.notification_filter)
         if after is not None:
             query = query.where(col(Notification.id) > after)
         rows = list(self.session.exec(query.order_by(col(Notification.id)).limit(self.batch_size)))

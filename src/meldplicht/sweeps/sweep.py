@@ -10,8 +10,13 @@ employer's repeated lateness) follow, on candidates pre-selected in SQL.
 
 Incremental mode re-evaluates only the notifications whose verdict can have changed: those
 never evaluated, those whose `next_check_date` (from `next_change_date`) has come, and those
-declared or re-declared since the last successful run. Full mode re-evaluates every one.
-Both leave the same flags (tests/sweeps/test_incremental.py proves it on generated data).
+declared or re-declared since the last successful run. The person, employer and payroll
+phases then judge only the people and employers those notifications belong to, plus those of
+notifications changed since or crossing a date that moves a cross-notification or payroll
+verdict (a start, an end, a notice entering or leaving a policy window, the weeks after a
+start after which missing payroll counts), and payroll delivered since; on a day a parameter
+changes they run in full. Full mode re-evaluates every one. Both leave the same flags
+(tests/sweeps/test_incremental.py proves it on generated data, payroll included).
 """
 
 from __future__ import annotations
@@ -247,6 +252,13 @@ class _Sweep:
         self.params = get_parameters()
         self.pause = _batch_pause()
         self.run_id: uuid.UUID | None = None
+        # Incremental mode: the day the last successful run saw, when changes count from, and
+        # the people and employers whose cross-notification verdicts can have changed.
+        self.last_as_of: date | None = None
+        self.cross_in_full = False
+        self.changed_since: datetime | None = None
+        self.dirty_people: set[str] = set()
+        self.dirty_employers: set[uuid.UUID] = set()
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -257,6 +269,8 @@ class _Sweep:
             # Retention first: nothing past its legal keeping period is evaluated again.
             self._retention()
             self._notifications(changed_since, touched_workers)
+            if self._cross_incremental:
+                self._collect_dirty()
             self._persons()
             self._employers()
             self._payroll()
@@ -305,6 +319,7 @@ class _Sweep:
         )
         if self.mode is SweepMode.FULL:
             return None, None
+        self.changed_since = changed_since
         return changed_since, touched
 
     def _incremental_basis(
@@ -326,6 +341,13 @@ class _Sweep:
         ).first()
         if last is None:
             return None, [], "no earlier successful sweep"
+        # On a day a parameter changes (1 January and 1 July above all) every cross-notification
+        # and payroll verdict may move, so those phases run in full; the notifications due
+        # that day are already selected by their next_check_date.
+        self.cross_in_full = self._parameter_change_since(last.as_of) is not None
+        if self.cross_in_full:
+            self.tally.extra["cross_phases_in_full"] = 1
+        self.last_as_of = last.as_of
         # Declarations received from the start of the last run's day count as changed: a
         # nightly run catches the day's changes, and a replayed past day (received_at and
         # as_of in the past, started_at now) does too.
@@ -346,6 +368,21 @@ class _Sweep:
         if len(touched) > MAX_TOUCHED_WORKERS:
             return None, [], f"{len(touched)} workers were declared since the last sweep"
         return since, touched, None
+
+    @property
+    def _cross_incremental(self) -> bool:
+        """Persons, employers and payroll judged only where something moved."""
+        return self.mode is SweepMode.INCREMENTAL and not self.cross_in_full
+
+    def _parameter_change_since(self, last_as_of: date) -> date | None:
+        """The first parameter change date after the last run's day, up to this run's."""
+        dates = [
+            d
+            for name in self.params.names()
+            for d in self.params.change_dates(name)
+            if last_as_of < d <= self.as_of
+        ]
+        return min(dates) if dates else None
 
     def _finish(self, status: SweepStatus) -> SweepRun:
         now = utcnow()
@@ -450,6 +487,10 @@ class _Sweep:
                 postcodes = self._first_postcodes(session, [n.id for n, _ in rows])
                 items: list[SyncItem] = []
                 next_checks: dict[str, dict[str, Any]] = {}
+                if self._cross_incremental:
+                    for notification, worker in rows:
+                        self.dirty_people.add(worker.bsn_hash)
+                        self.dirty_employers.add(notification.employer_id)
                 for notification, worker in rows:
                     try:
                         item, next_check = self._evaluate_notification(
@@ -514,6 +555,78 @@ class _Sweep:
         next_check = next_change_date(facts, self.as_of, self.params) or NEVER
         return SyncItem(subject, findings), next_check
 
+    # --- what an incremental run must judge beyond the notifications -----------------------
+
+    def _collect_dirty(self) -> None:
+        """People and employers whose cross-notification or payroll verdicts can have changed
+        since the last run: those of the notifications evaluated above (new, changed or due),
+        of any notification changed since (withdrawals too), and of notifications crossing a
+        date that moves such a verdict between the last run's day and this one: a start or
+        end, a notice entering or leaving a policy window, the weeks after a start after which
+        missing payroll counts. Parameters do not change in between (else the run is full)."""
+        assert self.last_as_of is not None
+        assert self.changed_since is not None
+        lo, hi = self.last_as_of, self.as_of
+
+        def crossing(column: Any, shift: int = 0) -> ColumnElement[bool]:
+            # column + shift days falls in (lo, hi]
+            return and_(column > lo - timedelta(days=shift), column <= hi - timedelta(days=shift))
+
+        windows = {
+            int(entry.value["window_days"])
+            for name in ("policy_many_employers", "policy_repeatedly_late")
+            for entry in self.params.entries(name)
+            if entry.value is not None
+        }
+        weeks = {
+            int(entry.value["weeks"])
+            for entry in self.params.entries("policy_payroll_no_payroll_weeks")
+            if entry.value is not None
+        }
+        conditions: list[ColumnElement[bool]] = [
+            col(Notification.updated_at) >= self.changed_since,
+            crossing(col(Notification.start_date)),
+            crossing(col(Notification.end_date), 1),
+            crossing(col(Notification.notice_date)),
+            *(crossing(col(Notification.notice_date), days) for days in windows),
+            *(crossing(col(Notification.start_date), 7 * w) for w in weeks),
+        ]
+        with Session(self.engine) as session:
+            for bsn_hash, employer_id in session.exec(
+                select(Worker.bsn_hash, Notification.employer_id)
+                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                .where(or_(*conditions))
+                .execution_options(yield_per=5000)
+            ):
+                self.dirty_people.add(bsn_hash)
+                self.dirty_employers.add(employer_id)
+        self.tally.extra["dirty_people"] = len(self.dirty_people)
+        self.tally.extra["dirty_employers"] = len(self.dirty_employers)
+
+    def _chunks(self, keys: set[Any]) -> Iterator[list[Any]]:
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), self.batch_size):
+            yield ordered[start : start + self.batch_size]
+
+    def _batches(self, candidates: Any, dirty: set[Any]) -> Iterator[list[Any]]:
+        """Batches of keys to judge: in full mode every candidate the SQL pre-selects (keyset
+        over `candidates.c.key`), in incremental mode the dirty ones (a dirty key that is no
+        candidate has no findings and no present flag, so judging it changes nothing)."""
+        if self._cross_incremental:
+            yield from self._chunks(dirty)
+            return
+        last: Any = None
+        while True:
+            with Session(self.engine) as session:
+                query = select(candidates.c.key).where(candidates.c.key.is_not(None))
+                if last is not None:
+                    query = query.where(candidates.c.key > last)
+                keys = list(session.exec(query.order_by(candidates.c.key).limit(self.batch_size)))
+            if not keys:
+                return
+            yield keys
+            last = keys[-1]
+
     # --- persons (one BSN across employers) -------------------------------------------------
 
     def _person_relevant(self) -> ColumnElement[bool]:
@@ -543,17 +656,8 @@ class _Sweep:
             col(Flag.condition_present).is_(True),
         )
         candidates = union(several, flagged).subquery()
-        last: str | None = None
-        while True:
+        for keys in self._batches(candidates, self.dirty_people):
             with Session(self.engine, expire_on_commit=False) as session:
-                query = select(candidates.c.key)
-                if last is not None:
-                    query = query.where(candidates.c.key > last)
-                keys: list[str] = list(
-                    session.exec(query.order_by(candidates.c.key).limit(self.batch_size))
-                )
-                if not keys:
-                    break
                 records: dict[str, list[NotificationRecord]] = defaultdict(list)
                 for notification, worker, kvk in session.exec(
                     select(Notification, Worker, Employer.kvk_number)
@@ -576,7 +680,6 @@ class _Sweep:
                     for key in keys
                 ]
                 self.tally.persons += self._sync_cross(session, "person", verdicts, PERSON_SCOPE)
-                last = keys[-1]
                 self._save_progress(session, None)
                 session.commit()
                 forget_cached_facts(session)
@@ -632,14 +735,51 @@ class _Sweep:
                 return
 
     def _payroll(self) -> None:
+        from meldplicht.payroll.models import PayrollRecord
         from meldplicht.payroll.reconcile import reconcile
 
-        def step(session: Session, cursor: str | None) -> Any:
-            return reconcile(
-                session, self.as_of, cursor=cursor, batch_size=self.batch_size, max_batches=1
-            )
+        def phase(
+            records: ColumnElement[bool] | None, notifications: ColumnElement[bool] | None
+        ) -> None:
+            def step(session: Session, cursor: str | None) -> Any:
+                return reconcile(
+                    session,
+                    self.as_of,
+                    cursor=cursor,
+                    batch_size=self.batch_size,
+                    max_batches=1,
+                    record_filter=records,
+                    notification_filter=notifications,
+                )
 
-        self._phase("payroll", step)
+            self._phase("payroll", step)
+
+        if not self._cross_incremental:
+            phase(None, None)
+            return
+        # Incremental: the dirty people's records and notifications (a payroll verdict moves
+        # only with them, as parameters are unchanged), then what arrived since the last run:
+        # records imported or updated, and employers registered (their records are now known).
+        for chunk in self._chunks(self.dirty_people):
+            phase(col(PayrollRecord.bsn_hash).in_(chunk), col(Worker.bsn_hash).in_(chunk))
+        since = self.changed_since
+        assert since is not None
+        new_employers = select(Employer.loonheffingennummer).where(
+            col(Employer.created_at) >= since
+        )
+        new_payroll = select(PayrollRecord.employer_lhn).where(
+            col(PayrollRecord.updated_at) >= since
+        )
+        phase(
+            or_(
+                col(PayrollRecord.updated_at) >= since,
+                col(PayrollRecord.employer_lhn).in_(new_employers),
+            ),
+            or_(
+                col(Employer.loonheffingennummer).in_(new_payroll),
+                col(Employer.created_at) >= since,
+            ),
+        )
 
     def _registers(self) -> None:
         from meldplicht.registers.kvk import register_for
@@ -681,54 +821,65 @@ class _Sweep:
             col(Flag.condition_present).is_(True),
         )
         candidates = union(several, flagged).subquery()
-        last: uuid.UUID | None = None
-        while True:
+        for ids in self._batches(candidates, self.dirty_employers):
             with Session(self.engine, expire_on_commit=False) as session:
-                query = select(candidates.c.key).where(candidates.c.key.is_not(None))
-                if last is not None:
-                    query = query.where(candidates.c.key > last)
-                ids: list[uuid.UUID] = list(
-                    session.exec(query.order_by(candidates.c.key).limit(self.batch_size))
-                )
-                if not ids:
-                    break
+                employers, records = self._employer_records(session, ids, in_window)
                 verdicts = [
-                    (ident, functools.partial(self._employer_verdict, session, ident, in_window))
+                    (
+                        ident,
+                        functools.partial(
+                            self._employer_verdict, ident, employers.get(ident), records[ident]
+                        ),
+                    )
                     for ident in ids
                 ]
                 self.tally.employers += self._sync_cross(
                     session, "employer", verdicts, EMPLOYER_SCOPE
                 )
-                last = ids[-1]
                 self._save_progress(session, None)
                 session.commit()
                 forget_cached_facts(session)
             self._report("employers", self.tally.employers, None)
             self._after_batch()
 
-    def _employer_verdict(
-        self, session: Session, employer_id: uuid.UUID, in_window: ColumnElement[bool]
-    ) -> tuple[Subject, list[Finding]]:
-        employer = session.get(Employer, employer_id)
-        key = employer.kvk_number if employer is not None else str(employer_id)
-        records: list[NotificationRecord] = []
+    def _employer_records(
+        self, session: Session, ids: list[uuid.UUID], in_window: ColumnElement[bool]
+    ) -> tuple[dict[uuid.UUID, Employer], dict[uuid.UUID, list[NotificationRecord]]]:
+        """A batch's employers and their notices in the window, in two queries."""
+        employers = {
+            e.id: e for e in session.exec(select(Employer).where(col(Employer.id).in_(ids)))
+        }
+        records: dict[uuid.UUID, list[NotificationRecord]] = defaultdict(list)
         for notification, worker in session.exec(
             select(Notification, Worker)
             .join(Worker, col(Worker.id) == col(Notification.worker_id))
-            .where(col(Notification.employer_id) == employer_id, in_window)
+            .where(col(Notification.employer_id).in_(ids), in_window)
             .order_by(col(Notification.id))
             .execution_options(yield_per=1000)
         ):
             if (notification.start_date - notification.notice_date).days > LATE_HORIZON_DAYS:
                 continue
-            records.append(
+            employer = employers.get(notification.employer_id)
+            records[notification.employer_id].append(
                 NotificationRecord(
                     notification_id=str(notification.id),
-                    employer_key=key,
+                    employer_key=(
+                        employer.kvk_number
+                        if employer is not None
+                        else str(notification.employer_id)
+                    ),
                     person_key=worker.bsn_hash,
                     facts=facts_of(notification, worker),
                 )
             )
+        return employers, records
+
+    def _employer_verdict(
+        self,
+        employer_id: uuid.UUID,
+        employer: Employer | None,
+        records: list[NotificationRecord],
+    ) -> tuple[Subject, list[Finding]]:
         findings = check_repeatedly_late(records, self.as_of, params=self.params)
         late = max((len(f.evidence.get("notification_ids", [])) for f in findings), default=1)
         subject = Subject(
