@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from meldplicht.core.clock import utcnow
@@ -193,19 +194,53 @@ class _Run:
         if not hashes:
             return _Notices(by_key, birth)
         # Birth dates from any employer's notification of the person (the payroll may lack one).
-        for worker in self.session.exec(select(Worker).where(col(Worker.bsn_hash).in_(hashes))):
-            birth[(worker.employer_id, worker.bsn_hash)] = worker.birth_date
+        for employer_id, bsn_hash, birth_date in self.session.exec(
+            select(col(Worker.employer_id), col(Worker.bsn_hash), col(Worker.birth_date)).where(
+                col(Worker.bsn_hash).in_(hashes)
+            )
+        ):
+            birth[(employer_id, bsn_hash)] = birth_date
         if employer_ids:
-            for notification, bsn_hash in self.session.exec(
-                select(Notification, Worker.bsn_hash)
-                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+            # Plain columns, not ORM objects: a batch reads thousands of these.
+            n = Notification
+            for row in self.session.execute(
+                sa_select(
+                    col(n.employer_id),
+                    col(Worker.bsn_hash),
+                    col(n.id),
+                    col(n.receipt_number),
+                    col(n.notice_date),
+                    col(n.start_date),
+                    col(n.end_date),
+                    col(n.status),
+                    col(n.hours_per_week),
+                    col(n.wage_amount),
+                    col(n.wage_period),
+                    col(n.wage_includes_holiday_allowance),
+                    col(n.fulltime_hours_per_week),
+                )
+                .join(Worker, col(Worker.id) == col(n.worker_id))
                 .where(
                     col(Worker.bsn_hash).in_(hashes),
-                    col(Notification.employer_id).in_(employer_ids),
-                    col(Notification.status) != NotificationStatus.WITHDRAWN,
+                    col(n.employer_id).in_(employer_ids),
+                    col(n.status) != NotificationStatus.WITHDRAWN,
                 )
             ):
-                by_key[(notification.employer_id, bsn_hash)].append(summary_of(notification))
+                by_key[(row[0], row[1])].append(
+                    rules.NoticeSummary(
+                        notification_id=str(row[2]),
+                        receipt_number=row[3],
+                        notice_date=row[4],
+                        start_date=row[5],
+                        end_date=row[6],
+                        terminated=row[7] == NotificationStatus.TERMINATED,
+                        hours_per_week=row[8],
+                        wage_amount=row[9],
+                        wage_period=WagePeriod(row[10]),
+                        wage_includes_holiday_allowance=row[11],
+                        fulltime_hours_per_week=row[12],
+                    )
+                )
         return _Notices(by_key, birth)
 
     # --- payroll records ---------------------------------------------------------------------

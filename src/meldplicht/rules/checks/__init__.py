@@ -8,6 +8,7 @@ lies before as_of yields only timeliness findings.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from meldplicht.rules import wages
@@ -82,8 +83,7 @@ def next_change_date(
     birth = facts.worker.birth_date
     if wages.age_on(birth, max(as_of, facts.start_date)) < wages.ADULT_AGE:
         candidates.add(wages.next_birthday(birth, as_of))
-    for name in p.names():
-        candidates.update(p.change_dates(name))
+    candidates.update(_change_dates(p))
     if facts.worker.document_valid_until is not None:
         candidates.add(date.fromordinal(facts.worker.document_valid_until.toordinal() + 1))
     if facts.end_date is not None:
@@ -97,6 +97,12 @@ def next_change_date(
     if facts.terminated and facts.end_date is not None and facts.end_date < as_of:
         return None  # closed: only timeliness findings remain, and they never change
     return min(later) if later else None
+
+
+@functools.lru_cache(maxsize=16)
+def _change_dates(p: Parameters) -> frozenset[date]:
+    """Every date on which some parameter may give a different answer."""
+    return frozenset(d for name in p.names() for d in p.change_dates(name))
 
 
 def _first(p: Parameters) -> date:

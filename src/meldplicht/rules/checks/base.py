@@ -28,6 +28,20 @@ MONTHS_NL = (
 )
 
 
+# A sweep asks the same questions of many notifications (one notice and start date pair, one
+# age on one day): both answers depend only on their arguments and the (immutable) parameters.
+@functools.lru_cache(maxsize=65536)
+def _timeliness(notice_date: date, start_date: date, params: Parameters) -> calendar.Timeliness:
+    return calendar.timeliness(notice_date, start_date, params)
+
+
+@functools.lru_cache(maxsize=65536)
+def _minimum(
+    age: int, on: date, fulltime_hours_per_week: Decimal | None, params: Parameters
+) -> wages.MinimumWage:
+    return wages.minimum_hourly_wage(age, on, fulltime_hours_per_week, params)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     """Public description of one check (served at GET /api/v1/rules)."""
@@ -109,7 +123,7 @@ class Context:
 
     @functools.cached_property
     def timeliness(self) -> calendar.Timeliness:
-        return calendar.timeliness(self.facts.notice_date, self.facts.start_date, self.params)
+        return _timeliness(self.facts.notice_date, self.facts.start_date, self.params)
 
     @functools.cached_property
     def holiday_rate(self) -> Decimal:
@@ -135,9 +149,7 @@ class Context:
     def minimum(self) -> wages.MinimumWage | None:
         if self.age < wages.YOUTH_TABLE_MIN_AGE:
             return None
-        return wages.minimum_hourly_wage(
-            self.age, self.judged_on, self.facts.fulltime_hours_per_week, self.params
-        )
+        return _minimum(self.age, self.judged_on, self.facts.fulltime_hours_per_week, self.params)
 
     def base_evidence(self) -> dict[str, Any]:
         return {
