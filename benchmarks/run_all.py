@@ -39,6 +39,10 @@ class Size:
     profile: int
     sweep_timeout: float  # seconds before a full sweep is stopped (its progress is kept)
     incremental_timeout: float
+    # The largest database's full sweep gets this long: enough for its rate and memory at
+    # that scale; the whole-run rate comes from the complete sweep of the smaller one, and
+    # the incremental day then runs on the database marked as swept (sweep_bench.mark_swept).
+    largest_sweep_timeout: float
 
 
 SIZES = {
@@ -52,10 +56,11 @@ SIZES = {
         profile=1_000,
         sweep_timeout=900,
         incremental_timeout=300,
+        largest_sweep_timeout=900,
     ),
     "full": Size(
         sweep=(100_000, ONE_MILLION),
-        intake_requests=20_000,
+        intake_requests=10_000,
         bulk_rows=10_000,
         queue_requests=400,
         export_days=(7, 72),
@@ -63,6 +68,7 @@ SIZES = {
         profile=20_000,
         sweep_timeout=3600,
         incremental_timeout=600,
+        largest_sweep_timeout=120,
     ),
 }
 
@@ -111,7 +117,7 @@ def run(size_name: str, backends: list[Backend], keep: bool) -> dict[str, Any]:
                 backend,
                 n,
                 seed=SEED,
-                timeout=size.sweep_timeout,
+                timeout=size.largest_sweep_timeout if largest else size.sweep_timeout,
                 incremental_timeout=size.incremental_timeout,
                 before_sweep=queue_hook if largest else None,
             )
@@ -206,15 +212,31 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         n = sweep["notifications"]
         full = sweep["full"]
         at_scale = n >= ONE_MILLION
-        rate = full["rows_per_second"] or 1e-9
-        seconds = full["seconds"] if at_scale else ONE_MILLION / rate
-        out.append(
-            (
-                f"sweep {backend}: full at 1M < 60 s",
-                f"{seconds:,.0f} s" + ("" if at_scale else f" (from {rate:,.0f} rows/s at {n:,})"),
-                _verdict(seconds < 60 and not full["timed_out"], projected=not at_scale),
+        if full["timed_out"]:
+            # Stopped at its time limit: project from the largest complete run (every phase),
+            # and say how far the stopped one got.
+            done = [
+                s for s in r["sweeps"] if s["backend"] == backend and not s["full"]["timed_out"]
+            ]
+            whole = max(done, key=_n) if done else sweep
+            rate = whole["full"]["rows_per_second"] or 1e-9
+            measured = (
+                f"{ONE_MILLION / rate:,.0f} s (from {rate:,.0f} rows/s over the complete run at "
+                f"{_n(whole):,}; at {n:,} stopped after {full['seconds']:,.0f} s with "
+                f"{full['evaluated']:,} notifications evaluated)"
             )
-        )
+            out.append((f"sweep {backend}: full at 1M < 60 s", measured, _verdict(False, True)))
+        else:
+            rate = full["rows_per_second"] or 1e-9
+            seconds = full["seconds"] if at_scale else ONE_MILLION / rate
+            out.append(
+                (
+                    f"sweep {backend}: full at 1M < 60 s",
+                    f"{seconds:,.0f} s"
+                    + ("" if at_scale else f" (from {rate:,.0f} rows/s at {n:,})"),
+                    _verdict(seconds < 60, projected=not at_scale),
+                )
+            )
         out.append(
             (
                 f"sweep {backend}: full peak memory < 1 GB",
@@ -229,10 +251,12 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             continue
         inc = sweep["incremental"]
         inc_seconds = inc["seconds"] * (1 if at_scale else ONE_MILLION / n)
+        basis = ", after a marked full run" if "marked" in sweep else ""
         out.append(
             (
                 f"sweep {backend}: incremental day at 1M < 5 s",
-                f"{inc_seconds:,.1f} s (ran as {inc['ran_as']}, {inc['seconds']} s at {n:,})",
+                f"{inc_seconds:,.1f} s (ran as {inc['ran_as']}, {inc['seconds']} s at {n:,}"
+                f"{basis})",
                 _verdict(inc_seconds < 5 and inc["ran_as"] == "incremental", not at_scale),
             )
         )
@@ -408,6 +432,11 @@ def _sweep_section(r: dict[str, Any]) -> list[str]:
         for key, label in (("incremental", "as shipped"), ("incremental_patched", "patched")):
             if key in s:
                 i = s[key]
+                if key == "incremental" and "marked" in s:
+                    label = (
+                        f"after a marked full run ({s['marked']['notifications']:,} marked in "
+                        f"{s['marked']['seconds']} s)"
+                    )
                 inc.append(
                     [
                         s["backend"],
