@@ -419,9 +419,13 @@ class _Run:
             select(Notification, Worker.bsn_hash, Employer.loonheffingennummer)
             .join(Worker, col(Worker.id) == col(Notification.worker_id))
             .join(Employer, col(Employer.id) == col(Notification.employer_id))
-            .where(self._notification_filter())
         )
-        if self.notification_filter is not None:
+        # A narrowed run (incremental sweep) selects by its own filter and applies the
+        # judged-or-flagged test below in Python: the same test, without the subqueries over
+        # every payroll record and flag for each small batch.
+        if self.notification_filter is None:
+            query = query.where(self._notification_filter())
+        else:
             query = query.where(self.notification_filter)
         if after is not None:
             query = query.where(col(Notification.id) > after)
@@ -434,6 +438,9 @@ class _Run:
         periods = self._periods(numbers, hashes)
         ids = [n.id for n, _, _ in rows]
         flagged = self._flagged(SubjectType.NOTIFICATION, [str(i) for i in ids], NOTIFICATION_SCOPE)
+        last: uuid.UUID = rows[-1][0].id
+        if self.notification_filter is not None:
+            rows = self._judged_or_flagged(rows, flagged)
         postcodes = self._first_postcodes(ids)
         items: list[SyncItem] = []
         judged = 0
@@ -464,8 +471,32 @@ class _Run:
         self.counts.notifications += judged - len(failed)
         self.session.flush()
         self.session.expunge_all()
-        last: uuid.UUID = rows[-1][0].id
         return last
+
+    def _judged_or_flagged(
+        self, rows: list[tuple[Notification, str, str | None]], flagged: set[str]
+    ) -> list[tuple[Notification, str, str | None]]:
+        """`_notification_filter` in Python, for a batch already narrowed."""
+        weeks = int(self.params.at("policy_payroll_no_payroll_weeks", self.as_of).value["weeks"])
+        latest_start = self.as_of - timedelta(weeks=weeks)
+        numbers = {lhn for _, _, lhn in rows if lhn}
+        paying = set(
+            self.session.exec(
+                select(PayrollRecord.employer_lhn)
+                .where(col(PayrollRecord.employer_lhn).in_(numbers))
+                .distinct()
+            )
+        )
+        return [
+            (n, h, lhn)
+            for n, h, lhn in rows
+            if str(n.id) in flagged
+            or (
+                n.status != NotificationStatus.WITHDRAWN
+                and n.start_date <= latest_start
+                and lhn in paying
+            )
+        ]
 
     def _spans(self, numbers: set[str]) -> dict[str, tuple[date, date]]:
         if not numbers:

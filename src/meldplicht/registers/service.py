@@ -207,11 +207,14 @@ def refresh_registers(
     max_batches: int | None = None,
     stale_after: timedelta = STALE_AFTER,
     now: datetime | None = None,
+    only_answered: bool = False,
 ) -> RegisterCounts:
     """Look up employers whose register answer is missing or stale, then judge every employer.
 
     Flushes only. `cursor` / `max_batches` as for `payroll.reconcile.reconcile`: the returned
-    `cursor` is None when every employer has been done.
+    `cursor` is None when every employer has been done. `only_answered=True` (the register
+    is offline, so no look-up can succeed) skips employers without a stored answer: there is
+    nothing to look up and nothing to judge, so the outcome is the same.
     """
     now = now or utcnow()
     params = get_parameters()
@@ -220,6 +223,11 @@ def refresh_registers(
     batches = 0
     while max_batches is None or batches < max_batches:
         query = select(Employer)
+        if only_answered:
+            query = query.where(
+                col(Employer.register_checked_at).is_not(None),
+                col(Employer.register_status).is_not(None),
+            )
         if last is not None:
             query = query.where(col(Employer.id) > last)
         employers = list(session.exec(query.order_by(col(Employer.id)).limit(batch_size)))

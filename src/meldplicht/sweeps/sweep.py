@@ -259,6 +259,7 @@ class _Sweep:
         self.changed_since: datetime | None = None
         self.dirty_people: set[str] = set()
         self.dirty_employers: set[uuid.UUID] = set()
+        self.dirty_payers: set[str] = set()  # people whose payroll verdicts can have moved
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -488,9 +489,9 @@ class _Sweep:
                 items: list[SyncItem] = []
                 next_checks: dict[str, dict[str, Any]] = {}
                 if self._cross_incremental:
-                    for notification, worker in rows:
-                        self.dirty_people.add(worker.bsn_hash)
-                        self.dirty_employers.add(notification.employer_id)
+                    # (Their employers are found by _collect_dirty: lateness moves only with a
+                    # change or a window crossing, never with a birthday or an expiry.)
+                    self.dirty_people.update(worker.bsn_hash for _, worker in rows)
                 for notification, worker in rows:
                     try:
                         item, next_check = self._evaluate_notification(
@@ -591,17 +592,61 @@ class _Sweep:
             *(crossing(col(Notification.notice_date), days) for days in windows),
             *(crossing(col(Notification.start_date), 7 * w) for w in weeks),
         ]
+        employer_windows = {
+            int(entry.value["window_days"])
+            for entry in self.params.entries("policy_repeatedly_late")
+            if entry.value is not None
+        }
+        # An employer's repeated lateness counts only notices that can be late, in a window
+        # over notice dates: it moves with a change, or with such a notice entering or leaving.
+        employer_conditions = [
+            col(Notification.updated_at) >= self.changed_since,
+            and_(
+                self._can_be_late(),
+                or_(
+                    crossing(col(Notification.notice_date)),
+                    *(crossing(col(Notification.notice_date), d) for d in employer_windows),
+                ),
+            ),
+        ]
         with Session(self.engine) as session:
-            for bsn_hash, employer_id in session.exec(
-                select(Worker.bsn_hash, Notification.employer_id)
-                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+            for bsn_hash in session.exec(
+                select(Worker.bsn_hash)
+                .join(Notification, col(Worker.id) == col(Notification.worker_id))
                 .where(or_(*conditions))
                 .execution_options(yield_per=5000)
             ):
                 self.dirty_people.add(bsn_hash)
-                self.dirty_employers.add(employer_id)
+            self.dirty_employers.update(
+                session.exec(
+                    select(Notification.employer_id).where(or_(*employer_conditions)).distinct()
+                )
+            )
+            # Payroll verdicts read a person's notices as of their notice date and judge
+            # missing payroll some weeks after a start; ages are those of the paid periods.
+            payroll_conditions = [
+                col(Notification.updated_at) >= self.changed_since,
+                crossing(col(Notification.notice_date)),
+                *(crossing(col(Notification.start_date), 7 * w) for w in weeks),
+            ]
+            self.dirty_payers.update(
+                session.exec(
+                    select(Worker.bsn_hash)
+                    .join(Notification, col(Worker.id) == col(Notification.worker_id))
+                    .where(or_(*payroll_conditions))
+                    .distinct()
+                )
+            )
         self.tally.extra["dirty_people"] = len(self.dirty_people)
         self.tally.extra["dirty_employers"] = len(self.dirty_employers)
+        self.tally.extra["dirty_payers"] = len(self.dirty_payers)
+
+    def _can_be_late(self) -> ColumnElement[bool]:
+        """start_date - notice_date <= LATE_HORIZON_DAYS, in the database's date arithmetic."""
+        start, notice = col(Notification.start_date), col(Notification.notice_date)
+        if self.engine.dialect.name == "postgresql":
+            return (start - notice) <= LATE_HORIZON_DAYS
+        return (func.julianday(start) - func.julianday(notice)) <= LATE_HORIZON_DAYS
 
     def _chunks(self, keys: set[Any]) -> Iterator[list[Any]]:
         ordered = sorted(keys)
@@ -757,10 +802,10 @@ class _Sweep:
         if not self._cross_incremental:
             phase(None, None)
             return
-        # Incremental: the dirty people's records and notifications (a payroll verdict moves
-        # only with them, as parameters are unchanged), then what arrived since the last run:
+        # Incremental: the records and notifications of people whose payroll verdicts can have
+        # moved (parameters are unchanged), then what arrived since the last run:
         # records imported or updated, and employers registered (their records are now known).
-        for chunk in self._chunks(self.dirty_people):
+        for chunk in self._chunks(self.dirty_payers):
             phase(col(PayrollRecord.bsn_hash).in_(chunk), col(Worker.bsn_hash).in_(chunk))
         since = self.changed_since
         assert since is not None
@@ -782,7 +827,7 @@ class _Sweep:
         )
 
     def _registers(self) -> None:
-        from meldplicht.registers.kvk import register_for
+        from meldplicht.registers.kvk import OfflineRegister, register_for
         from meldplicht.registers.service import refresh_registers
 
         register = register_for(self.settings)
@@ -795,6 +840,7 @@ class _Sweep:
                 cursor=cursor,
                 batch_size=self.batch_size,
                 max_batches=1,
+                only_answered=isinstance(register, OfflineRegister),
             )
 
         self._phase("register", step)
@@ -853,7 +899,7 @@ class _Sweep:
         for notification, worker in session.exec(
             select(Notification, Worker)
             .join(Worker, col(Worker.id) == col(Notification.worker_id))
-            .where(col(Notification.employer_id).in_(ids), in_window)
+            .where(col(Notification.employer_id).in_(ids), in_window, self._can_be_late())
             .order_by(col(Notification.id))
             .execution_options(yield_per=1000)
         ):
