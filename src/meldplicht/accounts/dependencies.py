@@ -45,7 +45,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role) -> object:
     allowed = {r.value for r in roles}
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:  # no I/O: on the loop
         if principal.role not in allowed:
             raise Forbidden("This credential's role may not use this endpoint.")
         return principal
@@ -53,7 +53,8 @@ def require_roles(*roles: Role) -> object:
     return Depends(dependency)
 
 
-def current_employer_id(principal: CurrentPrincipal) -> uuid.UUID:
+async def current_employer_id(principal: CurrentPrincipal) -> uuid.UUID:
+    # async (it does no I/O): runs on the event loop, not in a worker thread of its own.
     if principal.role != Role.EMPLOYER or principal.employer_id is None:
         raise Forbidden("Only an employer's API key may use this endpoint.")
     return principal.employer_id

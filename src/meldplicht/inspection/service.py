@@ -266,9 +266,20 @@ def sync_flags_many(
     if not items:
         return counts
     actor = system_actor(source)
+    if new_subjects:
+        # A new subject has no flags to refresh or clear: only anomalies need any work (most
+        # notices at intake have informational findings at most).
+        items = [item for item in items if _anomalies(item.findings, scope)]
+        if not items:
+            return counts
     subjects = [item.subject for item in items]
     existing = {} if new_subjects else _existing_flags(session, subjects, scope)
-    prefetch_employer_facts(session, {s.employer_id for s in subjects}, as_of)
+    # Risk inputs are needed only where a flag is opened or refreshed.
+    prefetch_employer_facts(
+        session,
+        {item.subject.employer_id for item in items if _anomalies(item.findings, scope)},
+        as_of,
+    )
     new_flags: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     clears: list[dict[str, Any]] = []
@@ -276,9 +287,10 @@ def sync_flags_many(
     for item in items:
         subject = item.subject
         known = {k.fingerprint: k for k in existing.get((subject.type, subject.id), [])}
-        employer = _employer_facts(session, subject.employer_id, as_of)
-        province = geo.province_for_postcode(subject.postcode)
         seen: set[str] = set()
+        if _anomalies(item.findings, scope):
+            employer = _employer_facts(session, subject.employer_id, as_of)
+            province = geo.province_for_postcode(subject.postcode)
         for finding in item.findings:
             # Informational findings (e.g. "the wage table may be out of date") are for the
             # employer's eyes; they are not anomalies and never enter the queue.
@@ -405,6 +417,10 @@ def sync_flags_many(
     insert_rows(session, Flag, new_flags)
     audit.record_many(session, audit_rows)
     return counts
+
+
+def _anomalies(findings: Sequence[Finding], scope: frozenset[str]) -> bool:
+    return any(f.code in scope and f.severity != Severity.INFO for f in findings)
 
 
 def _expire_flags(session: Session, ids: set[uuid.UUID]) -> None:

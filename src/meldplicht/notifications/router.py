@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -85,7 +86,7 @@ def _idempotent(
     principal: Principal,
     key: str | None,
     request: Request,
-    body: Any,
+    payload: BaseModel,
     produce: Callable[[], tuple[int, dict[str, Any]]],
 ) -> JSONResponse:
     """Run `produce` once per (caller, key); replay its answer for retries."""
@@ -93,6 +94,7 @@ def _idempotent(
         status_code, content = produce()
         return JSONResponse(status_code=status_code, content=content)
     owner = principal.actor_id
+    body = payload.model_dump(mode="json")
     fingerprint = idempotency.request_fingerprint(request.method, request.url.path, body)
     record = idempotency.find(session, owner, key, fingerprint)
     if record is None:
@@ -141,14 +143,14 @@ def create_notification(
     lang = language(request)
 
     def produce() -> tuple[int, dict[str, Any]]:
-        notification, _ = service.create(
+        notification, findings = service.create(
             session, employer_id, payload, _context(request, principal, Channel.API)
         )
-        return 201, _out(session, notification, lang)
+        # Answered from what was just stored, without reading it back.
+        out = service.present_created(notification, payload, findings, lang)
+        return 201, out.model_dump(mode="json")
 
-    return _idempotent(
-        session, principal, idempotency_key, request, payload.model_dump(mode="json"), produce
-    )
+    return _idempotent(session, principal, idempotency_key, request, payload, produce)
 
 
 @router.get(
@@ -233,9 +235,7 @@ def _write_route(path: str, summary: str, body_type: type[Any], action: Callable
             )
             return 200, _out(session, notification, lang)
 
-        return _idempotent(
-            session, principal, idempotency_key, request, payload.model_dump(mode="json"), produce
-        )
+        return _idempotent(session, principal, idempotency_key, request, payload, produce)
 
     endpoint.__annotations__["payload"] = body_type
     router.add_api_route(

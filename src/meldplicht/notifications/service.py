@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -17,14 +18,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, and_, bindparam, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, col, select
 
 from meldplicht.audit import service as audit
 from meldplicht.core import metrics
-from meldplicht.core.clock import legal_date
+from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
-from meldplicht.core.db import insert_rows
+from meldplicht.core.db import insert_plain_rows, insert_rows
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.inspection import service as inspection
@@ -260,6 +263,34 @@ def facts_of_payload(payload: NotificationCreate, notice_date: date) -> Notifica
     )
 
 
+def _finding_rows(
+    notification_id: uuid.UUID,
+    version: int,
+    findings: Sequence[Finding],
+    as_of: date,
+    evaluated_at: datetime,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "notification_id": notification_id,
+            "version": version,
+            "code": finding.code,
+            "severity": finding.severity,
+            "rule_version": finding.rule_version,
+            "legal_basis": finding.legal_basis,
+            "message_nl": finding.message_nl,
+            "message_en": finding.message_en,
+            "evidence": finding.evidence,
+            "parameters": [p.to_json() for p in finding.parameters],
+            "period_key": finding.period_key,
+            "as_of": as_of,
+            "evaluated_at": evaluated_at,
+        }
+        for finding in findings
+    ]
+
+
 def _evaluate(
     session: Session,
     notification: Notification,
@@ -284,25 +315,7 @@ def _evaluate(
     insert_rows(
         session,
         NotificationFinding,
-        [
-            {
-                "id": uuid.uuid4(),
-                "notification_id": notification.id,
-                "version": notification.version,
-                "code": finding.code,
-                "severity": finding.severity,
-                "rule_version": finding.rule_version,
-                "legal_basis": finding.legal_basis,
-                "message_nl": finding.message_nl,
-                "message_en": finding.message_en,
-                "evidence": finding.evidence,
-                "parameters": [p.to_json() for p in finding.parameters],
-                "period_key": finding.period_key,
-                "as_of": as_of,
-                "evaluated_at": ctx.received_at,
-            }
-            for finding in findings
-        ],
+        _finding_rows(notification.id, notification.version, findings, as_of, ctx.received_at),
     )
     metrics.findings_emitted([f.code for f in findings], source="intake")
     inspection.raise_flags_at_intake(
@@ -326,52 +339,56 @@ def _receipt_number(year: int) -> str:
     No look-up first: a clash (about one in a trillion per pair) violates the unique
     constraint, the transaction rolls back and the client is told to retry (409).
     """
-    body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    # 40 bits from the OS in one call, five bits per character (32 characters).
+    bits = int.from_bytes(secrets.token_bytes(5))
+    body = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(35, -5, -5))
     return f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
 
 
+def _worker_values(w: Any, cipher: PersonalDataCipher) -> dict[str, Any]:
+    """The columns the newest declaration sets on the worker row (whether new or known)."""
+    return {
+        "given_names": w.given_names,
+        "surname": w.surname,
+        "given_names_original": w.given_names_original,
+        "surname_original": w.surname_original,
+        "birth_date": w.birth_date,
+        "sex": w.sex,
+        "nationality": w.nationality,
+        "v_number": w.v_number,
+        "document_type": w.document_type,
+        "document_number_encrypted": (
+            cipher.encrypt(w.document_number) if w.document_number else None
+        ),
+        "document_valid_until": w.document_valid_until,
+    }
+
+
+_worker: Table = Worker.__table__  # type: ignore[attr-defined]
+_WORKER_BY_HASH = sa_select(_worker.c.id).where(
+    _worker.c.employer_id == bindparam("employer_id"),
+    _worker.c.bsn_hash == bindparam("bsn_hash"),
+)
+
+
 def _upsert_worker(
-    session: Session,
-    employer_id: uuid.UUID,
-    payload: NotificationCreate,
-    cipher: PersonalDataCipher,
-) -> Worker:
-    w = payload.worker
-    bsn_hash = cipher.keyed_hash(w.bsn)
-    worker = session.exec(
-        select(Worker).where(Worker.employer_id == employer_id, Worker.bsn_hash == bsn_hash)
-    ).first()
-    if worker is None:
-        worker = Worker(
-            employer_id=employer_id,
-            bsn_hash=bsn_hash,
-            bsn_encrypted=cipher.encrypt(w.bsn),
-            bsn_last3=w.bsn[-3:],
-            given_names=w.given_names,
-            surname=w.surname,
-            birth_date=w.birth_date,
-            sex=w.sex,
-            nationality=w.nationality,
-        )
+    session: Session, employer_id: uuid.UUID, new_row: dict[str, Any], values: dict[str, Any]
+) -> uuid.UUID:
+    """The worker's id: `new_row` is inserted if the employer has no worker with its BSN hash,
+    else the known worker takes the newest declaration (`values`)."""
+    known: uuid.UUID | None = session.execute(
+        _WORKER_BY_HASH, {"employer_id": employer_id, "bsn_hash": new_row["bsn_hash"]}
+    ).scalar()
+    if known is None:
+        # A plain insert (no ORM object): the row must exist before the notification that
+        # points at it, and the tables have no ORM relationships to order a flush by.
+        insert_rows(session, Worker, [new_row])
+        worker_id: uuid.UUID = new_row["id"]
+        return worker_id
     # The newest declaration describes the person; older ones stay in the version history.
-    worker.given_names = w.given_names
-    worker.surname = w.surname
-    worker.given_names_original = w.given_names_original
-    worker.surname_original = w.surname_original
-    worker.birth_date = w.birth_date
-    worker.sex = w.sex
-    worker.nationality = w.nationality
-    worker.v_number = w.v_number
-    worker.document_type = w.document_type
-    worker.document_number_encrypted = (
-        cipher.encrypt(w.document_number) if w.document_number else None
-    )
-    worker.document_valid_until = w.document_valid_until
-    session.add(worker)
-    # The tables have no ORM relationships, so the unit of work does not order inserts by
-    # foreign key: the worker row must exist before the notification that points at it.
-    session.flush()
-    return worker
+    # (An ORM update: a Worker object already in the session is brought up to date too.)
+    session.exec(update(Worker).where(col(Worker.id) == known).values(**values))
+    return known
 
 
 def _declaration(payload: NotificationCreate) -> dict[str, Any]:
@@ -432,13 +449,34 @@ def create(
     errors = cross_field_errors(payload, notice_date)
     if errors:
         raise InvalidRequest(errors=errors)
-    worker = _upsert_worker(session, employer_id, payload, ctx.cipher)
-    housing = payload.housing
+    # The pure work first (rules, hashing): the facts of the payload are the facts `facts_of`
+    # gives once it is stored, and a first version is always judged at intake.
+    findings = evaluate_notification(
+        facts_of_payload(payload, notice_date),
+        as_of=notice_date,
+        evaluation=Evaluation.INTAKE,
+        housing_phase_out=ctx.housing_phase_out,
+    )
+    cipher = ctx.cipher
+    w = payload.worker
+    bsn_hash = cipher.keyed_hash(w.bsn)
+    values = _worker_values(w, cipher)
+    new_worker = {
+        "id": uuid.uuid4(),
+        "employer_id": employer_id,
+        "bsn_hash": bsn_hash,
+        "bsn_encrypted": cipher.encrypt(w.bsn),
+        "bsn_last3": w.bsn[-3:],
+        "created_at": utcnow(),
+        **values,
+    }
+    declaration = _declaration(payload)
     notification = Notification(
+        id=uuid.uuid4(),
         receipt_number=_receipt_number(notice_date.year),
         external_reference=external_reference,
         employer_id=employer_id,
-        worker_id=worker.id,
+        worker_id=new_worker["id"],
         channel=ctx.channel,
         received_at=ctx.received_at,
         notice_date=notice_date,
@@ -460,9 +498,15 @@ def create(
         hirer_kvk_number=payload.hirer.kvk_number if payload.hirer else None,
         hirer_name=payload.hirer.name if payload.hirer else None,
     )
-    _apply_housing(notification, housing)
+    _apply_housing(notification, payload.housing)
+    # The writes (SQLite: the request's turn at the write lock starts here, if nothing was
+    # read or written before).
+    notification.worker_id = _upsert_worker(session, employer_id, new_worker, values)
+    # Inserted as a plain row (every column is set above), then handed to the session as the
+    # persistent object it now is: no unit-of-work flush on the hot path.
+    insert_rows(session, Notification, [notification.model_dump()])
+    make_transient_to_detached(notification)
     session.add(notification)
-    session.flush()
     _set_locations(session, notification, payload.work_locations, replace=False)
     insert_rows(
         session,
@@ -476,14 +520,27 @@ def create(
                 "channel": ctx.channel,
                 "received_at": ctx.received_at,
                 "effective_date": payload.start_date,
-                "declaration": _declaration(payload),
+                "declaration": declaration,
                 "changes": {},
                 "reason": None,
             }
         ],
     )
-    findings = _evaluate(
-        session, notification, worker, ctx, first_postcode=payload.work_locations[0].postcode
+    insert_rows(
+        session,
+        NotificationFinding,
+        _finding_rows(notification.id, 1, findings, notice_date, ctx.received_at),
+    )
+    metrics.findings_emitted([f.code for f in findings], source="intake")
+    # The postcode and person hash are in hand: the flag sync looks nothing up for them.
+    inspection.raise_flags_at_intake(
+        session,
+        notification,
+        findings,
+        notice_date,
+        Evaluation.INTAKE,
+        first_postcode=payload.work_locations[0].postcode,
+        person_hash=bsn_hash,
     )
     audit.record(
         session,
@@ -568,21 +625,7 @@ def create_batch(
     worker_ids: dict[str, uuid.UUID] = {h: w.id for h, w in existing.items()}
     for payload, _ in items:
         w = payload.worker
-        values = {
-            "given_names": w.given_names,
-            "surname": w.surname,
-            "given_names_original": w.given_names_original,
-            "surname_original": w.surname_original,
-            "birth_date": w.birth_date,
-            "sex": w.sex,
-            "nationality": w.nationality,
-            "v_number": w.v_number,
-            "document_type": w.document_type,
-            "document_number_encrypted": (
-                cipher.encrypt(w.document_number) if w.document_number else None
-            ),
-            "document_valid_until": w.document_valid_until,
-        }
+        values = _worker_values(w, cipher)
         bsn_hash = hashes[id(payload)]
         known = existing.get(bsn_hash)
         if known is not None:
@@ -604,7 +647,7 @@ def create_batch(
                 **values,
             }
     session.flush()
-    insert_rows(session, Worker, list(new_workers.values()))
+    _insert_complete_rows(session, Worker, list(new_workers.values()))
 
     notifications: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
@@ -717,10 +760,10 @@ def create_batch(
         )
         pending_flags.append((nid, payload.work_locations[0].postcode, bsn_hash, findings))
         created.append(Created(nid, receipt, findings))
-    insert_rows(session, Notification, notifications)
-    insert_rows(session, NotificationVersion, versions)
-    insert_rows(session, WorkLocation, locations)
-    insert_rows(session, NotificationFinding, finding_rows)
+    _insert_complete_rows(session, Notification, notifications)
+    _insert_complete_rows(session, NotificationVersion, versions)
+    _insert_complete_rows(session, WorkLocation, locations)
+    _insert_complete_rows(session, NotificationFinding, finding_rows)
     audit.record_many(session, audits)
     for nid, postcode, bsn_hash, findings in pending_flags:
         inspection.raise_new_notification_flags(
@@ -730,6 +773,15 @@ def create_batch(
         metrics.findings_emitted([f.code for f in item.findings], source="intake")
         metrics.notification_received(ctx.channel)
     return created
+
+
+def _insert_complete_rows(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]]
+) -> None:
+    """Many rows that give every column of the table (no defaults needed): at the driver's
+    speed (COPY on PostgreSQL), for the bulk batch."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    insert_plain_rows(session, table, rows, [column.name for column in table.columns])
 
 
 def _load_for_write(
@@ -1137,21 +1189,86 @@ def present(
     return [
         _present_one(
             n,
-            workers[n.worker_id],
+            _worker_out(workers[n.worker_id]),
             locations.get(n.id, []),
-            findings.get((n.id, n.version), []),
-            lang,
+            [_finding_out(f, lang) for f in findings.get((n.id, n.version), [])],
         )
         for n in notifications
     ]
 
 
+def present_created(
+    notification: Notification,
+    payload: NotificationCreate,
+    findings: Sequence[Finding],
+    lang: str = "en",
+) -> NotificationOut:
+    """`present` of a notification `create` just stored, from what is in hand (no reads).
+
+    The stored worker, work locations and findings are exactly the payload's and the rules'
+    (the findings in the order `present` reads them: by severity, then code); evidence and
+    parameters go through JSON as they do in the database.
+    """
+    w = payload.worker
+    worker = WorkerOut(
+        given_names=w.given_names,
+        surname=w.surname,
+        given_names_original=w.given_names_original,
+        surname_original=w.surname_original,
+        birth_date=w.birth_date,
+        sex=w.sex,
+        nationality=w.nationality,
+        bsn_masked=mask_bsn("000000" + w.bsn[-3:]),
+        v_number=w.v_number,
+        document_type=w.document_type,
+        document_valid_until=w.document_valid_until,
+    )
+    ordered = sorted(findings, key=lambda f: (str(f.severity), f.code))
+    stored = [
+        json.loads(json.dumps([f.evidence, [p.to_json() for p in f.parameters]])) for f in ordered
+    ]
+    return _present_one(
+        notification,
+        worker,
+        payload.work_locations,
+        [
+            FindingOut(
+                code=f.code,
+                severity=str(f.severity),
+                message=f.message_nl if lang == "nl" else f.message_en,
+                message_nl=f.message_nl,
+                message_en=f.message_en,
+                legal_basis=f.legal_basis,
+                rule_version=f.rule_version,
+                evidence=evidence,
+                parameters=parameters,
+            )
+            for f, (evidence, parameters) in zip(ordered, stored, strict=True)
+        ],
+    )
+
+
+def _worker_out(w: Worker) -> WorkerOut:
+    return WorkerOut(
+        given_names=w.given_names,
+        surname=w.surname,
+        given_names_original=w.given_names_original,
+        surname_original=w.surname_original,
+        birth_date=w.birth_date,
+        sex=w.sex,
+        nationality=w.nationality,
+        bsn_masked=mask_bsn("000000" + w.bsn_last3),
+        v_number=w.v_number,
+        document_type=w.document_type,
+        document_valid_until=w.document_valid_until,
+    )
+
+
 def _present_one(
     n: Notification,
-    w: Worker,
-    locations: list[WorkLocation],
-    findings: list[NotificationFinding],
-    lang: str,
+    worker: WorkerOut,
+    locations: Sequence[WorkLocation | AddressIn],
+    findings: list[FindingOut],
 ) -> NotificationOut:
     return NotificationOut(
         id=n.id,
@@ -1200,20 +1317,8 @@ def _present_one(
             else None
         ),
         signatory_name=n.signatory_name,
-        worker=WorkerOut(
-            given_names=w.given_names,
-            surname=w.surname,
-            given_names_original=w.given_names_original,
-            surname_original=w.surname_original,
-            birth_date=w.birth_date,
-            sex=w.sex,
-            nationality=w.nationality,
-            bsn_masked=mask_bsn("000000" + w.bsn_last3),
-            v_number=w.v_number,
-            document_type=w.document_type,
-            document_valid_until=w.document_valid_until,
-        ),
-        findings=[_finding_out(f, lang) for f in findings],
+        worker=worker,
+        findings=findings,
     )
 
 
