@@ -46,12 +46,23 @@ class FlagSource(enum.StrEnum):
     REGISTER = "register"
 
 
+QUEUE_FILTER_COLUMNS = (
+    "snoozed_until",
+    "severity",
+    "rule_code",
+    "province",
+    "sector",
+    "assignee_id",
+)
+
+
 class Flag(SQLModel, table=True):
     __tablename__ = "flag"
     __table_args__ = (
-        # The queue's default order and its keyset pagination.
-        Index("ix_flag_queue", "status", "risk_score", "id"),
-        Index("ix_flag_queue_age", "status", "first_seen_at", "id"),
+        # The queue's orders and their keyset pagination; the filter columns follow the sort
+        # key so a filtered page is tested in the index (alembic 0005).
+        Index("ix_flag_queue", "status", "risk_score", "id", *QUEUE_FILTER_COLUMNS),
+        Index("ix_flag_queue_age", "status", "first_seen_at", "id", *QUEUE_FILTER_COLUMNS),
         Index("ix_flag_employer_status", "employer_id", "status"),
         Index("ix_flag_subject", "subject_type", "subject_id"),
     )
