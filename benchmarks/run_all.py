@@ -330,6 +330,11 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"Command: `{r['command']}`",
         "",
+        *(
+            f"Re-measured since: the {x['part']} figures, {x['started']} (UTC), commit "
+            f"{x['commit']}, load average {x['load average at start']}: `{x['command']}`.\n"
+            for x in r.get("reruns", [])
+        ),
         "Regenerate with the same command; benchmarks/README.md explains every figure.",
         "",
         "## Machine and versions",
@@ -612,16 +617,60 @@ def _profile_section(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def rerun_queue(size_name: str, backends: list[Backend], results_path: Path) -> dict[str, Any]:
+    """Measure the queue again (on a freshly generated database of the size's largest) and put
+    the figures into an earlier run's results, noting the re-run; everything else stays."""
+    from common import fresh_database
+    from generate import generate
+
+    r: dict[str, Any] = json.loads(results_path.read_text(encoding="utf-8"))
+    if r.get("size") != size_name:
+        raise SystemExit(f"{results_path} holds a --size {r.get('size')} run, not {size_name}")
+    size = SIZES[size_name]
+    n = size.sweep[-1]
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    load = machine()["load average (1/5/15 min) at start"]
+    fresh: list[dict[str, Any]] = []
+    for backend in backends:
+        _step(f"generate {n:,} + queue and export on {backend}")
+        db = fresh_database(backend, f"queue_{n}")
+        try:
+            generated = generate(db, n, seed=SEED)
+            q = bench_queue(db, requests=size.queue_requests, export_days=size.export_days)
+            fresh.append({**q, "flags": generated.counts["flag"]})
+        finally:
+            drop_database(db)
+    r["queue"] = [q for q in r["queue"] if q["backend"] not in backends] + fresh
+    r.setdefault("reruns", []).append(
+        {
+            "part": "queue",
+            "command": " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]]),
+            "started": started,
+            "commit": git_state().get("commit", ""),
+            "load average at start": load,
+        }
+    )
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--keep", action="store_true", help="Keep the generated databases.")
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
+    parser.add_argument(
+        "--only",
+        choices=["queue"],
+        help="Re-measure one part into the existing results (e.g. after a fix to it).",
+    )
     args = parser.parse_args()
     backends: list[Backend] = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     create_db_engine  # noqa: B018 - imported so a broken meldplicht install fails here, early
-    results = run(args.size, backends, args.keep)
+    if args.only == "queue":
+        results = rerun_queue(args.size, backends, args.output.with_suffix(".json"))
+    else:
+        results = run(args.size, backends, args.keep)
     args.output.write_text(render(results), encoding="utf-8")
     args.output.with_suffix(".json").write_text(
         json.dumps(results, indent=2, default=str), encoding="utf-8"
