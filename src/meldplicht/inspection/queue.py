@@ -394,27 +394,28 @@ def _related_employer(session: Session, flag: Flag) -> list[Flag]:
 def _related_person(session: Session, flag: Flag, person_hash: str | None) -> list[Flag]:
     if person_hash is None:
         return []
-    # Notification flags do not carry the person's hash: reach them through the workers.
+    # Notification flags do not carry the person's hash: reach them through the workers. Two
+    # queries, each on its own index, merged here: an OR of the two makes PostgreSQL's planner
+    # walk the whole queue in risk order at a million flags.
     notifications_of_person = (
         select(Notification.id)
         .join(Worker, col(Worker.id) == col(Notification.worker_id))
         .where(Worker.bsn_hash == person_hash)
     )
-    return list(
-        session.exec(
+    found: dict[uuid.UUID, Flag] = {}
+    for match in (
+        col(Flag.person_hash) == person_hash,
+        col(Flag.notification_id).in_(notifications_of_person),
+    ):
+        for related in session.exec(
             select(Flag)
-            .where(
-                or_(
-                    col(Flag.person_hash) == person_hash,
-                    col(Flag.notification_id).in_(notifications_of_person),
-                ),
-                col(Flag.status).in_(ACTIVE_STATUSES),
-                Flag.id != flag.id,
-            )
+            .where(match, col(Flag.status).in_(ACTIVE_STATUSES), Flag.id != flag.id)
             .order_by(col(Flag.risk_score).desc(), col(Flag.id).desc())
             .limit(RELATED_LIMIT)
-        )
-    )
+        ):
+            found[related.id] = related
+    ordered = sorted(found.values(), key=lambda f: (f.risk_score, f.id), reverse=True)
+    return ordered[:RELATED_LIMIT]
 
 
 def audit_trail(session: Session, flag_id: uuid.UUID) -> list[AuditEntryOut]:
