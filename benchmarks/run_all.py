@@ -499,9 +499,15 @@ def _sweep_section(r: dict[str, Any]) -> list[str]:
             inc,
         ),
         "",
-        '"patched": the same, a day later, after setting next_check_date on the closed '
-        "notifications no sweep selects (see README: the incremental fallback).",
-        "",
+        *(
+            [
+                '"patched": the same, a day later, after setting next_check_date on the closed '
+                "notifications no sweep selects (see README: the incremental fallback).",
+                "",
+            ]
+            if any("incremental_patched" in s for s in r["sweeps"])
+            else []
+        ),
     ]
 
 
