@@ -423,6 +423,50 @@ def _anomalies(findings: Sequence[Finding], scope: frozenset[str]) -> bool:
     return any(f.code in scope and f.severity != Severity.INFO for f in findings)
 
 
+def sync_flags_each_on_failure(
+    session: Session,
+    items: Sequence[SyncItem],
+    *,
+    scope: Iterable[str],
+    source: FlagSource,
+    as_of: date,
+    now: datetime,
+) -> tuple[SyncCounts, list[tuple[SyncItem, Exception]]]:
+    """`sync_flags_many` in one savepoint; if the batch fails, item by item, so a failure is
+    that item's alone. Returns the counts of what was synced and the items that failed."""
+    try:
+        with session.begin_nested():
+            return sync_flags_many(
+                session, items, scope=scope, source=source, as_of=as_of, now=now
+            ), []
+    except Exception:  # noqa: S110 - retried item by item below, where each failure is reported
+        pass
+    counts = SyncCounts()
+    failed: list[tuple[SyncItem, Exception]] = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                one = sync_flags_many(
+                    session, [item], scope=scope, source=source, as_of=as_of, now=now
+                )
+        except Exception as exc:
+            failed.append((item, exc))
+            continue
+        counts.add(one)
+    return counts, failed
+
+
+def first_postcodes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The first work-location postcode of each notification, in one query."""
+    return dict(
+        session.exec(
+            select(WorkLocation.notification_id, WorkLocation.postcode).where(
+                col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
+            )
+        ).all()  # a Result has keys(), so dict() must get plain rows
+    )
+
+
 def _expire_flags(session: Session, ids: set[uuid.UUID]) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Flag) and obj.id in ids:

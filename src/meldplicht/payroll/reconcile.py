@@ -32,10 +32,11 @@ from meldplicht.inspection.service import (
     Subject,
     SyncCounts,
     SyncItem,
+    first_postcodes,
     forget_cached_facts,
-    sync_flags_many,
+    sync_flags_each_on_failure,
 )
-from meldplicht.notifications.models import Notification, NotificationStatus, Worker, WorkLocation
+from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules
 from meldplicht.rules.facts import Finding, WagePeriod
@@ -297,44 +298,20 @@ class _Run:
         )
 
     def _sync(self, kind: str, items: Sequence[SyncItem], scope: frozenset[str]) -> set[str]:
-        """Sync a batch's flags in one go; if that fails, item by item, so a failure is that
-        item's alone. Returns the subject ids that failed."""
-        try:
-            with self.session.begin_nested():
-                counts = sync_flags_many(
-                    self.session,
-                    items,
-                    scope=scope,
-                    source=FlagSource.PAYROLL,
-                    as_of=self.as_of,
-                    now=self.now,
-                )
-        except Exception:
-            log.warning("payroll reconciliation: a %s batch failed; item by item", kind)
-        else:
-            self.counts.add(counts)
-            return set()
-        failed: set[str] = set()
-        for item in items:
-            try:
-                with self.session.begin_nested():
-                    counts = sync_flags_many(
-                        self.session,
-                        [item],
-                        scope=scope,
-                        source=FlagSource.PAYROLL,
-                        as_of=self.as_of,
-                        now=self.now,
-                    )
-            except Exception as exc:
-                log.error(
-                    "payroll reconciliation: %s %s failed", kind, item.subject.id, exc_info=exc
-                )
-                self.counts._error(kind, item.subject.id, exc)
-                failed.add(item.subject.id)
-                continue
-            self.counts.add(counts)
-        return failed
+        """Sync a batch's flags; returns the subject ids that failed (logged and counted)."""
+        counts, failed = sync_flags_each_on_failure(
+            self.session,
+            items,
+            scope=scope,
+            source=FlagSource.PAYROLL,
+            as_of=self.as_of,
+            now=self.now,
+        )
+        self.counts.add(counts)
+        for item, exc in failed:
+            log.error("payroll reconciliation: %s %s failed", kind, item.subject.id, exc_info=exc)
+            self.counts._error(kind, item.subject.id, exc)
+        return {item.subject.id for item, _ in failed}
 
     def _record(
         self, record: PayrollRecord, employers: list[Employer], notices: _Notices
@@ -441,7 +418,7 @@ class _Run:
         last: uuid.UUID = rows[-1][0].id
         if self.notification_filter is not None:
             rows = self._judged_or_flagged(rows, flagged)
-        postcodes = self._first_postcodes(ids)
+        postcodes = first_postcodes(self.session, ids)
         items: list[SyncItem] = []
         judged = 0
         for notification, bsn_hash, lhn in rows:
@@ -535,15 +512,6 @@ class _Run:
         ):
             found[(lhn, bsn_hash)].append((start, end))
         return found
-
-    def _first_postcodes(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return dict(
-            self.session.exec(
-                select(WorkLocation.notification_id, WorkLocation.postcode).where(
-                    col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
-                )
-            ).all()
-        )
 
     def _notification(
         self,

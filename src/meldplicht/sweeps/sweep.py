@@ -57,16 +57,16 @@ from meldplicht.inspection.service import (
     Subject,
     SyncCounts,
     SyncItem,
+    first_postcodes,
     forget_cached_facts,
     notification_scope,
-    sync_flags_many,
+    sync_flags_each_on_failure,
 )
 from meldplicht.models import import_all_models
 from meldplicht.notifications.models import (
     Notification,
     NotificationStatus,
     Worker,
-    WorkLocation,
 )
 from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
 from meldplicht.rules.checks import (
@@ -485,7 +485,7 @@ class _Sweep:
                 if not rows:
                     break
                 now = utcnow()
-                postcodes = self._first_postcodes(session, [n.id for n, _ in rows])
+                postcodes = first_postcodes(session, [n.id for n, _ in rows])
                 items: list[SyncItem] = []
                 next_checks: dict[str, dict[str, Any]] = {}
                 if self._cross_incremental:
@@ -521,16 +521,6 @@ class _Sweep:
             done += len(rows)
             self._report("notifications", done, self.tally.selected)
             self._after_batch()
-
-    def _first_postcodes(self, session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """A batch's first work-location postcodes, in one query rather than one each."""
-        return dict(
-            session.exec(
-                select(WorkLocation.notification_id, WorkLocation.postcode).where(
-                    col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
-                )
-            ).all()  # a Result has keys(), so dict() must get plain rows
-        )
 
     def _evaluate_notification(
         self, notification: Notification, worker: Worker, postcode: str | None
@@ -968,37 +958,15 @@ class _Sweep:
         scope: frozenset[str],
         now: datetime,
     ) -> set[str]:
-        """Sync a batch's flags in one go; if that fails, item by item, so a failure is that
-        item's alone. Returns the subject ids that failed."""
-        try:
-            with session.begin_nested():
-                counts = sync_flags_many(
-                    session, items, scope=scope, source=FlagSource.SWEEP, as_of=self.as_of, now=now
-                )
-        except Exception:
-            log.warning("sweep: a %s batch failed as a whole; retrying item by item", kind)
-        else:
-            self.tally.add(counts)
-            return set()
-        failed: set[str] = set()
-        for item in items:
-            try:
-                with session.begin_nested():
-                    counts = sync_flags_many(
-                        session,
-                        [item],
-                        scope=scope,
-                        source=FlagSource.SWEEP,
-                        as_of=self.as_of,
-                        now=now,
-                    )
-            except Exception as exc:
-                log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
-                self._record_error(kind, item.subject.id, exc)
-                failed.add(item.subject.id)
-                continue
-            self.tally.add(counts)
-        return failed
+        """Sync a batch's flags; returns the subject ids that failed (logged and recorded)."""
+        counts, failed = sync_flags_each_on_failure(
+            session, items, scope=scope, source=FlagSource.SWEEP, as_of=self.as_of, now=now
+        )
+        self.tally.add(counts)
+        for item, exc in failed:
+            log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
+            self._record_error(kind, item.subject.id, exc)
+        return {item.subject.id for item, _ in failed}
 
 
 @contextmanager
