@@ -52,6 +52,7 @@ from meldplicht.notifications.schemas import (
     VersionOut,
     WageIn,
     WithdrawalIn,
+    WorkerIn,
     WorkerOut,
 )
 from meldplicht.rules import calendar
@@ -1189,7 +1190,7 @@ def present(
     return [
         _present_one(
             n,
-            _worker_out(workers[n.worker_id]),
+            _worker_out(workers[n.worker_id], workers[n.worker_id].bsn_last3),
             locations.get(n.id, []),
             [_finding_out(f, lang) for f in findings.get((n.id, n.version), [])],
         )
@@ -1209,20 +1210,7 @@ def present_created(
     (the findings in the order `present` reads them: by severity, then code); evidence and
     parameters go through JSON as they do in the database.
     """
-    w = payload.worker
-    worker = WorkerOut(
-        given_names=w.given_names,
-        surname=w.surname,
-        given_names_original=w.given_names_original,
-        surname_original=w.surname_original,
-        birth_date=w.birth_date,
-        sex=w.sex,
-        nationality=w.nationality,
-        bsn_masked=mask_bsn("000000" + w.bsn[-3:]),
-        v_number=w.v_number,
-        document_type=w.document_type,
-        document_valid_until=w.document_valid_until,
-    )
+    worker = _worker_out(payload.worker, payload.worker.bsn[-3:])
     ordered = sorted(findings, key=lambda f: (str(f.severity), f.code))
     stored = [
         json.loads(json.dumps([f.evidence, [p.to_json() for p in f.parameters]])) for f in ordered
@@ -1248,7 +1236,8 @@ def present_created(
     )
 
 
-def _worker_out(w: Worker) -> WorkerOut:
+def _worker_out(w: Worker | WorkerIn, bsn_last3: str) -> WorkerOut:
+    """The worker as answered: a stored one, or the payload's just stored (same fields)."""
     return WorkerOut(
         given_names=w.given_names,
         surname=w.surname,
@@ -1257,7 +1246,7 @@ def _worker_out(w: Worker) -> WorkerOut:
         birth_date=w.birth_date,
         sex=w.sex,
         nationality=w.nationality,
-        bsn_masked=mask_bsn("000000" + w.bsn_last3),
+        bsn_masked=mask_bsn("000000" + bsn_last3),
         v_number=w.v_number,
         document_type=w.document_type,
         document_valid_until=w.document_valid_until,
