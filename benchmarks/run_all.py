@@ -505,7 +505,7 @@ def _sweep_section(r: dict[str, Any]) -> list[str]:
                 "notifications no sweep selects (see README: the incremental fallback).",
                 "",
             ]
-            if any("incremental_patched" in s for s in r["sweeps"])
+            if any(s.get("incremental_patched") for s in r["sweeps"])
             else []
         ),
     ]

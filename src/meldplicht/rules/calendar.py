@@ -75,8 +75,13 @@ def _atw_holidays(year: int, params: Parameters) -> tuple[tuple[date, str], ...]
     return tuple(sorted(days.items()))
 
 
+@functools.lru_cache(maxsize=512)
+def _holiday_dates(year: int, params: Parameters) -> frozenset[date]:
+    return frozenset(day for day, _ in _atw_holidays(year, params))
+
+
 def is_working_day(d: date, params: Parameters | None = None) -> bool:
-    return d.weekday() < 5 and d not in atw_holidays(d.year, params)
+    return d.weekday() < 5 and d not in _holiday_dates(d.year, _params(params))
 
 
 def add_working_days(d: date, n: int, params: Parameters | None = None) -> date:

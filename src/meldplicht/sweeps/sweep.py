@@ -643,20 +643,33 @@ class _Sweep:
         for start in range(0, len(ordered), self.batch_size):
             yield ordered[start : start + self.batch_size]
 
-    def _batches(self, candidates: Any, dirty: set[Any]) -> Iterator[list[Any]]:
-        """Batches of keys to judge: in full mode every candidate the SQL pre-selects (keyset
-        over `candidates.c.key`), in incremental mode the dirty ones (a dirty key that is no
-        candidate has no findings and no present flag, so judging it changes nothing)."""
+    def _batches(
+        self, candidates: Callable[[list[Any] | None], Any], dirty: set[Any]
+    ) -> Iterator[list[Any]]:
+        """Batches of keys to judge: the candidates the SQL pre-selects (`candidates(keys)`
+        is a subquery with a `key` column, limited to `keys` unless None): in full mode all of
+        them (keyset over the key), in incremental mode the dirty ones among them (a key that
+        is no candidate has no findings and no present flag, so judging it changes nothing)."""
         if self._cross_incremental:
-            yield from self._chunks(dirty)
+            for chunk in self._chunks(dirty):
+                subquery = candidates(chunk)
+                with Session(self.engine) as session:
+                    keys = sorted(
+                        session.exec(
+                            select(subquery.c.key).where(subquery.c.key.is_not(None))
+                        ).all()
+                    )
+                if keys:
+                    yield keys
             return
+        everyone = candidates(None)
         last: Any = None
         while True:
             with Session(self.engine) as session:
-                query = select(candidates.c.key).where(candidates.c.key.is_not(None))
+                query = select(everyone.c.key).where(everyone.c.key.is_not(None))
                 if last is not None:
-                    query = query.where(candidates.c.key > last)
-                keys = list(session.exec(query.order_by(candidates.c.key).limit(self.batch_size)))
+                    query = query.where(everyone.c.key > last)
+                keys = list(session.exec(query.order_by(everyone.c.key).limit(self.batch_size)))
             if not keys:
                 return
             yield keys
@@ -678,19 +691,25 @@ class _Sweep:
 
     def _persons(self) -> None:
         relevant = self._person_relevant()
-        several: Select[Any] = (
-            select(col(Worker.bsn_hash).label("key"))
-            .join(Notification, col(Notification.worker_id) == col(Worker.id))
-            .where(relevant)
-            .group_by(col(Worker.bsn_hash))
-            .having(func.count(col(Notification.id)) >= 2)
-        )
-        flagged: Select[Any] = select(col(Flag.subject_id).label("key")).where(
-            col(Flag.subject_type) == SubjectType.PERSON,
-            col(Flag.rule_code).in_(PERSON_SCOPE),
-            col(Flag.condition_present).is_(True),
-        )
-        candidates = union(several, flagged).subquery()
+
+        def candidates(keys: list[str] | None) -> Any:
+            several: Select[Any] = (
+                select(col(Worker.bsn_hash).label("key"))
+                .join(Notification, col(Notification.worker_id) == col(Worker.id))
+                .where(relevant)
+                .group_by(col(Worker.bsn_hash))
+                .having(func.count(col(Notification.id)) >= 2)
+            )
+            flagged: Select[Any] = select(col(Flag.subject_id).label("key")).where(
+                col(Flag.subject_type) == SubjectType.PERSON,
+                col(Flag.rule_code).in_(PERSON_SCOPE),
+                col(Flag.condition_present).is_(True),
+            )
+            if keys is not None:
+                several = several.where(col(Worker.bsn_hash).in_(keys))
+                flagged = flagged.where(col(Flag.subject_id).in_(keys))
+            return union(several, flagged).subquery()
+
         for keys in self._batches(candidates, self.dirty_people):
             with Session(self.engine, expire_on_commit=False) as session:
                 records: dict[str, list[NotificationRecord]] = defaultdict(list)
@@ -845,18 +864,24 @@ class _Sweep:
             col(Notification.notice_date) >= window_start,
             col(Notification.notice_date) <= self.as_of,
         )
-        several: Select[Any] = (
-            select(col(Notification.employer_id).label("key"))
-            .where(in_window)
-            .group_by(col(Notification.employer_id))
-            .having(func.count(col(Notification.id)) >= int(policy["threshold"]))
-        )
-        flagged: Select[Any] = select(col(Flag.employer_id).label("key")).where(
-            col(Flag.subject_type) == SubjectType.EMPLOYER,
-            col(Flag.rule_code).in_(EMPLOYER_SCOPE),
-            col(Flag.condition_present).is_(True),
-        )
-        candidates = union(several, flagged).subquery()
+
+        def candidates(keys: list[uuid.UUID] | None) -> Any:
+            several: Select[Any] = (
+                select(col(Notification.employer_id).label("key"))
+                .where(in_window)
+                .group_by(col(Notification.employer_id))
+                .having(func.count(col(Notification.id)) >= int(policy["threshold"]))
+            )
+            flagged: Select[Any] = select(col(Flag.employer_id).label("key")).where(
+                col(Flag.subject_type) == SubjectType.EMPLOYER,
+                col(Flag.rule_code).in_(EMPLOYER_SCOPE),
+                col(Flag.condition_present).is_(True),
+            )
+            if keys is not None:
+                several = several.where(col(Notification.employer_id).in_(keys))
+                flagged = flagged.where(col(Flag.employer_id).in_(keys))
+            return union(several, flagged).subquery()
+
         for ids in self._batches(candidates, self.dirty_employers):
             with Session(self.engine, expire_on_commit=False) as session:
                 employers, records = self._employer_records(session, ids, in_window)

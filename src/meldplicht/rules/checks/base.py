@@ -70,12 +70,17 @@ def hours_text(hours: Decimal) -> str:
     return text
 
 
+_PLAIN = (str, int, float, type(None))
+
+
 def json_safe(value: Any) -> Any:
     """Turn facts and figures into JSON-safe values (Decimal as exact text)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: json_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, _PLAIN):  # the common case first: most leaves are plain
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -151,13 +156,18 @@ class Context:
             return None
         return _minimum(self.age, self.judged_on, self.facts.fulltime_hours_per_week, self.params)
 
-    def base_evidence(self) -> dict[str, Any]:
+    @functools.cached_property
+    def _base_evidence(self) -> dict[str, Any]:
+        # Built once per notification and shared by its findings (JSON-safe already).
         return {
             "evaluation": self.evaluation.value,
             "as_of": self.as_of.isoformat(),
             "judged_on": self.judged_on.isoformat(),
             "inputs": json_safe(self.facts),
         }
+
+    def base_evidence(self) -> dict[str, Any]:
+        return dict(self._base_evidence)
 
 
 def judged_on(facts: NotificationFacts, as_of: date, evaluation: Evaluation) -> date:
@@ -185,8 +195,13 @@ def make_finding(
     period_key: str = "",
     severity: Severity | None = None,
 ) -> Finding:
-    full_evidence = {**(ctx.base_evidence() if ctx is not None else {}), **evidence}
-    full_evidence["legal_basis"] = info.legal_basis
+    # The context's part is JSON-safe already (and shared between a notification's findings,
+    # which are never mutated once made); only the check's own evidence is converted.
+    full_evidence = {
+        **(ctx._base_evidence if ctx is not None else {}),
+        **json_safe(evidence),
+        "legal_basis": info.legal_basis,
+    }
     return Finding(
         code=info.code,
         severity=severity or info.severity,
@@ -194,7 +209,7 @@ def make_finding(
         legal_basis=info.legal_basis,
         message_nl=message_nl,
         message_en=message_en,
-        evidence=json_safe(full_evidence),
+        evidence=full_evidence,
         parameters=parameters,
         period_key=period_key,
     )

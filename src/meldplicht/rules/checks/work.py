@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -66,6 +67,7 @@ class HourLimits:
     use: ParameterUse
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function of its (immutable) arguments
 def hour_limits(age: int, on: date, params: Parameters) -> HourLimits:
     """The weekly-hours limits that apply to a worker of `age` on `on`."""
     value = params.at("working_time_limits", on)
