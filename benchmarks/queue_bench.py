@@ -124,6 +124,9 @@ def bench_queue(db: Database, *, requests: int, export_days: tuple[int, int]) ->
         list_ms: list[float] = []
         list_errors = 0
         matched: dict[str, int] = {}
+        # The same timings per filter combination, so a tail can be traced to its filters.
+        per_filter: dict[str, list[float]] = {json.dumps(f): [] for f in FILTERS}
+        slowest: list[tuple[float, int, str]] = []  # (ms, request number, filters)
         for i in range(requests + len(FILTERS)):  # the first round warms up
             flt = FILTERS[i % len(FILTERS)]
             ms, response = _timed_get(http, "/api/v1/inspection/flags", {**flt, "limit": "50"})
@@ -134,8 +137,15 @@ def bench_queue(db: Database, *, requests: int, export_days: tuple[int, int]) ->
             matched[json.dumps(flt)] = len(items)
             if i >= len(FILTERS):
                 list_ms.append(ms)
+                per_filter[json.dumps(flt)].append(ms)
+                slowest = sorted([*slowest, (ms, i, json.dumps(flt))], reverse=True)[:5]
             flag_ids.extend(item["id"] for item in items[:5])
-        out["list"] = {**_stats(list_ms, list_errors), "items_per_filter": matched}
+        out["list"] = {
+            **_stats(list_ms, list_errors),
+            "items_per_filter": matched,
+            "per_filter": {k: _stats(v, 0) for k, v in per_filter.items()},
+            "slowest": [{"ms": round(ms, 1), "request": i, "filters": f} for ms, i, f in slowest],
+        }
         detail_ms: list[float] = []
         detail_errors = 0
         ids = list(dict.fromkeys(flag_ids)) or []

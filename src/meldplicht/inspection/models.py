@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from meldplicht.core.clock import utcnow
@@ -56,6 +56,46 @@ QUEUE_FILTER_COLUMNS = (
 )
 
 
+def _after(*leading: str) -> tuple[str, ...]:
+    """Leading columns, the risk order, then every filter column and the status: SQLite reads
+    such a page from the index alone only if the index has every column the query names."""
+    rest = [c for c in QUEUE_FILTER_COLUMNS if c not in leading]
+    return (*leading, "risk_score", "id", *rest, "status")
+
+
+# Partial queue indexes over the active statuses (alembic 0006), as (name, columns, WHERE). A
+# page reads one status at a time, and each of these is a range that status's `ix_flag_queue`
+# range would only reach by walking past flags that do not match:
+# - by rule, then risk: the risk score follows the rule's severity, so a medium rule's flags
+#   all lie below every high one (and a rule with a severity it lacks matched nothing);
+# - unassigned claimed or investigating flags, and assigned open ones: the workflow keeps
+#   these (nearly) empty, so "unassigned" or "assigned to X" no longer walks the statuses
+#   where it cannot match.
+ACTIVE_QUEUE_INDEXES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    *(
+        (f"ix_flag_rule_queue_{s.value}", _after("rule_code"), f"status = '{s.value}'")
+        for s in ACTIVE_STATUSES
+    ),
+    *(
+        (
+            f"ix_flag_unassigned_queue_{s.value}",
+            _after(),
+            f"status = '{s.value}' AND assignee_id IS NULL",
+        )
+        for s in (FlagStatus.CLAIMED, FlagStatus.INVESTIGATING)
+    ),
+    (
+        "ix_flag_assigned_queue_open",
+        _after("assignee_id"),
+        "status = 'open' AND assignee_id IS NOT NULL",
+    ),
+)
+
+
+def _partial_index(name: str, columns: tuple[str, ...], where: str) -> Index:
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class Flag(SQLModel, table=True):
     __tablename__ = "flag"
     __table_args__ = (
@@ -63,6 +103,8 @@ class Flag(SQLModel, table=True):
         # key so a filtered page is tested in the index (alembic 0005).
         Index("ix_flag_queue", "status", "risk_score", "id", *QUEUE_FILTER_COLUMNS),
         Index("ix_flag_queue_age", "status", "first_seen_at", "id", *QUEUE_FILTER_COLUMNS),
+        # Partial indexes per active status for filters that walk far in those (alembic 0006).
+        *(_partial_index(*spec) for spec in ACTIVE_QUEUE_INDEXES),
         Index("ix_flag_employer_status", "employer_id", "status"),
         Index("ix_flag_subject", "subject_type", "subject_id"),
     )

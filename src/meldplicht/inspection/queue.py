@@ -2,8 +2,10 @@
 
 The queue stays fast at millions of flags because no page costs more than its own rows:
 each status in the filter is read as its own range of the `ix_flag_queue` index (status,
-risk_score, id), newest key first, and the few rows per status are merged. There is no
-OFFSET and no COUNT of the table per page; the cursor is the last row's sort key and id.
+risk_score, id), newest key first, and the few rows per status are merged. With a rule
+filter each (status, rule) pair is its own range of that status's `ix_flag_rule_queue_*`
+index (rule_code, risk_score, id) instead. There is no OFFSET and no COUNT of the table per
+page; the cursor is the last row's sort key and id.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ AGE_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
 )
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3}
 RELATED_LIMIT = 50
+# Up to this many rules in a filter, a page reads each (status, rule) pair as its own range
+# of the rule-first queue index; with more, one range per status tests the rules in the index.
+RULE_RANGES_MAX = 8
 
 
 class FlagNotFound(NotFound):
@@ -152,11 +157,13 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LEGAL_TZ)
 
 
-def _conditions(flt: QueueFilter, today: date) -> list[ColumnElement[bool]]:
+def _conditions(
+    flt: QueueFilter, today: date, *, with_rules: bool = True
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if not flt.include_snoozed:
         conds.append(or_(col(Flag.snoozed_until).is_(None), col(Flag.snoozed_until) < today))
-    if flt.rules:
+    if flt.rules and with_rules:
         conds.append(col(Flag.rule_code).in_(flt.rules))
     if flt.severities:
         conds.append(col(Flag.severity).in_(flt.severities))
@@ -235,13 +242,21 @@ def _page_positions(
     limit: int,
     today: date,
 ) -> list[Position]:
-    """The next `limit` (key, id) pairs in queue order, one index range per status."""
+    """The next `limit` (key, id) pairs in queue order, one index range per status.
+
+    Sorted by risk and filtered on a few rules, one range per (active status, rule) pair: the
+    risk score follows the rule's severity, so walking a status's flags in risk order to find
+    one rule's reads past every flag of a more severe rule first (all of them when the other
+    filters match nothing), while the rule's own range of `ix_flag_rule_queue_<status>` is in
+    risk order already. Resolved and cleared flags have no such index: one range each.
+    """
     if flt.match_nothing or not flt.statuses:
         return []
     key_col: Any = col(Flag.risk_score) if sort is QueueSort.RISK else col(Flag.first_seen_at)
     id_col = col(Flag.id)
     descending = sort is QueueSort.RISK
-    conds = _conditions(flt, today)
+    per_rule = descending and 0 < len(flt.rules) <= RULE_RANGES_MAX
+    conds = _conditions(flt, today, with_rules=False)
     if after is not None:
         boundary = (after.key, after.id)
         conds.append(
@@ -249,21 +264,29 @@ def _page_positions(
         )
     order = (key_col.desc(), id_col.desc()) if descending else (key_col.asc(), id_col.asc())
 
-    def per_status(status: FlagStatus) -> Select[Any]:
+    def one_range(status: FlagStatus, rule: str | None) -> Select[Any]:
+        where = [col(Flag.status) == status, *conds]
+        if rule is not None:
+            where.append(col(Flag.rule_code) == rule)
+        elif flt.rules:
+            where.append(col(Flag.rule_code).in_(flt.rules))
         return (
             sa.select(id_col.label("id"), key_col.label("k"))
-            .where(col(Flag.status) == status, *conds)
+            .where(*where)
             .order_by(*order)
             .limit(limit)
         )
 
-    statuses = sorted(set(flt.statuses))
+    def rules_of(status: FlagStatus) -> list[str | None]:
+        return list(flt.rules) if per_rule and status in ACTIVE_STATUSES else [None]
+
+    ranges = [one_range(s, r) for s in sorted(set(flt.statuses)) for r in rules_of(s)]
     stmt: Select[Any]
-    if len(statuses) == 1:
-        stmt = per_status(statuses[0])
+    if len(ranges) == 1:
+        stmt = ranges[0]
     else:
         # Each member is wrapped as a subquery: SQLite refuses ORDER BY/LIMIT inside UNION.
-        merged = union_all(*(sa.select(per_status(s).subquery()) for s in statuses)).subquery()
+        merged = union_all(*(sa.select(r.subquery()) for r in ranges)).subquery()
         merged_order = (
             (merged.c.k.desc(), merged.c.id.desc())
             if descending
