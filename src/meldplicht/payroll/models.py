@@ -44,6 +44,8 @@ class PayrollRecord(SQLModel, table=True):
         UniqueConstraint("employer_lhn", "bsn_hash", "period_start", "period_end"),
         # Reconciliation looks up a person's periods at one employer, and a notice's payroll.
         Index("ix_payroll_record_bsn_period", "bsn_hash", "period_start"),
+        # An incremental sweep reconciles what was imported or corrected since its last run.
+        Index("ix_payroll_record_updated_at", "updated_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

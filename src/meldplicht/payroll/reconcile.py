@@ -13,6 +13,7 @@ checkpoint between batches; a batch redone after a crash changes nothing twice, 
 
 from __future__ import annotations
 
+import bisect
 import logging
 import uuid
 from collections import defaultdict
@@ -176,6 +177,17 @@ class _Run:
         self.counts = ReconcileCounts()
         self.record_filter: ColumnElement[bool] | None = None
         self.notification_filter: ColumnElement[bool] | None = None
+        self._selected: dict[str, list[uuid.UUID]] = {}
+
+    def _page(self, kind: str, ids: Any, after: uuid.UUID | None) -> list[uuid.UUID]:
+        """A narrowed run's next page of ids: the selection is found once, in one pass, and
+        then read by id. (Keyset pages, ORDER BY id LIMIT n over a sparse selection, let
+        PostgreSQL walk the primary key from each page's start.)"""
+        selected = self._selected.get(kind)
+        if selected is None:
+            selected = self._selected[kind] = sorted(set(self.session.exec(ids)))
+        start = 0 if after is None else bisect.bisect_right(selected, after)
+        return selected[start : start + self.batch_size]
 
     # --- employers ---------------------------------------------------------------------------
 
@@ -248,15 +260,20 @@ class _Run:
 
     def record_batch(self, after: uuid.UUID | None) -> uuid.UUID | None:
         query = select(PayrollRecord)
+        page: list[uuid.UUID] = []
         if self.record_filter is not None:
-            query = query.where(self.record_filter)
-        if after is not None:
-            query = query.where(col(PayrollRecord.id) > after)
-        records = list(
-            self.session.exec(query.order_by(col(PayrollRecord.id)).limit(self.batch_size))
-        )
+            page = self._page("records", select(PayrollRecord.id).where(self.record_filter), after)
+            if not page:
+                return None
+            query = query.where(col(PayrollRecord.id).in_(page), self.record_filter)
+        else:
+            if after is not None:
+                query = query.where(col(PayrollRecord.id) > after)
+            query = query.limit(self.batch_size)
+        records = list(self.session.exec(query.order_by(col(PayrollRecord.id))))
         if not records:
-            return None
+            # A narrowed page whose records went in between: go on after it.
+            return page[-1] if page else None
         employers = self._employers_by_lhn({r.employer_lhn for r in records})
         employer_ids = {e.id for group in employers.values() for e in group}
         notices = self._notices(employer_ids, {r.bsn_hash for r in records})
@@ -278,7 +295,7 @@ class _Run:
         self.counts.records += judged - len(failed)
         self.session.flush()
         self.session.expunge_all()
-        return records[-1].id
+        return page[-1] if page else records[-1].id
 
     def _flagged(
         self, subject_type: SubjectType, ids: list[str], scope: frozenset[str]
@@ -400,22 +417,34 @@ class _Run:
         # A narrowed run (incremental sweep) selects by its own filter and applies the
         # judged-or-flagged test below in Python: the same test, without the subqueries over
         # every payroll record and flag for each small batch.
+        page: list[uuid.UUID] = []
         if self.notification_filter is None:
             query = query.where(self._notification_filter())
+            if after is not None:
+                query = query.where(col(Notification.id) > after)
+            query = query.limit(self.batch_size)
         else:
-            query = query.where(self.notification_filter)
-        if after is not None:
-            query = query.where(col(Notification.id) > after)
-        rows = list(self.session.exec(query.order_by(col(Notification.id)).limit(self.batch_size)))
+            page = self._page(
+                "notifications",
+                select(Notification.id)
+                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                .join(Employer, col(Employer.id) == col(Notification.employer_id))
+                .where(self.notification_filter),
+                after,
+            )
+            if not page:
+                return None
+            query = query.where(col(Notification.id).in_(page), self.notification_filter)
+        rows = list(self.session.exec(query.order_by(col(Notification.id))))
         if not rows:
-            return None
+            return page[-1] if page else None
         numbers = {lhn for _, _, lhn in rows if lhn}
         hashes = {h for _, h, _ in rows}
         spans = self._spans(numbers)
         periods = self._periods(numbers, hashes)
         ids = [n.id for n, _, _ in rows]
         flagged = self._flagged(SubjectType.NOTIFICATION, [str(i) for i in ids], NOTIFICATION_SCOPE)
-        last: uuid.UUID = rows[-1][0].id
+        last: uuid.UUID = page[-1] if page else rows[-1][0].id
         if self.notification_filter is not None:
             rows = self._judged_or_flagged(rows, flagged)
         postcodes = first_postcodes(self.session, ids)

@@ -44,7 +44,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, union, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, union, update
 from sqlmodel import Session, col, select
 
 from meldplicht.core import metrics
@@ -463,26 +463,46 @@ class _Sweep:
         self, changed_since: datetime | None, touched_workers: list[uuid.UUID] | None
     ) -> None:
         conditions = self._notification_filter(changed_since, touched_workers)
+        # An incremental run selects a small share: its ids are found in one pass, then read
+        # by id. (Keyset pages over a sparse selection made PostgreSQL walk the primary key
+        # from each page's start: one pass over the table per page.)
+        selected: list[uuid.UUID] | None = None
         with Session(self.engine) as session:
-            total = session.exec(
-                select(func.count()).select_from(Notification).where(*conditions)
-            ).one()
+            if changed_since is not None:
+                selected = sorted(session.exec(select(Notification.id).where(*conditions)))
+                total = len(selected)
+            else:
+                total = session.exec(
+                    select(func.count()).select_from(Notification).where(*conditions)
+                ).one()
         self.tally.selected = int(total)
         self._report("notifications", 0, self.tally.selected)
         last_id: uuid.UUID | None = None
         done = 0
         while True:
             with Session(self.engine, expire_on_commit=False) as session:
-                query = (
-                    select(Notification, Worker)
-                    .join(Worker, col(Worker.id) == col(Notification.worker_id))
-                    .where(*conditions)
+                query = select(Notification, Worker).join(
+                    Worker, col(Worker.id) == col(Notification.worker_id)
                 )
-                if last_id is not None:
-                    query = query.where(col(Notification.id) > last_id)
-                query = query.order_by(col(Notification.id)).limit(self.batch_size)
-                rows = list(session.exec(query.execution_options(yield_per=self.batch_size)))
+                if selected is not None:
+                    page = selected[done : done + self.batch_size]
+                    if not page:
+                        break
+                    # Still judged by the selection's conditions: a row changed in between
+                    # is left to the next run, exactly as a keyset page would leave it.
+                    query = query.where(col(Notification.id).in_(page), *conditions)
+                else:
+                    query = query.where(*conditions)
+                    if last_id is not None:
+                        query = query.where(col(Notification.id) > last_id)
+                    query = query.limit(self.batch_size).execution_options(
+                        yield_per=self.batch_size
+                    )
+                rows = list(session.exec(query.order_by(col(Notification.id))))
                 if not rows:
+                    if selected is not None:
+                        done += len(page)
+                        continue
                     break
                 now = utcnow()
                 postcodes = first_postcodes(session, [n.id for n, _ in rows])
@@ -518,7 +538,7 @@ class _Sweep:
                 self._save_progress(session, str(last_id))
                 session.commit()
                 forget_cached_facts(session)
-            done += len(rows)
+            done += len(page) if selected is not None else len(rows)
             self._report("notifications", done, self.tally.selected)
             self._after_batch()
 
@@ -719,7 +739,6 @@ class _Sweep:
                     .join(Employer, col(Employer.id) == col(Notification.employer_id))
                     .where(col(Worker.bsn_hash).in_(keys), relevant)
                     .order_by(col(Notification.id))
-                    .execution_options(yield_per=1000)
                 ):
                     records[worker.bsn_hash].append(
                         NotificationRecord(
@@ -795,13 +814,17 @@ class _Sweep:
         def phase(
             records: ColumnElement[bool] | None, notifications: ColumnElement[bool] | None
         ) -> None:
+            narrowed = records is not None or notifications is not None
+
             def step(session: Session, cursor: str | None) -> Any:
                 return reconcile(
                     session,
                     self.as_of,
                     cursor=cursor,
                     batch_size=self.batch_size,
-                    max_batches=1,
+                    # A narrowed phase is bounded by its chunk of keys: one transaction, and
+                    # its selection found once.
+                    max_batches=None if narrowed else 1,
                     record_filter=records,
                     notification_filter=notifications,
                 )
@@ -818,22 +841,38 @@ class _Sweep:
             phase(col(PayrollRecord.bsn_hash).in_(chunk), col(Worker.bsn_hash).in_(chunk))
         since = self.changed_since
         assert since is not None
-        new_employers = select(Employer.loonheffingennummer).where(
-            col(Employer.created_at) >= since
-        )
-        new_payroll = select(PayrollRecord.employer_lhn).where(
-            col(PayrollRecord.updated_at) >= since
-        )
-        phase(
-            or_(
-                col(PayrollRecord.updated_at) >= since,
-                col(PayrollRecord.employer_lhn).in_(new_employers),
-            ),
-            or_(
-                col(Employer.loonheffingennummer).in_(new_payroll),
-                col(Employer.created_at) >= since,
-            ),
-        )
+        # Found first, as values, so that each selection below is an index look-up rather
+        # than a pass over every record or notification (a handful of keys on most days).
+        with Session(self.engine) as session:
+            new_lhns = {
+                lhn
+                for lhn in session.exec(
+                    select(Employer.loonheffingennummer).where(col(Employer.created_at) >= since)
+                )
+                if lhn
+            }
+            paid_since = select(PayrollRecord.employer_lhn).where(
+                col(PayrollRecord.updated_at) >= since
+            )
+            moved_employers = set(
+                session.exec(
+                    select(Employer.id).where(
+                        or_(
+                            col(Employer.created_at) >= since,
+                            col(Employer.loonheffingennummer).in_(paid_since),
+                        )
+                    )
+                )
+            )
+        nothing = false()
+        for i, lhns in enumerate(list(self._chunks(new_lhns)) or [[]]):
+            registered = col(PayrollRecord.employer_lhn).in_(lhns)
+            phase(
+                or_(col(PayrollRecord.updated_at) >= since, registered) if i == 0 else registered,
+                nothing,
+            )
+        for employers in self._chunks(moved_employers):
+            phase(nothing, col(Notification.employer_id).in_(employers))
 
     def _registers(self) -> None:
         from meldplicht.registers.kvk import OfflineRegister, register_for
@@ -916,7 +955,6 @@ class _Sweep:
             .join(Worker, col(Worker.id) == col(Notification.worker_id))
             .where(col(Notification.employer_id).in_(ids), in_window, self._can_be_late())
             .order_by(col(Notification.id))
-            .execution_options(yield_per=1000)
         ):
             if (notification.start_date - notification.notice_date).days > LATE_HORIZON_DAYS:
                 continue
