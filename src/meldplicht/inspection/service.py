@@ -114,6 +114,7 @@ def _employer_facts(session: Session, employer_id: uuid.UUID | None, as_of: date
             .select_from(Flag)
             .where(
                 Flag.employer_id == employer_id,
+                col(Flag.status) == FlagStatus.RESOLVED,
                 Flag.outcome == Outcome.VIOLATION_CONFIRMED,
             )
         ).one()
@@ -175,6 +176,9 @@ def prefetch_employer_facts(
                 select(Flag.employer_id, func.count())
                 .where(
                     col(Flag.employer_id).in_(chunk),
+                    # Only a resolved flag has an outcome (reopening clears it): the status
+                    # keeps the look-up inside ix_flag_employer_status's resolved range.
+                    col(Flag.status) == FlagStatus.RESOLVED,
                     Flag.outcome == Outcome.VIOLATION_CONFIRMED,
                 )
                 .group_by(col(Flag.employer_id))
