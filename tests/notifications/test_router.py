@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from meldplicht.accounts.service import revoke_key
 from meldplicht.audit.models import AuditEvent
@@ -55,6 +55,23 @@ class TestCreate:
         assert stored.employer_id == employer.employer.id
         actions = session.exec(select(AuditEvent.action)).all()
         assert actions.count("notification.created") == 1
+
+    def test_a_known_person_is_one_worker_described_by_the_newest_notice(
+        self, client: TestClient, employer: EmployerWithKey, session: Session
+    ) -> None:
+        first = post(client, employer, with_worker(notification_body(), given_names="Olena"))
+        second = post(client, employer, with_worker(notification_body(), given_names="Olha"))
+        assert first.status_code == second.status_code == 201, second.text
+        ids = {uuid.UUID(first.json()["id"]), uuid.UUID(second.json()["id"])}
+        worker_ids = set(
+            session.exec(select(Notification.worker_id).where(col(Notification.id).in_(ids)))
+        )
+        assert len(worker_ids) == 1
+        worker = session.get(Worker, worker_ids.pop())
+        assert worker is not None
+        session.refresh(worker)
+        assert worker.given_names == "Olha"
+        assert second.json()["worker"]["given_names"] == "Olha"
 
     def test_cyrillic_and_odd_unicode_round_trip(
         self, client: TestClient, employer: EmployerWithKey

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
-from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Dialect, Engine, MetaData, Table, create_engine, event, insert
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 
@@ -44,18 +44,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
 
 # The execution option that carries a request's place in the process's SQLite write queue.
 WRITE_TURN = "meldplicht_write_turn"
+# session.info key of a session made by session_from_request (see commit_request).
+REQUEST_TURN = "meldplicht_request_turn"
 
 
 class WriteTurn:
-    """One request's turn at the SQLite write lock: taken when its session first begins a
-    transaction (not when the request arrives), given back when the request's transaction
-    is over (session_from_request)."""
+    """One request's turn at the SQLite write lock: taken just before the request's first
+    write (not when it arrives, nor at its first read), given back when its transaction is
+    over (commit_request, or session_from_request at the end).
 
-    __slots__ = ("_queue", "held")
+    Until then the request's reads (its API key, an idempotency record) run as SQLite's
+    autocommit reads, each seeing the newest committed data, as every statement does under
+    PostgreSQL's READ COMMITTED: they neither wait for nor hold up the writer.
+    """
+
+    __slots__ = ("_queue", "held", "pending")
 
     def __init__(self, queue: threading.Lock) -> None:
         self._queue = queue
         self.held = False
+        # The session is in a transaction on which no BEGIN has been sent yet.
+        self.pending = False
 
     def take(self) -> None:
         if not self.held:
@@ -63,6 +72,7 @@ class WriteTurn:
             self.held = True
 
     def give_back(self) -> None:
+        self.pending = False
         if self.held:
             self.held = False
             self._queue.release()
@@ -71,10 +81,42 @@ class WriteTurn:
 def _sqlite_on_begin(conn: Any) -> None:
     turn: WriteTurn | None = conn.get_execution_options().get(WRITE_TURN)
     if turn is not None:
-        turn.take()
+        # A request's transaction starts at its first write (_sqlite_before_write).
+        turn.pending = True
+        return
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue on busy_timeout instead of
     # one failing with "database is locked" when it upgrades a read lock mid-transaction.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_plain_read(statement: str, context: Any) -> bool:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        return False
+    # SELECT ... FOR UPDATE (which SQLite's compiler leaves out) means "I am about to write
+    # this row": it is read inside the write transaction, so nobody changes it in between.
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is None
+
+
+def _sqlite_before_write(
+    conn: Any,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """A request's first write (or SAVEPOINT, or SELECT ... FOR UPDATE) takes the write turn
+    and begins the transaction: BEGIN IMMEDIATE, before the statement runs."""
+    turn: WriteTurn | None = conn.get_execution_options().get(WRITE_TURN)
+    if turn is not None and turn.pending and not _is_plain_read(statement, context):
+        _begin_write(conn, turn)
+
+
+def _begin_write(conn: Any, turn: WriteTurn) -> None:
+    turn.pending = False
+    turn.take()
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
@@ -90,6 +132,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_write)
         return engine
     return create_engine(
         url,
@@ -108,18 +151,20 @@ async def session_from_request(request: Request) -> AsyncIterator[Session]:
     Declared with scope="function" so the commit happens before the response is sent. The
     session is made here on the event loop (that needs no connection yet); the commit or
     rollback runs in a worker thread of its own, shielded, like FastAPI's own handling of a
-    generator dependency (so it never waits for the threadpool, nor is cut short).
+    generator dependency (so it never waits for the threadpool, nor is cut short). A handler
+    may commit earlier, in its own thread, with `commit_request`.
     """
     engine: Engine = request.app.state.engine
     queue: threading.Lock | None = getattr(request.app.state, "sqlite_write_queue", None)
     # SQLite has one writer at a time. Left to itself, each waiting connection polls with
     # growing sleeps (busy_timeout), so under 16 concurrent writers the slowest waits seconds;
     # queueing the requests in the process first gives every one a fair, short wait. The turn
-    # is taken at the session's first statement (its BEGIN IMMEDIATE) and kept until the
-    # commit or rollback is done.
+    # is taken at the request's first write (its BEGIN IMMEDIATE) and kept until the commit
+    # or rollback is done.
     turn = WriteTurn(queue) if queue is not None else None
     bind = engine if turn is None else engine.execution_options(**{WRITE_TURN: turn})
     session = Session(bind, expire_on_commit=False)
+    session.info[REQUEST_TURN] = turn
     session.begin()
     try:
         yield session
@@ -129,6 +174,11 @@ async def session_from_request(request: Request) -> AsyncIterator[Session]:
                 _end_request_session, session, turn, False, limiter=CapacityLimiter(1)
             )
         raise
+    if not session.in_transaction() and (turn is None or not turn.held):
+        # Committed by the handler (commit_request) and not used since: the connection is
+        # back in the pool, so closing does no I/O and needs no worker thread.
+        session.close()
+        return
     with CancelScope(shield=True):
         await anyio.to_thread.run_sync(
             _end_request_session, session, turn, True, limiter=CapacityLimiter(1)
@@ -145,6 +195,22 @@ def _end_request_session(session: Session, turn: WriteTurn | None, commit: bool)
         finally:
             if turn is not None:
                 turn.give_back()
+
+
+def commit_request(session: Session) -> None:
+    """Commit a request's session now, in the caller's thread, and give back its SQLite
+    write turn at once: the answer is then built, and the next writer let in, without waiting
+    for the request's end (session_from_request, one more hop to a worker thread) to do it.
+
+    Only for a session session_from_request made: any other (a test's session joined to its
+    outer transaction, a command's own) is left to whoever made it.
+    """
+    if REQUEST_TURN not in session.info:
+        return
+    session.commit()
+    turn: WriteTurn | None = session.info[REQUEST_TURN]
+    if turn is not None:
+        turn.give_back()
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
@@ -174,8 +240,139 @@ def insert_plain_rows(
     """
     if not rows:
         return
-    connection = session.connection()
+    connection = _write_connection(session)
     dialect = connection.dialect
+    values = _row_values(table, tuple(columns), dialect)
+    target = _target(table, columns, dialect)
+    driver = connection.connection.driver_connection
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        statement = f"COPY {target} FROM STDIN"
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(values(row))
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(statement, exc, dialect) from exc
+        return
+    _executemany(driver, dialect, _insert_sql(target, dialect, columns), rows, values)
+
+
+def insert_together(
+    session: Session, batches: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]]
+) -> None:
+    """Insert rows into several tables at once, in the session's transaction: parents before
+    children (foreign keys are checked at the end, as for one statement). All rows of one
+    table give the same columns, every column they need: no column defaults apply, and the
+    values pass through the columns' bind processors as in `insert_plain_rows`.
+
+    On PostgreSQL this is one statement (INSERTs in a WITH), so one round trip for all of
+    them; on SQLite, which has no round trips to save, one driver executemany per table,
+    without SQLAlchemy's per-statement work.
+    """
+    batches = [(table, rows) for table, rows in batches if rows]
+    if not batches:
+        return
+    connection = _write_connection(session)
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    shaped = []
+    for table, rows in batches:
+        columns = tuple(rows[0])
+        shaped.append((table, rows, columns, _row_values(table, columns, dialect)))
+    if dialect.name != "postgresql":
+        for table, rows, columns, values in shaped:
+            statement = _insert_sql(_target(table, columns, dialect), dialect, columns)
+            _executemany(driver, dialect, statement, rows, values)
+        return
+    inserts = []
+    params: list[Any] = []
+    for table, rows, columns, values in shaped:
+        row_marks = f"({_marks(dialect, columns)})"
+        inserts.append(
+            f"INSERT INTO {_target(table, columns, dialect)} VALUES "  # noqa: S608
+            + ", ".join([row_marks] * len(rows))
+        )
+        for row in rows:
+            params.extend(values(row))
+    *first, last = inserts
+    statement = (
+        "WITH " + ", ".join(f"i{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last
+        if first
+        else last
+    )
+    try:
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(statement, params)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(statement, exc, dialect) from exc
+
+
+def upsert_row(
+    session: Session,
+    table: Table,
+    row: Mapping[str, Any],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: str,
+) -> Any:
+    """INSERT `row` (every column it needs), or on a clash of the unique `conflict` columns
+    set the `update` columns of the existing row to the row's; give back the stored row's
+    `returning` column. One statement at the driver (the same SQL on SQLite and PostgreSQL),
+    in the session's transaction: the ORM's objects are not brought up to date."""
+    connection = _write_connection(session)
+    dialect = connection.dialect
+    columns = tuple(row)
+    key = (dialect.name, table.name, columns, tuple(conflict), tuple(update), returning)
+    prepared = _UPSERTS.get(key)
+    if prepared is None:
+        quote = dialect.identifier_preparer.quote
+        statement = (
+            _insert_sql(_target(table, columns, dialect), dialect, columns)
+            + f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO UPDATE SET "
+            + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
+            + f" RETURNING {quote(returning)}"
+        )
+        result: Callable[[Any], Any] | None = (
+            table.c[returning].type.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        prepared = _UPSERTS[key] = (statement, result)
+    statement, result = prepared
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement, _row_values(table, columns, dialect)(row))
+        value = cursor.fetchone()[0]
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(statement, exc, dialect) from exc
+    finally:
+        cursor.close()
+    return result(value) if result is not None else value
+
+
+_UPSERTS: dict[tuple[Any, ...], tuple[str, Callable[[Any], Any] | None]] = {}
+
+
+def _write_connection(session: Session) -> Connection:
+    connection = session.connection()
+    turn: WriteTurn | None = connection.get_execution_options().get(WRITE_TURN)
+    if turn is not None and turn.pending:
+        _begin_write(connection, turn)  # the driver's own statements pass no SQLAlchemy event
+    return connection
+
+
+_ROW_VALUES: dict[
+    tuple[str, str, tuple[str, ...]], Callable[[Mapping[str, Any]], Sequence[Any]]
+] = {}
+
+
+def _row_values(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """A row's values in `columns` order, as the columns' bind processors give them."""
+    key = (dialect.name, table.name, columns)
+    cached = _ROW_VALUES.get(key)
+    if cached is not None:
+        return cached
     processors = [
         (i, p)
         for i, name in enumerate(columns)
@@ -194,29 +391,41 @@ def insert_plain_rows(
             out[i] = process(out[i])
         return out
 
+    _ROW_VALUES[key] = values
+    return values
+
+
+def _target(table: Table, columns: Sequence[str], dialect: Dialect) -> str:
     quote = dialect.identifier_preparer.quote
-    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
-    driver = connection.connection.driver_connection
+    return f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
+
+
+def _insert_sql(target: str, dialect: Dialect, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {target} VALUES ({_marks(dialect, columns)})"  # noqa: S608 - names from the model
+
+
+def _marks(dialect: Dialect, columns: Sequence[str]) -> str:
+    return ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
+
+
+def _wrapped(statement: str, exc: Exception, dialect: Dialect) -> StatementError:
     dbapi = dialect.loaded_dbapi
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        statement = f"COPY {target} FROM STDIN"
-        try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(values(row))
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(
-                statement, None, exc, dbapi.Error, hide_parameters=True, dialect=dialect
-            ) from exc
-        return
-    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
-    statement = f"INSERT INTO {target} VALUES ({marks})"  # noqa: S608 - names from the model
-    cursor = driver.cursor()  # type: ignore[union-attr]
+    return DBAPIError.instance(
+        statement, None, exc, dbapi.Error, hide_parameters=True, dialect=dialect
+    )
+
+
+def _executemany(
+    driver: Any,
+    dialect: Dialect,
+    statement: str,
+    rows: Sequence[Mapping[str, Any]],
+    values: Callable[[Mapping[str, Any]], Sequence[Any]],
+) -> None:
+    cursor = driver.cursor()
     try:
         cursor.executemany(statement, map(values, rows))  # no second copy of the batch
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(
-            statement, None, exc, dbapi.Error, hide_parameters=True, dialect=dialect
-        ) from exc
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(statement, exc, dialect) from exc
     finally:
         cursor.close()

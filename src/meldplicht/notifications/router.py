@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from meldplicht.core import idempotency
 from meldplicht.core.clock import utcnow
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
-from meldplicht.core.db import SessionDep
+from meldplicht.core.db import SessionDep, commit_request
 from meldplicht.core.errors import (
     Forbidden,
     IdempotencyConflict,
@@ -87,12 +88,21 @@ def _idempotent(
     key: str | None,
     request: Request,
     payload: BaseModel,
-    produce: Callable[[], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    """Run `produce` once per (caller, key); replay its answer for retries."""
+    produce: Callable[[], tuple[int, Callable[[], BaseModel]]],
+) -> Response:
+    """Run `produce` once per (caller, key); replay its answer for retries.
+
+    `produce` does the writes and gives the status and a function that builds the answer.
+    The transaction is committed here, in the handler's thread (commit_request): not one
+    thread hop later, at the end of the request; without a key, before the answer is built,
+    so SQLite's next writer need not wait for it. The answer is serialised straight from the
+    validated model (the route's response_model documents it): no dict in between, and no
+    second validation.
+    """
     if key is None:
-        status_code, content = produce()
-        return JSONResponse(status_code=status_code, content=content)
+        status_code, answer = produce()
+        commit_request(session)
+        return _json(status_code, answer().model_dump_json().encode())
     owner = principal.actor_id
     body = payload.model_dump(mode="json")
     fingerprint = idempotency.request_fingerprint(request.method, request.url.path, body)
@@ -114,13 +124,19 @@ def _idempotent(
             content=record.response,
             headers={"Idempotent-Replayed": "true"},
         )
-    status_code, content = produce()
-    idempotency.complete(session, owner, key, status_code, content)
-    return JSONResponse(status_code=status_code, content=content)
+    status_code, answer = produce()
+    content = answer().model_dump_json().encode()
+    idempotency.complete(session, owner, key, status_code, json.loads(content))
+    commit_request(session)
+    return _json(status_code, content)
 
 
-def _out(session: Session, notification: Notification, lang: str) -> dict[str, Any]:
-    return service.present(session, [notification], lang)[0].model_dump(mode="json")
+def _json(status_code: int, content: bytes) -> Response:
+    return Response(content=content, status_code=status_code, media_type="application/json")
+
+
+def _out(session: Session, notification: Notification, lang: str) -> NotificationOut:
+    return service.present(session, [notification], lang)[0]
 
 
 @router.post(
@@ -137,18 +153,17 @@ def create_notification(
     principal: CurrentPrincipal,
     employer_id: CurrentEmployerId,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Accepts the notice (it is a notification, not a permit) and answers with the receipt and
     the findings: late notice, wage below the statutory minimum and so on, with the numbers."""
     lang = language(request)
 
-    def produce() -> tuple[int, dict[str, Any]]:
+    def produce() -> tuple[int, Callable[[], BaseModel]]:
         notification, findings = service.create(
             session, employer_id, payload, _context(request, principal, Channel.API)
         )
         # Answered from what was just stored, without reading it back.
-        out = service.present_created(notification, payload, findings, lang)
-        return 201, out.model_dump(mode="json")
+        return 201, lambda: service.present_created(notification, payload, findings, lang)
 
     return _idempotent(session, principal, idempotency_key, request, payload, produce)
 
@@ -222,10 +237,10 @@ def _write_route(path: str, summary: str, body_type: type[Any], action: Callable
         principal: CurrentPrincipal,
         employer_id: CurrentEmployerId,
         idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
+    ) -> Response:
         lang = language(request)
 
-        def produce() -> tuple[int, dict[str, Any]]:
+        def produce() -> tuple[int, Callable[[], BaseModel]]:
             notification, _ = action(
                 session,
                 employer_id,
@@ -233,7 +248,8 @@ def _write_route(path: str, summary: str, body_type: type[Any], action: Callable
                 payload,
                 _context(request, principal, Channel.API),
             )
-            return 200, _out(session, notification, lang)
+            out = _out(session, notification, lang)  # read in the transaction
+            return 200, lambda: out
 
         return _idempotent(session, principal, idempotency_key, request, payload, produce)
 

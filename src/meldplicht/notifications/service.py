@@ -18,16 +18,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, or_, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import Table, and_, or_
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
 from meldplicht.audit import service as audit
+from meldplicht.audit.models import AuditEvent
 from meldplicht.core import metrics
 from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
-from meldplicht.core.db import insert_plain_rows, insert_rows
+from meldplicht.core.db import insert_plain_rows, insert_rows, insert_together, upsert_row
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.inspection import service as inspection
@@ -346,6 +348,22 @@ def _receipt_number(year: int) -> str:
     return f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
 
 
+# The worker columns each declaration sets (_worker_values).
+_WORKER_DECLARED = (
+    "given_names",
+    "surname",
+    "given_names_original",
+    "surname_original",
+    "birth_date",
+    "sex",
+    "nationality",
+    "v_number",
+    "document_type",
+    "document_number_encrypted",
+    "document_valid_until",
+)
+
+
 def _worker_values(w: Any, cipher: PersonalDataCipher) -> dict[str, Any]:
     """The columns the newest declaration sets on the worker row (whether new or known)."""
     return {
@@ -366,30 +384,31 @@ def _worker_values(w: Any, cipher: PersonalDataCipher) -> dict[str, Any]:
 
 
 _worker: Table = Worker.__table__  # type: ignore[attr-defined]
-_WORKER_BY_HASH = sa_select(_worker.c.id).where(
-    _worker.c.employer_id == bindparam("employer_id"),
-    _worker.c.bsn_hash == bindparam("bsn_hash"),
-)
+_notification: Table = Notification.__table__  # type: ignore[attr-defined]
+_location: Table = WorkLocation.__table__  # type: ignore[attr-defined]
+_version: Table = NotificationVersion.__table__  # type: ignore[attr-defined]
+_finding: Table = NotificationFinding.__table__  # type: ignore[attr-defined]
+_audit: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
-def _upsert_worker(
-    session: Session, employer_id: uuid.UUID, new_row: dict[str, Any], values: dict[str, Any]
-) -> uuid.UUID:
+def _upsert_worker(session: Session, new_row: dict[str, Any], values: dict[str, Any]) -> uuid.UUID:
     """The worker's id: `new_row` is inserted if the employer has no worker with its BSN hash,
-    else the known worker takes the newest declaration (`values`)."""
-    known: uuid.UUID | None = session.execute(
-        _WORKER_BY_HASH, {"employer_id": employer_id, "bsn_hash": new_row["bsn_hash"]}
-    ).scalar()
-    if known is None:
-        # A plain insert (no ORM object): the row must exist before the notification that
-        # points at it, and the tables have no ORM relationships to order a flush by.
-        insert_rows(session, Worker, [new_row])
-        worker_id: uuid.UUID = new_row["id"]
-        return worker_id
-    # The newest declaration describes the person; older ones stay in the version history.
-    # (An ORM update: a Worker object already in the session is brought up to date too.)
-    session.exec(update(Worker).where(col(Worker.id) == known).values(**values))
-    return known
+    else the known worker takes the newest declaration (`values`, which `new_row` holds)."""
+    worker_id: uuid.UUID = upsert_row(
+        session,
+        _worker,
+        new_row,
+        conflict=("employer_id", "bsn_hash"),
+        update=_WORKER_DECLARED,
+        returning="id",
+    )
+    # A Worker object already in the session is brought up to date too (as an ORM update
+    # would); the newest declaration describes the person, older ones stay in the versions.
+    known = session.identity_map.get(identity_key(Worker, worker_id))
+    if known is not None:
+        for name, value in values.items():
+            set_committed_value(known, name, value)
+    return worker_id
 
 
 def _declaration(payload: NotificationCreate) -> dict[str, Any]:
@@ -408,22 +427,22 @@ def _set_locations(
             select(WorkLocation).where(WorkLocation.notification_id == notification.id)
         ):
             session.delete(old)
-    insert_rows(
-        session,
-        WorkLocation,
-        [
-            {
-                "id": uuid.uuid4(),
-                "notification_id": notification.id,
-                "position": position,
-                "street": loc.street,
-                "house_number": loc.house_number,
-                "postcode": loc.postcode,
-                "city": loc.city,
-            }
-            for position, loc in enumerate(locations)
-        ],
-    )
+    insert_rows(session, WorkLocation, _location_rows(notification.id, locations))
+
+
+def _location_rows(notification_id: uuid.UUID, locations: list[AddressIn]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "notification_id": notification_id,
+            "position": position,
+            "street": loc.street,
+            "house_number": loc.house_number,
+            "postcode": loc.postcode,
+            "city": loc.city,
+        }
+        for position, loc in enumerate(locations)
+    ]
 
 
 def find_by_reference(
@@ -500,38 +519,58 @@ def create(
         hirer_name=payload.hirer.name if payload.hirer else None,
     )
     _apply_housing(notification, payload.housing)
-    # The writes (SQLite: the request's turn at the write lock starts here, if nothing was
-    # read or written before).
-    notification.worker_id = _upsert_worker(session, employer_id, new_worker, values)
-    # Inserted as a plain row (every column is set above), then handed to the session as the
-    # persistent object it now is: no unit-of-work flush on the hot path.
-    insert_rows(session, Notification, [notification.model_dump()])
-    make_transient_to_detached(notification)
-    session.add(notification)
-    _set_locations(session, notification, payload.work_locations, replace=False)
-    insert_rows(
+    # The writes (SQLite: a request's turn at the write lock starts here, at its first write;
+    # the upsert needs no read before it, so two notices for one new person cannot race).
+    notification.worker_id = _upsert_worker(session, new_worker, values)
+    # The rows are inserted plainly (every column is given), all tables at once (one statement
+    # on PostgreSQL), and the notification is then handed to the session as the persistent
+    # object it now is: no unit-of-work flush on the hot path.
+    insert_together(
         session,
-        NotificationVersion,
         [
-            {
-                "id": uuid.uuid4(),
-                "notification_id": notification.id,
-                "version": 1,
-                "kind": VersionKind.INITIAL,
-                "channel": ctx.channel,
-                "received_at": ctx.received_at,
-                "effective_date": payload.start_date,
-                "declaration": declaration,
-                "changes": {},
-                "reason": None,
-            }
+            (_notification, [notification.model_dump()]),
+            (_location, _location_rows(notification.id, payload.work_locations)),
+            (
+                _version,
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "notification_id": notification.id,
+                        "version": 1,
+                        "kind": VersionKind.INITIAL,
+                        "channel": ctx.channel,
+                        "received_at": ctx.received_at,
+                        "effective_date": payload.start_date,
+                        "declaration": declaration,
+                        "changes": {},
+                        "reason": None,
+                    }
+                ],
+            ),
+            (
+                _finding,
+                _finding_rows(notification.id, 1, findings, notice_date, ctx.received_at),
+            ),
+            (
+                _audit,
+                [
+                    audit.entry(
+                        ctx.actor,
+                        "notification.created",
+                        "notification",
+                        notification.id,
+                        {
+                            "receipt_number": notification.receipt_number,
+                            "channel": ctx.channel,
+                            "findings": [f.code for f in findings],
+                        },
+                    )
+                ],
+            ),
         ],
     )
-    insert_rows(
-        session,
-        NotificationFinding,
-        _finding_rows(notification.id, 1, findings, notice_date, ctx.received_at),
-    )
+    make_transient_to_detached(notification)
+    session.add(notification)
     metrics.findings_emitted([f.code for f in findings], source="intake")
     # The postcode and person hash are in hand: the flag sync looks nothing up for them.
     inspection.raise_flags_at_intake(
@@ -542,18 +581,6 @@ def create(
         Evaluation.INTAKE,
         first_postcode=payload.work_locations[0].postcode,
         person_hash=bsn_hash,
-    )
-    audit.record(
-        session,
-        ctx.actor,
-        "notification.created",
-        "notification",
-        notification.id,
-        {
-            "receipt_number": notification.receipt_number,
-            "channel": ctx.channel,
-            "findings": [f.code for f in findings],
-        },
     )
     metrics.notification_received(ctx.channel)
     return notification, findings
