@@ -5,6 +5,7 @@ connection as it found it."""
 
 from __future__ import annotations
 
+import gc
 import random
 import uuid
 from datetime import UTC, date, datetime
@@ -19,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from meldplicht.core.config import Environment, Settings
+from meldplicht.core.crypto import cipher_for
 from meldplicht.core.db import create_db_engine, insert_plain_rows
 from meldplicht.core.migrations import upgrade
-from meldplicht.payroll import schemas
+from meldplicht.payroll import schemas, service
 from meldplicht.payroll.cli import SQLITE_IMPORT_PRAGMAS, run_payroll_import
 from meldplicht.payroll.models import PayrollImport, PayrollRecord
 from meldplicht.payroll.schemas import PayrollRow, ValidRow
@@ -230,8 +232,10 @@ def test_cli_leaves_the_connection_as_it_found_it(tmp_path: Path) -> None:
         }
     data = tmp_path / "payroll.csv"
     data.write_bytes(as_csv([row("111222333", *month(2024, m), "160", "2400.00") for m in (1, 2)]))
+    thresholds = gc.get_threshold()
     summary = run_payroll_import(data, fmt="csv", settings=settings, engine=engine)
     assert summary["imported"] == 2
+    assert gc.get_threshold() == thresholds
     with engine.connect() as connection:
         after = {
             n: connection.exec_driver_sql(f"PRAGMA {n}").scalar() for n in SQLITE_IMPORT_PRAGMAS
@@ -239,3 +243,34 @@ def test_cli_leaves_the_connection_as_it_found_it(tmp_path: Path) -> None:
         assert connection.execute(text("SELECT count(*) FROM payroll_record")).scalar() == 2
     assert after == before
     engine.dispose()
+
+
+def test_batch_reads_only_the_records_with_its_keys(session: Session, settings: Settings) -> None:
+    """A batch's look-up of stored records is bounded by the batch, not by the workers'
+    history: a worker's other periods (and other employers' records) are not read."""
+    other_lhn = "999996356L01"
+    history = [row("111222333", *month(2024, m), "160", "2400.00") for m in range(1, 13)]
+    history += [row("111222333", *month(2025, 1), "10", "160.00", lhn=other_lhn)]
+    deliver(session, settings, history)
+    january = month(2025, 1)
+    keys = [
+        (LHN, cipher_for(settings).keyed_hash("111222333"), *january),
+        (LHN, cipher_for(settings).keyed_hash("123456782"), *january),
+    ]
+    assert session.execute(service._existing_among(session, keys)).all() == []
+    keys.append((other_lhn, keys[0][1], *january))
+    found = session.execute(service._existing_among(session, keys)).all()
+    assert [(r.employer_lhn, r.period_start, r.gross_wage) for r in found] == [
+        (other_lhn, january[0], Decimal("160.00"))
+    ]
+    # And the import still tells a repeat, a correction and a new record apart.
+    result = deliver(
+        session,
+        settings,
+        [
+            row("111222333", *month(2024, 3), "160", "2400.00"),
+            row("111222333", *january, "12", "192.00", lhn=other_lhn),
+            row("111222333", *january, "160", "2400.00"),
+        ],
+    )
+    assert result.counts == {"imported": 1, "updated": 1, "already_present": 1, "rejected": 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,24 @@ CLI_BATCH_SIZE = 10_000
 # For the import's own connection on SQLite: a page cache that holds a batch's index pages
 # (bounded: 64 MB whatever the file's size), and fewer checkpoints (each one fsyncs).
 SQLITE_IMPORT_PRAGMAS = {"cache_size": -65_536, "wal_autocheckpoint": 10_000}
+
+
+# Python's cyclic garbage collector runs after every 700 net allocations by default; an import
+# allocates a dozen objects per row (none of them in a cycle: reference counting frees each
+# batch), so it ran some 1,500 times per 100,000 rows, each time walking the batch in hand,
+# for about an eighth of the import's CPU time. A larger first threshold lets it run a few
+# times per batch; what it would collect is still collected.
+IMPORT_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], IMPORT_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @contextmanager
@@ -98,6 +117,7 @@ def run_payroll_import(
                 )
             )
         task = progress.add_task(f"Importing {file.name}", total=size, rows=0) if progress else None
+        stack.enter_context(_fewer_collections())
         binary = stack.enter_context(file.open("rb"))
         connection = stack.enter_context(_import_connection(db))
         session = stack.enter_context(Session(connection, expire_on_commit=False))

@@ -70,7 +70,12 @@ def _bsn(value: str) -> str:
     return compact
 
 
-@functools.lru_cache(maxsize=1024)
+# A delivery names each of its employers on many rows; a national one names tens of thousands
+# (a smaller cache would cycle and miss on every row).
+_LHN_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_LHN_CACHE)
 def _lhn(value: str) -> str:
     if not identifiers.is_valid_loonheffingennummer(value):
         raise PydanticCustomError(
@@ -288,7 +293,7 @@ def _eleven_test(digits: str) -> bool:
     return total % 11 == 0 and digits != "000000000"
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=_LHN_CACHE)
 def _lean_lhn(text: str) -> bool:
     return _LHN_TEXT.fullmatch(text) is not None and _eleven_test(text[:9])
 

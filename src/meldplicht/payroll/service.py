@@ -23,16 +23,20 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Date,
+    Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     func,
     literal_column,
+    select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from meldplicht.core.clock import utcnow
 from meldplicht.core.crypto import PersonalDataCipher
@@ -64,6 +68,12 @@ _FIGURES = (
 _TABLE: Table = PayrollRecord.__table__  # type: ignore[attr-defined]
 # Every column of a new record, in the order the insert sends them.
 _COLUMNS = tuple(c.name for c in _TABLE.columns)
+# What the look-up of a batch's stored records reads: the key, the id, the figures.
+_LOOKUP = tuple(
+    _TABLE.c[name]
+    for name in ("id", "employer_lhn", "bsn_hash", "period_start", "period_end", *_FIGURES)
+)
+_LOOKUP_NAMES = tuple(column.name for column in _LOOKUP)
 # A correction: the figures, the delivery that brought them, by primary key (one executemany).
 _CORRECT = (
     update(_TABLE)
@@ -109,9 +119,9 @@ class _Employers:
         if not missing:
             return
         found: dict[str, uuid.UUID] = {}
-        for lhn, employer_id in session.exec(
-            select(Employer.loonheffingennummer, Employer.id)
-            .where(col(Employer.loonheffingennummer).in_(missing))
+        for lhn, employer_id in session.execute(
+            select(col(Employer.loonheffingennummer), col(Employer.id))
+            .where(_among(session, Employer.__table__.c.loonheffingennummer, missing))  # type: ignore[attr-defined]
             .order_by(col(Employer.created_at))
         ):
             if lhn is not None:
@@ -135,14 +145,59 @@ _RANDOM_74 = (1 << 62) - 1 | ((1 << 12) - 1) << 64
 _VERSION_7 = 0x7 << 76 | 0b10 << 62
 
 
-def _hash_among(session: Session, hashes: list[str]) -> ColumnElement[bool]:
-    """`bsn_hash IN (...)` with the batch's hashes as one parameter (an array on PostgreSQL,
-    a JSON list on SQLite): the statement does not grow, and is not parsed again, per hash."""
-    column = col(PayrollRecord.bsn_hash)
+def _among(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:
+    """`column IN (...)` with the values as one parameter (an array on PostgreSQL, a JSON list
+    on SQLite): the statement does not grow, nor is it parsed again, per value."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("hashes", hashes, type_=ARRAY(String)))
-    listed = func.json_each(bindparam("hashes", json.dumps(hashes)))
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    listed = func.json_each(bindparam("values", json.dumps(values)))
     return column.in_(select(literal_column("value")).select_from(listed).scalar_subquery())
+
+
+def _existing_among(session: Session, keys: list[Key]) -> Select[Any]:
+    """The stored records with exactly these keys (at most one each): the batch's keys go as
+    one parameter per column (arrays on PostgreSQL, one JSON list on SQLite) and are matched
+    through the unique key's index. The statement does not grow, nor is it parsed again, per
+    key; and what it returns is bounded by the batch, never by the workers' history (all of
+    a worker's records, of every period and employer, would be: at national size a batch of
+    10,000 workers can have 100,000 of them)."""
+    table = _TABLE
+    if session.get_bind().dialect.name == "postgresql":
+        lhns, hashes, starts, ends = (list(column) for column in zip(*keys, strict=True))
+        wanted = (
+            func.unnest(
+                bindparam("lhns", lhns, type_=ARRAY(String)),
+                bindparam("hashes", hashes, type_=ARRAY(String)),
+                bindparam("starts", starts, type_=ARRAY(Date)),
+                bindparam("ends", ends, type_=ARRAY(Date)),
+            )
+            .table_valued("lhn", "hash", "start", "end")
+            .render_derived(name="wanted")
+        )
+        match: list[ColumnElement[Any]] = [
+            wanted.c.lhn,
+            wanted.c.hash,
+            wanted.c.start,
+            wanted.c.end,
+        ]
+    else:
+        # Dates are stored as ISO text on SQLite, as the JSON list carries them.
+        listed = json.dumps(
+            [[lhn, h, start.isoformat(), end.isoformat()] for lhn, h, start, end in keys]
+        )
+        wanted = func.json_each(bindparam("keys", listed)).table_valued("value", name="wanted")
+        match = [func.json_extract(wanted.c.value, f"$[{i}]") for i in range(4)]
+    on = and_(
+        *(
+            column == value
+            for column, value in zip(
+                (table.c.employer_lhn, table.c.bsn_hash, table.c.period_start, table.c.period_end),
+                match,
+                strict=True,
+            )
+        )
+    )
+    return select(*_LOOKUP).select_from(wanted).join(table, on)
 
 
 def _figures(row: ValidRow) -> dict[str, Any]:
@@ -265,26 +320,24 @@ class PayrollImporter:
     def _write(self, pending: list[tuple[int, ValidRow, str]]) -> list[RowReport]:
         session = self.session
         self._employers.resolve(session, {row.loonheffingennummer for _, row, _ in pending})
-        hashes = list({h for _, _, h in pending})
+        # In key order, the look-up walks the unique index from one end to the other and
+        # leaves in the page cache the pages the inserts below then write to.
+        wanted = sorted(
+            {
+                (row.loonheffingennummer, h, row.period_start, row.period_end)
+                for _, row, h in pending
+            }
+        )
         existing: dict[Key, dict[str, Any]] = {}
-        columns = [
-            col(PayrollRecord.id),
-            col(PayrollRecord.employer_lhn),
-            col(PayrollRecord.bsn_hash),
-            col(PayrollRecord.period_start),
-            col(PayrollRecord.period_end),
-            *(getattr(PayrollRecord, name) for name in _FIGURES),
-        ]
-        for found in session.execute(
-            select(*columns).where(_hash_among(session, hashes))
-        ).mappings():
+        for found in session.execute(_existing_among(session, wanted)):
+            record = dict(zip(_LOOKUP_NAMES, found, strict=True))
             key = (
-                found["employer_lhn"],
-                found["bsn_hash"],
-                found["period_start"],
-                found["period_end"],
+                record["employer_lhn"],
+                record["bsn_hash"],
+                record["period_start"],
+                record["period_end"],
             )
-            existing[key] = dict(found)
+            existing[key] = record
         inserts: dict[Key, dict[str, Any]] = {}
         updates: dict[Key, dict[str, Any]] = {}
         reports: list[RowReport] = []
@@ -325,7 +378,8 @@ class PayrollImporter:
                 }
             reports.append(RowReport(line=line, reference=row.reference, status=status))
         # COPY on PostgreSQL, one executemany on SQLite: no ORM or statement building per row.
-        insert_plain_rows(session, _TABLE, list(inserts.values()), _COLUMNS)
+        # In key order too: the unique index and the employer's take them page by page.
+        insert_plain_rows(session, _TABLE, [inserts[key] for key in sorted(inserts)], _COLUMNS)
         if updates:
             session.execute(
                 _CORRECT,
