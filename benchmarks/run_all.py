@@ -331,7 +331,9 @@ def render(r: dict[str, Any]) -> str:
         f"Command: `{r['command']}`",
         "",
         *(
-            f"Re-measured since: the {x['part']} figures, {x['started']} (UTC), commit "
+            f"Re-measured since: the {x['part']} figures"
+            f"{' on ' + ' and '.join(x['backends']) if x.get('backends') else ''}, "
+            f"{x['started']} (UTC), commit "
             f"{x['commit']}, load average {x['load average at start']}: `{x['command']}`.\n"
             for x in r.get("reruns", [])
         ),
@@ -623,9 +625,10 @@ def _profile_section(r: dict[str, Any]) -> list[str]:
     return out
 
 
-def rerun_queue(size_name: str, backends: list[Backend], results_path: Path) -> dict[str, Any]:
-    """Measure the queue again (on a freshly generated database of the size's largest) and put
-    the figures into an earlier run's results, noting the re-run; everything else stays."""
+def rerun(part: str, size_name: str, backends: list[Backend], results_path: Path) -> dict[str, Any]:
+    """Measure one part again (the queue or the payroll import, on a freshly generated
+    database of the size's largest) and put its figures into an earlier run's results,
+    noting the re-run; everything else stays."""
     from common import fresh_database
     from generate import generate
 
@@ -638,22 +641,26 @@ def rerun_queue(size_name: str, backends: list[Backend], results_path: Path) -> 
     load = machine()["load average (1/5/15 min) at start"]
     fresh: list[dict[str, Any]] = []
     for backend in backends:
-        _step(f"generate {n:,} + queue and export on {backend}")
-        db = fresh_database(backend, f"queue_{n}")
+        _step(f"generate {n:,} + {part} on {backend}")
+        db = fresh_database(backend, f"{part}_{n}")
         try:
             generated = generate(db, n, seed=SEED)
-            q = bench_queue(db, requests=size.queue_requests, export_days=size.export_days)
-            fresh.append({**q, "flags": generated.counts["flag"]})
+            if part == "queue":
+                q = bench_queue(db, requests=size.queue_requests, export_days=size.export_days)
+                fresh.append({**q, "flags": generated.counts["flag"]})
+            else:
+                fresh.append(bench_payroll(db, size.payroll_rows, seed=SEED, world_size=n))
         finally:
             drop_database(db)
-    r["queue"] = [q for q in r["queue"] if q["backend"] not in backends] + fresh
+    r[part] = [x for x in r[part] if x["backend"] not in backends] + fresh
     r.setdefault("reruns", []).append(
         {
-            "part": "queue",
+            "part": part,
             "command": " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]]),
             "started": started,
             "commit": git_state().get("commit", ""),
             "load average at start": load,
+            "backends": backends,
         }
     )
     return r
@@ -667,14 +674,14 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
     parser.add_argument(
         "--only",
-        choices=["queue"],
+        choices=["queue", "payroll"],
         help="Re-measure one part into the existing results (e.g. after a fix to it).",
     )
     args = parser.parse_args()
     backends: list[Backend] = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     create_db_engine  # noqa: B018 - imported so a broken meldplicht install fails here, early
-    if args.only == "queue":
-        results = rerun_queue(args.size, backends, args.output.with_suffix(".json"))
+    if args.only is not None:
+        results = rerun(args.only, args.size, backends, args.output.with_suffix(".json"))
     else:
         results = run(args.size, backends, args.keep)
     args.output.write_text(render(results), encoding="utf-8")

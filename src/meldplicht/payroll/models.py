@@ -49,7 +49,8 @@ class PayrollRecord(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    employer_lhn: str = Field(max_length=12, index=True)
+    # Looked up through the unique key, whose first column it is (no index of its own).
+    employer_lhn: str = Field(max_length=12)
     # The employer registered under that loonheffingennummer when the record was imported
     # (None: no employer known; reconciliation looks again).
     employer_id: uuid.UUID | None = Field(default=None, foreign_key="employer.id", index=True)
