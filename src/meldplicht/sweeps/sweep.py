@@ -720,15 +720,9 @@ class _Sweep:
                 .group_by(col(Worker.bsn_hash))
                 .having(func.count(col(Notification.id)) >= 2)
             )
-            flagged: Select[Any] = select(col(Flag.subject_id).label("key")).where(
-                col(Flag.subject_type) == SubjectType.PERSON,
-                col(Flag.rule_code).in_(PERSON_SCOPE),
-                col(Flag.condition_present).is_(True),
+            return _candidates(
+                several, col(Worker.bsn_hash), SubjectType.PERSON, PERSON_SCOPE, keys
             )
-            if keys is not None:
-                several = several.where(col(Worker.bsn_hash).in_(keys))
-                flagged = flagged.where(col(Flag.subject_id).in_(keys))
-            return union(several, flagged).subquery()
 
         for keys in self._batches(candidates, self.dirty_people):
             with Session(self.engine, expire_on_commit=False) as session:
@@ -911,15 +905,9 @@ class _Sweep:
                 .group_by(col(Notification.employer_id))
                 .having(func.count(col(Notification.id)) >= int(policy["threshold"]))
             )
-            flagged: Select[Any] = select(col(Flag.employer_id).label("key")).where(
-                col(Flag.subject_type) == SubjectType.EMPLOYER,
-                col(Flag.rule_code).in_(EMPLOYER_SCOPE),
-                col(Flag.condition_present).is_(True),
+            return _candidates(
+                several, col(Notification.employer_id), SubjectType.EMPLOYER, EMPLOYER_SCOPE, keys
             )
-            if keys is not None:
-                several = several.where(col(Notification.employer_id).in_(keys))
-                flagged = flagged.where(col(Flag.employer_id).in_(keys))
-            return union(several, flagged).subquery()
 
         for ids in self._batches(candidates, self.dirty_employers):
             with Session(self.engine, expire_on_commit=False) as session:
@@ -1085,3 +1073,26 @@ def get_run(session: Session, run_id: uuid.UUID) -> SweepRun:
     if run is None:
         raise SweepRunNotFound()
     return run
+
+
+def _candidates(
+    several: Select[Any],
+    several_key: Any,
+    subject_type: SubjectType,
+    scope: frozenset[str],
+    keys: list[Any] | None,
+) -> Any:
+    """A cross phase's candidates as a subquery with a `key` column: those `several` selects
+    (enough notices to be judged) and those with a present flag of the phase's rules; limited
+    to `keys` unless None. A person's flag is keyed by subject id (the BSN hash), an
+    employer's by its employer id."""
+    flag_key = col(Flag.subject_id) if subject_type is SubjectType.PERSON else col(Flag.employer_id)
+    flagged: Select[Any] = select(flag_key.label("key")).where(
+        col(Flag.subject_type) == subject_type,
+        col(Flag.rule_code).in_(scope),
+        col(Flag.condition_present).is_(True),
+    )
+    if keys is not None:
+        several = several.where(several_key.in_(keys))
+        flagged = flagged.where(flag_key.in_(keys))
+    return union(several, flagged).subquery()
