@@ -626,9 +626,9 @@ def _profile_section(r: dict[str, Any]) -> list[str]:
 
 
 def rerun(part: str, size_name: str, backends: list[Backend], results_path: Path) -> dict[str, Any]:
-    """Measure one part again (the queue or the payroll import, on a freshly generated
-    database of the size's largest) and put its figures into an earlier run's results,
-    noting the re-run; everything else stays."""
+    """Measure one part again (intake with its bulk upload, on fresh empty databases; the
+    queue or the payroll import, on a freshly generated database of the size's largest) and
+    put its figures into an earlier run's results, noting the re-run; everything else stays."""
     from common import fresh_database
     from generate import generate
 
@@ -640,7 +640,13 @@ def rerun(part: str, size_name: str, backends: list[Backend], results_path: Path
     started = datetime.now(UTC).isoformat(timespec="seconds")
     load = machine()["load average (1/5/15 min) at start"]
     fresh: list[dict[str, Any]] = []
-    for backend in backends:
+    if part == "intake":
+        _step(f"intake: {size.intake_requests:,} requests, {size.bulk_rows:,} bulk rows")
+        again = bench_intake(backends, size.intake_requests, size.bulk_rows)
+        for key in ("loads", "bulk"):
+            kept = [x for x in r["intake"][key] if x["backend"] not in backends]
+            r["intake"][key] = kept + again[key]
+    for backend in backends if part != "intake" else []:
         _step(f"generate {n:,} + {part} on {backend}")
         db = fresh_database(backend, f"{part}_{n}")
         try:
@@ -652,7 +658,8 @@ def rerun(part: str, size_name: str, backends: list[Backend], results_path: Path
                 fresh.append(bench_payroll(db, size.payroll_rows, seed=SEED, world_size=n))
         finally:
             drop_database(db)
-    r[part] = [x for x in r[part] if x["backend"] not in backends] + fresh
+    if part != "intake":
+        r[part] = [x for x in r[part] if x["backend"] not in backends] + fresh
     r.setdefault("reruns", []).append(
         {
             "part": part,
@@ -674,7 +681,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
     parser.add_argument(
         "--only",
-        choices=["queue", "payroll"],
+        choices=["intake", "queue", "payroll"],
         help="Re-measure one part into the existing results (e.g. after a fix to it).",
     )
     args = parser.parse_args()

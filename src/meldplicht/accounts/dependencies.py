@@ -12,10 +12,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from meldplicht.accounts.models import Role
 from meldplicht.accounts.ratelimit import is_intake, limiter_for
-from meldplicht.accounts.service import authenticate_token
+from meldplicht.accounts.service import KeyCache, authenticate_token
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import Forbidden, Unauthorized
 from meldplicht.core.security import Principal
@@ -23,7 +24,7 @@ from meldplicht.core.security import Principal
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mpk_...`")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
@@ -33,13 +34,29 @@ def current_principal(
             "Send an API key as `Authorization: Bearer mpk_...`.",
             headers={"WWW-Authenticate": 'Bearer realm="meldplicht"'},
         )
-    principal = authenticate_token(session, credentials.credentials)
+    # A key checked a moment ago is answered on the event loop; otherwise the database is
+    # asked in a worker thread (and the answer kept for a few seconds: KeyCache).
+    token = credentials.credentials
+    cache = key_cache_for(request)
+    principal = cache.get(token)
+    if principal is None:
+        principal = await run_in_threadpool(authenticate_token, session, token)
+        cache.put(token, principal)
     if is_intake(request.method, request.url.path):
         limiter_for(request.app.state).check_intake(principal.actor_id)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def key_cache_for(request: Request) -> KeyCache:
+    """The application's KeyCache (`app.state.key_cache`), made on first use."""
+    state = request.app.state
+    cache = getattr(state, "key_cache", None)
+    if not isinstance(cache, KeyCache):
+        cache = state.key_cache = KeyCache(state.settings.api_key_cache_seconds)
+    return cache
 
 
 def require_roles(*roles: Role) -> object:

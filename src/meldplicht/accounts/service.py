@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -71,7 +75,63 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
+    forget_checked_keys()
     return key
+
+
+class KeyCache:
+    """The principals of API keys checked in the last `ttl` seconds, so that a burst of
+    requests with one key asks the database once rather than on every request.
+
+    Entries are keyed by a SHA-256 digest of the whole token (the secret is never kept), and
+    live `ttl` seconds: a key revoked by another process keeps working that long at most; a
+    revocation in this process (`revoke_key`) empties every cache at once. The key's
+    last-used time is still written on a look-up, at most once a minute as before; with a
+    `ttl` under a minute it stays as exact as that.
+    """
+
+    def __init__(self, ttl: float, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+        _KEY_CACHES.add(self)
+
+    @staticmethod
+    def _digest(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._entries.get(self._digest(token))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+                if len(self._entries) >= self.size:
+                    self._entries.clear()
+            self._entries[self._digest(token)] = (now + self.ttl, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_KEY_CACHES: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+
+
+def forget_checked_keys() -> None:
+    """Empty every KeyCache of this process (a key was revoked)."""
+    for cache in list(_KEY_CACHES):
+        cache.clear()
 
 
 def authenticate_token(session: Session, token: str) -> Principal:

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         description="Apply the announced (not enacted) phase-out of the housing deduction cap.",
     )
     page_size_max: int = Field(200, description="Largest page a list endpoint returns.")
+    api_key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description=(
+            "How long a checked API key is trusted without asking the database again, in "
+            "seconds (0: ask on every request). A revocation in another process takes effect "
+            "within this time; in the same process at once."
+        ),
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

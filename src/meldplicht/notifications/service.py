@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, and_, or_
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
@@ -29,7 +28,13 @@ from meldplicht.audit.models import AuditEvent
 from meldplicht.core import metrics
 from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
-from meldplicht.core.db import insert_plain_rows, insert_rows, insert_together, upsert_row
+from meldplicht.core.db import (
+    insert_plain_rows,
+    insert_rows,
+    insert_together,
+    persistent_from_row,
+    upsert_row,
+)
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.inspection import service as inspection
@@ -491,7 +496,10 @@ def create(
         **values,
     }
     declaration = _declaration(payload)
-    notification = Notification(
+    # Every column, as a row: inserted as it is, then handed to the session as the
+    # persistent object it then is (persistent_from_row), without the ORM's per-attribute
+    # bookkeeping of a constructor.
+    row: dict[str, Any] = dict(
         id=uuid.uuid4(),
         receipt_number=_receipt_number(notice_date.year),
         external_reference=external_reference,
@@ -517,25 +525,27 @@ def create(
         signatory_name=payload.declaration.signatory_name,
         hirer_kvk_number=payload.hirer.kvk_number if payload.hirer else None,
         hirer_name=payload.hirer.name if payload.hirer else None,
+        **_housing_values(payload.housing),
+        termination_reason=None,
+        next_check_date=None,
     )
-    _apply_housing(notification, payload.housing)
     # The writes (SQLite: a request's turn at the write lock starts here, at its first write;
     # the upsert needs no read before it, so two notices for one new person cannot race).
-    notification.worker_id = _upsert_worker(session, new_worker, values)
+    row["worker_id"] = _upsert_worker(session, new_worker, values)
     # The rows are inserted plainly (every column is given), all tables at once (one statement
     # on PostgreSQL), and the notification is then handed to the session as the persistent
     # object it now is: no unit-of-work flush on the hot path.
     insert_together(
         session,
         [
-            (_notification, [notification.model_dump()]),
-            (_location, _location_rows(notification.id, payload.work_locations)),
+            (_notification, [row]),
+            (_location, _location_rows(row["id"], payload.work_locations)),
             (
                 _version,
                 [
                     {
                         "id": uuid.uuid4(),
-                        "notification_id": notification.id,
+                        "notification_id": row["id"],
                         "version": 1,
                         "kind": VersionKind.INITIAL,
                         "channel": ctx.channel,
@@ -549,7 +559,7 @@ def create(
             ),
             (
                 _finding,
-                _finding_rows(notification.id, 1, findings, notice_date, ctx.received_at),
+                _finding_rows(row["id"], 1, findings, notice_date, ctx.received_at),
             ),
             (
                 _audit,
@@ -558,9 +568,9 @@ def create(
                         ctx.actor,
                         "notification.created",
                         "notification",
-                        notification.id,
+                        row["id"],
                         {
-                            "receipt_number": notification.receipt_number,
+                            "receipt_number": row["receipt_number"],
                             "channel": ctx.channel,
                             "findings": [f.code for f in findings],
                         },
@@ -569,8 +579,7 @@ def create(
             ),
         ],
     )
-    make_transient_to_detached(notification)
-    session.add(notification)
+    notification = persistent_from_row(session, Notification, row)
     metrics.findings_emitted([f.code for f in findings], source="intake")
     # The postcode and person hash are in hand: the flag sync looks nothing up for them.
     inspection.raise_flags_at_intake(

@@ -81,6 +81,17 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
+class PageSessionMiddleware(SessionMiddleware):
+    """The signed session cookie, for everything but the API: API calls authenticate with a
+    key and never read a session, so they skip decoding one (and its response hook)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 # --- pages every role shares ----------------------------------------------------------------
 
 shared_router = APIRouter(include_in_schema=False)
@@ -174,7 +185,7 @@ def _mount_web(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
-        SessionMiddleware,
+        PageSessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
         session_cookie=SESSION_COOKIE,
         max_age=auth.SESSION_HOURS * 3600,
