@@ -56,6 +56,25 @@ class TestCreate:
         actions = session.exec(select(AuditEvent.action)).all()
         assert actions.count("notification.created") == 1
 
+    @pytest.mark.parametrize("lang", ["en", "nl"])
+    def test_the_answer_is_what_reading_it_back_gives(
+        self, client: TestClient, employer: EmployerWithKey, lang: str
+    ) -> None:
+        # Late, below the minimum wage, too many hours: findings with evidence and parameters.
+        body = notification_body(
+            hours_per_week="62",
+            wage={"amount": "9.00", "period": "hour", "includes_holiday_allowance": False},
+        )
+        headers = {**employer.headers, "Accept-Language": lang}
+        created = client.post(URL, json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        assert len(created.json()["findings"]) >= 3
+        read = client.get(f"{URL}/{created.json()['id']}", headers=headers)
+        assert read.status_code == 200
+        answered = read.json()
+        del answered["history"]  # the detail view adds the version history
+        assert created.json() == answered
+
     def test_a_known_person_is_one_worker_described_by_the_newest_notice(
         self, client: TestClient, employer: EmployerWithKey, session: Session
     ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -232,6 +233,18 @@ class TestBodies:
         assert scanner.feed(b'"[[[", "b": [1]')  # the escaped quote keeps the string open
         assert scanner.depth == 2
         assert not scanner.feed(b"[[")
+
+    @pytest.mark.parametrize(
+        ("body", "fits"),
+        [
+            (b"[[[]]]", True),  # three openers: the counts alone settle it
+            (b'{"a": "[[[[[[", "b": [1]}', True),  # openers in a string: the scan settles it
+            (b"[[[[]]]]", False),
+            (b'[{"x": [{"y": 1}]}]', False),
+        ],
+    )
+    def test_a_whole_body_is_judged_in_one_feed(self, body: bytes, fits: bool) -> None:
+        assert JsonDepthScanner(limit=3).feed(body, last=True) is fits
 
 
 class TestContentTypes:

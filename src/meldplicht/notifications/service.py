@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -1243,14 +1242,12 @@ def present_created(
     """`present` of a notification `create` just stored, from what is in hand (no reads).
 
     The stored worker, work locations and findings are exactly the payload's and the rules'
-    (the findings in the order `present` reads them: by severity, then code); evidence and
-    parameters go through JSON as they do in the database.
+    (the findings in the order `present` reads them: by severity, then code). Evidence is
+    JSON-safe as the rules make it (`json_safe`), so it is answered as it is stored.
     """
     worker = _worker_out(payload.worker, payload.worker.bsn[-3:])
     ordered = sorted(findings, key=lambda f: (str(f.severity), f.code))
-    stored = [
-        json.loads(json.dumps([f.evidence, [p.to_json() for p in f.parameters]])) for f in ordered
-    ]
+    stored = [(f.evidence, [p.to_json() for p in f.parameters]) for f in ordered]
     return _present_one(
         notification,
         worker,
