@@ -3,6 +3,7 @@
 
 Each server is one process started here on a free port with a fresh database; meldplicht's
 employer and API key are made with the CLI. Every request carries a distinct, valid notice.
+The two servers run side by side and the load alternates between them in rounds (ROUNDS).
 
     .venv/bin/python benchmarks/intake.py --db sqlite --requests 2000
 """
@@ -13,6 +14,7 @@ import argparse
 import json
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -40,6 +42,10 @@ from meldplicht.core.clock import today
 
 CLIENTS = 16
 WARMUP = 32
+# The load alternates between the baseline and meldplicht in this many rounds (each a
+# ROUNDS-th of the requests, the server taking the first turn alternating too): on a shared
+# machine whose speed drifts, both then meet it in the same state and the ratio holds.
+ROUNDS = 6
 EMPLOYER_KVK = "87654321"
 SEED = 2026
 
@@ -148,33 +154,6 @@ def _employer_key(db: Database) -> str:
     return meldplicht_cli(db, "keys", "create", "--employer-kvk", EMPLOYER_KVK).strip()
 
 
-def bench_meldplicht(
-    backend: Backend, requests: int, bulk_rows: int
-) -> tuple[LoadResult, dict[str, Any]]:
-    """Intake load, then one bulk upload of `bulk_rows` rows, on one meldplicht server."""
-    db = fresh_database(backend, "intake")
-    day = today()
-    try:
-        token = _employer_key(db)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        warm = _bodies(WARMUP, 4_000_000, day)
-        bodies = _bodies(requests, 4_000_100, day)
-        port = free_port()
-        args = [MELDPLICHT, "serve", "--port", str(port)]
-        with serve(args, env_for(db), port, f"serve-{backend}") as server:
-            run_load(server.base_url, headers, warm)
-            seconds, lat, errors = run_load(server.base_url, headers, bodies)
-            load = _result("meldplicht", backend, seconds, lat, errors, 0.0)
-            bulk = _bulk(server.base_url, token, bulk_rows, day)
-            rss = peak_rss_mb(server.process.pid)
-        return (
-            LoadResult(**{**asdict(load), "server_peak_rss_mb": round(rss, 1)}),
-            {**bulk, "backend": backend},
-        )
-    finally:
-        drop_database(db)
-
-
 def _bulk(base_url: str, token: str, rows: int, day: date) -> dict[str, Any]:
     path = bulk_csv(WORK / "bulk.csv", rows, seed=SEED, first_person=4_500_000, today=day)
     data = path.read_bytes()
@@ -203,36 +182,89 @@ def _bulk(base_url: str, token: str, rows: int, day: date) -> dict[str, Any]:
     }
 
 
-def bench_baseline(backend: Backend, requests: int) -> LoadResult:
-    db = fresh_database(backend, "baseline")
+def _baseline_args(port: int) -> list[str]:
+    return [
+        PYTHON, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(BENCH),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+    ]  # fmt: skip
+
+
+def bench_backend(
+    backend: Backend, requests: int, bulk_rows: int
+) -> tuple[LoadResult, LoadResult, dict[str, Any]]:
+    """The baseline and meldplicht, each a server of its own with a fresh database, under the
+    same load in alternating rounds (so both meet the machine in the same state); then one
+    bulk upload of `bulk_rows` rows to meldplicht."""
     day = today()
+    base_db = fresh_database(backend, "baseline")
+    ours_db = fresh_database(backend, "intake")
     try:
+        token = _employer_key(ours_db)
+        headers = {
+            "baseline": {"Content-Type": "application/json"},
+            "meldplicht": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        }
         warm = _bodies(WARMUP, 4_000_000, day)
         bodies = _bodies(requests, 4_000_100, day)
-        port = free_port()
-        env = {**env_for(db), "BENCH_DATABASE_URL": db.url}
-        args = [
-            PYTHON, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(BENCH),
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
-        ]  # fmt: skip
-        headers = {"Content-Type": "application/json"}
-        with serve(args, env, port, f"baseline-{backend}") as server:
-            run_load(server.base_url, headers, warm)
-            seconds, lat, errors = run_load(server.base_url, headers, bodies)
-            rss = peak_rss_mb(server.process.pid)
-        return _result("baseline", backend, seconds, lat, errors, rss)
+        base_port, ours_port = free_port(), free_port()
+        with ExitStack() as stack:
+            servers = {
+                "baseline": stack.enter_context(
+                    serve(
+                        _baseline_args(base_port),
+                        {**env_for(base_db), "BENCH_DATABASE_URL": base_db.url},
+                        base_port,
+                        f"baseline-{backend}",
+                    )
+                ),
+                "meldplicht": stack.enter_context(
+                    serve(
+                        [MELDPLICHT, "serve", "--port", str(ours_port)],
+                        env_for(ours_db),
+                        ours_port,
+                        f"serve-{backend}",
+                    )
+                ),
+            }
+            for name, server in servers.items():
+                run_load(server.base_url, headers[name], warm)
+            seconds = dict.fromkeys(servers, 0.0)
+            latencies: dict[str, list[float]] = {name: [] for name in servers}
+            errors: dict[str, list[str]] = {name: [] for name in servers}
+            for r in range(ROUNDS):
+                order = list(servers) if r % 2 == 0 else list(reversed(servers))
+                for name in order:
+                    took, lat, bad = run_load(
+                        servers[name].base_url, headers[name], bodies[r::ROUNDS]
+                    )
+                    seconds[name] += took
+                    latencies[name] += lat
+                    errors[name] += bad
+            bulk = _bulk(servers["meldplicht"].base_url, token, bulk_rows, day)
+            base, ours = (
+                _result(
+                    name,
+                    backend,
+                    seconds[name],
+                    latencies[name],
+                    errors[name],
+                    peak_rss_mb(servers[name].process.pid),
+                )
+                for name in ("baseline", "meldplicht")
+            )
+        return base, ours, {**bulk, "backend": backend}
     finally:
-        drop_database(db)
+        drop_database(base_db)
+        drop_database(ours_db)
 
 
 def bench_intake(backends: list[Backend], requests: int, bulk_rows: int) -> dict[str, Any]:
-    """Both targets on each backend, baseline first; plus the bulk upload."""
+    """Both targets on each backend, in alternating rounds; plus the bulk upload."""
     loads: list[LoadResult] = []
     bulks: list[dict[str, Any]] = []
     for backend in backends:
-        loads.append(bench_baseline(backend, requests))
-        load, bulk = bench_meldplicht(backend, requests, bulk_rows)
-        loads.append(load)
+        base, ours, bulk = bench_backend(backend, requests, bulk_rows)
+        loads += [base, ours]
         bulks.append(bulk)
     return {"loads": [asdict(x) for x in loads], "bulk": bulks}
 
