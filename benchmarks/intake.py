@@ -266,7 +266,7 @@ def bench_intake(backends: list[Backend], requests: int, bulk_rows: int) -> dict
         base, ours, bulk = bench_backend(backend, requests, bulk_rows)
         loads += [base, ours]
         bulks.append(bulk)
-    return {"loads": [asdict(x) for x in loads], "bulk": bulks}
+    return {"loads": [asdict(x) for x in loads], "bulk": bulks, "rounds": ROUNDS}
 
 
 def main() -> None:

@@ -400,6 +400,9 @@ def _intake_section(r: dict[str, Any]) -> list[str]:
             rows,
         ),
         "",
+        f"Each backend's baseline and meldplicht servers ran side by side, the load alternating "
+        f"between them in {r['intake'].get('rounds', 1)} rounds (benchmarks/README.md).",
+        "",
         *(["First error of each failing run:", "", *errors, ""] if errors else []),
         "## Bulk upload: POST /api/v1/notifications/bulk (one CSV, one request)",
         "",
@@ -646,6 +649,7 @@ def rerun(part: str, size_name: str, backends: list[Backend], results_path: Path
         for key in ("loads", "bulk"):
             kept = [x for x in r["intake"][key] if x["backend"] not in backends]
             r["intake"][key] = kept + again[key]
+        r["intake"]["rounds"] = again["rounds"]
     for backend in backends if part != "intake" else []:
         _step(f"generate {n:,} + {part} on {backend}")
         db = fresh_database(backend, f"{part}_{n}")
