@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Uuid, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from meldplicht.core.db import (
+    POOL_SIZE,
     REQUEST_TURN,
     WRITE_TURN,
     WriteTurn,
@@ -111,3 +113,18 @@ def test_insert_together_writes_parents_and_children(session: Session) -> None:
             ],
         )
     assert session.execute(select(_parent.c.name)).scalars().all() == ["one"]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_keeps_sqlalchemys_own_pool(url: str) -> None:
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    engine.dispose()
+
+
+def test_a_database_file_gets_a_pool_above_the_load_of_one_process(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    assert isinstance(engine.pool, QueuePool)
+    assert engine.pool.size() == POOL_SIZE
+    engine.dispose()

@@ -11,7 +11,17 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Dialect, Engine, MetaData, Table, create_engine, event, insert
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+    make_url,
+)
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -133,9 +143,10 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A file: a queue pool like PostgreSQL's; in memory, SQLAlchemy's own choice.
         file_pool: dict[str, Any] = (
             {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
-            if path and path != ":memory:"
+            if make_url(url).database not in (None, "", ":memory:")
             else {}
         )
         engine = create_engine(
