@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from meldplicht.accounts.models import ApiKey
 from meldplicht.accounts.service import KeyCache, forget_checked_keys, revoke_key
 from meldplicht.core.clock import utcnow
+from meldplicht.core.config import Settings
 from meldplicht.core.security import Principal, split_api_key
 from tests.conftest import EmployerWithKey
 
@@ -41,6 +42,14 @@ def _prefix(employer: EmployerWithKey) -> str:
     parts = split_api_key(employer.token)
     assert parts is not None
     return parts[0]
+
+
+def test_the_cache_lives_as_long_as_the_setting_says(
+    client: TestClient, employer: EmployerWithKey, settings: Settings
+) -> None:
+    assert client.get(URL, headers=employer.headers).status_code == 200
+    cache = client.app.state.key_cache  # type: ignore[attr-defined]
+    assert cache.ttl == settings.api_key_cache_seconds == 5.0
 
 
 def test_a_burst_with_one_key_reads_it_once(
@@ -71,7 +80,7 @@ def test_a_revocation_in_this_process_takes_effect_at_once(
 def test_a_revocation_elsewhere_takes_effect_when_the_entry_expires(
     client: TestClient, employer: EmployerWithKey, session: Session
 ) -> None:
-    client.app.state.settings.api_key_cache_seconds = 0.3  # type: ignore[attr-defined]
+    client.app.state.key_cache = KeyCache(ttl=0.3)  # type: ignore[attr-defined]
     assert client.get(URL, headers=employer.headers).status_code == 200
     # Another process revokes the key: only the database knows.
     session.exec(
@@ -86,7 +95,7 @@ def test_a_revocation_elsewhere_takes_effect_when_the_entry_expires(
 def test_zero_seconds_asks_the_database_every_time(
     client: TestClient, employer: EmployerWithKey, key_reads: list[str]
 ) -> None:
-    client.app.state.settings.api_key_cache_seconds = 0  # type: ignore[attr-defined]
+    client.app.state.key_cache = KeyCache(ttl=0)  # type: ignore[attr-defined]
     for _ in range(3):
         assert client.get(URL, headers=employer.headers).status_code == 200
     assert len(key_reads) == 3
