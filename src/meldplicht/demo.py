@@ -455,7 +455,6 @@ class _Builder:
             cipher=self.cipher,
             channel=channel,
             received_at=at,
-            housing_phase_out=self.settings.housing_phase_out,
         )
 
     # --- people -------------------------------------------------------------------------

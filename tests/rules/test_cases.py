@@ -69,6 +69,60 @@ def test_minimum_wage_switch_to_hourly(case: dict[str, Any], params: Parameters)
     assert result.hourly == Decimal(case["hourly"])
 
 
+@_params(WML["lower_bound_2027"])
+def test_minimum_wage_lower_bound_past_newest_table(
+    case: dict[str, Any], params: Parameters
+) -> None:
+    result = wages.minimum_hourly_wage(case["age"], case["date"], None, params)
+    assert result.lower_bound
+    assert result.hourly == Decimal(case["at_least"])
+    assert result.missing_table == date(2027, 1, 1)
+    assert result.plausible_upper is not None and result.plausible_upper > result.hourly
+
+
+@_params(WML["bbl"])
+def test_minimum_wage_bbl_scale(case: dict[str, Any], params: Parameters) -> None:
+    result = wages.minimum_hourly_wage(
+        case["age"], case["date"], None, params, bbl_student=case["bbl"]
+    )
+    if "at_least" in case:
+        assert result.lower_bound and not result.bbl
+        assert result.hourly == Decimal(case["at_least"])
+    else:
+        assert result.hourly == Decimal(case["hourly"])
+
+
+@_params(WML["exact_amounts"])
+def test_exact_statutory_amount_passes_one_cent_less_fails(
+    case: dict[str, Any], params: Parameters
+) -> None:
+    fulltime = Decimal(case["fulltime"])
+    statutory = Decimal(case["statutory"])
+    below = Decimal(case.get("below", statutory - Decimal("0.01")))
+    start = case["date"]
+
+    def codes_for(amount: Decimal) -> set[str]:
+        facts = NotificationFacts(
+            notice_date=start,
+            start_date=start,
+            end_date=None,
+            contract_type=ContractType.OPEN_ENDED,
+            hours_per_week=fulltime,
+            wage_amount=amount,
+            wage_period=WagePeriod(case["period"]),
+            wage_includes_holiday_allowance=False,
+            worker=WorkerFacts(birth_date=date(start.year - case["age"], 1, 1), nationality="UKR"),
+            fulltime_hours_per_week=fulltime,
+        )
+        findings = evaluate_notification(
+            facts, as_of=start, evaluation=Evaluation.INTAKE, params=params
+        )
+        return {f.code for f in findings}
+
+    assert "BELOW_MINIMUM_WAGE" not in codes_for(statutory)
+    assert "BELOW_MINIMUM_WAGE" in codes_for(below)
+
+
 @_params(NOTICES)
 def test_notice_timeliness(case: dict[str, Any], params: Parameters) -> None:
     assert calendar.timeliness(case["notice"], case["start"], params).value == case["expected"]
@@ -109,6 +163,9 @@ def _facts(raw: dict[str, Any]) -> NotificationFacts:
         fulltime_hours_per_week=dec("fulltime_hours_per_week"),
         housing_provided=raw.get("housing_provided", False),
         housing_deduction_monthly=dec("housing_deduction_monthly"),
+        housing_written_consent=raw.get("housing_written_consent"),
+        housing_certified=raw.get("housing_certified"),
+        bbl_student=raw.get("bbl_student"),
         terminated=raw.get("terminated", False),
     )
 
@@ -126,6 +183,11 @@ def test_notification_cases(case: dict[str, Any], params: Parameters) -> None:
     text = " ".join(f.message_en for f in findings)
     for fragment in case.get("message_en_contains", []):
         assert fragment in text
+    text_nl = " ".join(f.message_nl for f in findings)
+    for fragment in case.get("message_nl_contains", []):
+        assert fragment in text_nl
+    for fragment in case.get("message_en_excludes", []):
+        assert fragment not in text
     for finding in findings:
         assert finding.message_nl
         assert finding.message_en

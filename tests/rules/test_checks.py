@@ -170,18 +170,29 @@ def test_wage_uncheckable() -> None:
     assert "WAGE_UNCHECKABLE" not in codes(intake(hourly))
 
 
-def test_table_out_of_date_marking_in_sweep() -> None:
-    facts = make(wage_amount=Decimal("12.00"))
-    findings = sweep(facts, date(2026, 7, 15))
-    info = only(findings, "MINIMUM_WAGE_TABLE_OUT_OF_DATE")
+def test_past_newest_table_lower_bound_in_sweep() -> None:
+    # No amounts from 1 January 2027: the adult minimum is at least 14.99 (1 July 2026).
+    below = make(wage_amount=Decimal("14.98"), end_date=None)
+    findings = sweep(below, date(2027, 1, 15))
+    finding = only(findings, "BELOW_MINIMUM_WAGE")
+    assert "of at least EUR 14.99 per hour" in finding.message_en
+    assert "van ten minste € 14,99 per uur" in finding.message_nl
+    assert finding.evidence["lower_bound"] is True
+    assert finding.period_key == "2027-01-01/age-21/at-least"
+    assert finding.parameters[0].possibly_out_of_date
+    assert "MINIMUM_WAGE_TABLE_OUT_OF_DATE" not in codes(findings)
+    # Not below the bound, but below what a new table could plausibly hold: informational.
+    between = make(wage_amount=Decimal("15.20"), end_date=None)
+    info = only(sweep(between, date(2027, 1, 15)), "MINIMUM_WAGE_TABLE_OUT_OF_DATE")
     assert info.severity is Severity.INFO
-    assert info.period_key == "2026-07-01"
-    below = only(findings, "BELOW_MINIMUM_WAGE")
-    assert "may be out of date" in below.message_en
-    assert "mogelijk verouderd" in below.message_nl
-    assert below.evidence["possibly_out_of_date"] is True
-    assert below.parameters[0].possibly_out_of_date
-    assert "MINIMUM_WAGE_TABLE_OUT_OF_DATE" not in codes(sweep(facts, date(2026, 6, 30)))
+    assert info.period_key == "2027-01-01"
+    assert "cannot be confirmed until the table of 1 January 2027 is entered" in info.message_en
+    assert "tabel van 1 januari 2027 is ingevoerd" in info.message_nl
+    # Plainly above any plausible new amount: nothing to say.
+    assert codes(sweep(make(wage_amount=Decimal(20), end_date=None), date(2027, 1, 15))) == set()
+    # Within the held table (second half of 2026) there is no caveat at all.
+    held = sweep(make(wage_amount=Decimal("14.98"), end_date=None), date(2026, 12, 31))
+    assert "not yet held" not in only(held, "BELOW_MINIMUM_WAGE").message_en
 
 
 def test_sweep_sees_indexation() -> None:
@@ -196,19 +207,40 @@ def test_sweep_sees_indexation() -> None:
     assert later.period_key == "2026-01-01/age-21"
 
 
-def test_housing_deduction_cap_and_phase_out_flag() -> None:
-    # 0.25 x 14.71 x 40 x 13 / 3 = 637.4333; 0.20 x ... = 509.9467
-    facts = make(housing_provided=True, housing_deduction_monthly=Decimal(600))
-    assert "HOUSING_DEDUCTION_ABOVE_CAP" not in codes(intake(facts))
-    finding = only(intake(facts, housing_phase_out=True), "HOUSING_DEDUCTION_ABOVE_CAP")
-    assert "announced" in finding.message_en
-    assert "20%" in finding.message_en
-    assert finding.evidence["announced_phase_out_applied"] is True
-    above = make(housing_provided=True, housing_deduction_monthly=Decimal(640))
+def test_housing_deduction_cap_and_conditions() -> None:
+    # 0.25 x 14.71 x 40 x 13 / 3 = 637.4333
+    ok = {"housing_written_consent": True, "housing_certified": True}
+    facts = make(housing_provided=True, housing_deduction_monthly=Decimal(600), **ok)
+    assert codes(intake(facts)) == set()
+    above = make(housing_provided=True, housing_deduction_monthly=Decimal(640), **ok)
     statutory = only(intake(above), "HOUSING_DEDUCTION_ABOVE_CAP")
     assert "the statutory cap of 25%" in statutory.message_en
+    assert "arithmetic_nl" in statutory.evidence
     not_provided = make(housing_provided=False, housing_deduction_monthly=Decimal(640))
-    assert "HOUSING_DEDUCTION_ABOVE_CAP" not in codes(intake(not_provided))
+    assert (
+        codes(intake(not_provided))
+        & {
+            "HOUSING_DEDUCTION_ABOVE_CAP",
+            "HOUSING_DEDUCTION_CONDITIONS",
+        }
+        == set()
+    )
+    unstated = make(housing_provided=True, housing_deduction_monthly=Decimal(300))
+    condition = only(intake(unstated), "HOUSING_DEDUCTION_CONDITIONS")
+    assert condition.severity is Severity.MEDIUM
+    assert "written authorisation is not stated" in condition.message_en
+    assert "Besluit minimumloon en minimumvakantiebijslag art. 2a" in condition.legal_basis
+    no_consent = make(
+        housing_provided=True,
+        housing_deduction_monthly=Decimal(300),
+        housing_written_consent=False,
+        housing_certified=True,
+    )
+    text = only(intake(no_consent), "HOUSING_DEDUCTION_CONDITIONS").message_en
+    assert "the worker did not authorise it in writing" in text
+    assert "certified" not in text.split(". A deduction")[0]
+    no_deduction = make(housing_provided=True, housing_deduction_monthly=None)
+    assert "HOUSING_DEDUCTION_CONDITIONS" not in codes(intake(no_deduction))
 
 
 # --- working time ---------------------------------------------------------------------------
@@ -217,20 +249,33 @@ def test_housing_deduction_cap_and_phase_out_flag() -> None:
 @pytest.mark.parametrize(
     ("birth", "hours", "expected"),
     [
-        (date(1990, 1, 1), "60", {"HOURS_ABOVE_48"}),
-        (date(1990, 1, 1), "60.5", {"EXCESSIVE_HOURS"}),
+        (date(1990, 1, 1), "60", {"EXCESSIVE_HOURS"}),  # above the 4-week average of 55
+        (date(1990, 1, 1), "55.5", {"EXCESSIVE_HOURS"}),
+        (date(1990, 1, 1), "55", {"HOURS_ABOVE_48"}),
         (date(1990, 1, 1), "48", set()),
         (date(1990, 1, 1), "49", {"HOURS_ABOVE_48"}),
-        (date(2009, 6, 1), "45", set()),  # 16 on 9 March 2026
+        (date(2009, 6, 1), "40", set()),  # 16 on 9 March 2026
+        (date(2009, 6, 1), "41", {"EXCESSIVE_HOURS"}),  # above the 4-week average of 40
         (date(2009, 6, 1), "46", {"EXCESSIVE_HOURS"}),
         (date(2010, 6, 1), "12", set()),  # 15
-        (date(2010, 6, 1), "13", {"EXCESSIVE_HOURS"}),
-        (date(2012, 1, 1), "4", {"UNDERAGE_WORK"}),  # 14
+        (date(2010, 6, 1), "13", {"CHILD_WORK_CONDITIONS"}),
+        (date(2010, 6, 1), "40", {"CHILD_WORK_CONDITIONS"}),
+        (date(2010, 6, 1), "40.5", {"EXCESSIVE_HOURS"}),
+        (date(2012, 1, 1), "4", {"CHILD_WORK_CONDITIONS"}),  # 14
+        (date(2012, 1, 1), "35", {"CHILD_WORK_CONDITIONS"}),
+        (date(2012, 1, 1), "36", {"EXCESSIVE_HOURS"}),
+        (date(2013, 3, 1), "4", {"CHILD_WORK_CONDITIONS"}),  # 13
+        (date(2013, 3, 10), "4", {"UNDERAGE_WORK"}),  # 12 on 9 March 2026
     ],
 )
 def test_working_time_by_age(birth: date, hours: str, expected: set[str]) -> None:
     facts = make(birth_date=birth, hours_per_week=Decimal(hours), wage_amount=Decimal(20))
-    found = codes(intake(facts)) & {"EXCESSIVE_HOURS", "HOURS_ABOVE_48", "UNDERAGE_WORK"}
+    found = codes(intake(facts)) & {
+        "EXCESSIVE_HOURS",
+        "HOURS_ABOVE_48",
+        "UNDERAGE_WORK",
+        "CHILD_WORK_CONDITIONS",
+    }
     assert found == expected
 
 

@@ -87,13 +87,15 @@ def test_every_packaged_entry_has_a_reference(params: Parameters) -> None:
 
 
 def test_minimum_wage_out_of_date_from_next_half_year(params: Parameters) -> None:
-    assert params.table_ends("wml_hourly") == date(2026, 6, 30)
-    assert not params.at("wml_hourly", date(2026, 6, 30)).possibly_out_of_date
-    value = params.at("wml_hourly", date(2026, 7, 1))
+    assert params.table_ends("wml_hourly") == date(2026, 12, 31)
+    assert not params.at("wml_hourly", date(2026, 7, 1)).possibly_out_of_date
+    assert not params.at("wml_hourly", date(2026, 12, 31)).possibly_out_of_date
+    assert params.out_of_date_on(date(2026, 12, 2)) == []
+    value = params.at("wml_hourly", date(2027, 1, 1))
     assert value.possibly_out_of_date
-    assert value.value["21"] == Decimal("14.71")  # the last known amount is still used
+    assert value.value["21"] == Decimal("14.99")  # the last known amount is still used
     assert value.as_use().possibly_out_of_date
-    assert "wml_hourly" in params.out_of_date_on(date(2026, 7, 1))
+    assert "wml_hourly" in params.out_of_date_on(date(2027, 1, 1))
     # Parameters that are not indexed half-yearly are never marked.
     assert not params.at("holiday_allowance_rate", date(2030, 1, 1)).possibly_out_of_date
 
@@ -103,9 +105,14 @@ def test_ended_parameter(params: Parameters) -> None:
     assert params.table_ends("wml_period_amounts") == date(2023, 12, 31)
 
 
-def test_announced_parameter_is_marked(params: Parameters) -> None:
+def test_withdrawn_phase_out_is_history_only(params: Parameters) -> None:
     described = params.describe("housing_deduction_cap_announced")
-    assert described["status"] == "announced"
+    assert described["status"] == "withdrawn"
+    assert "withdrawn" in described["description"]
+    assert "2025/10/30" in described["reference"]
+    # The cap in force stays 25% through the years of the withdrawn schedule.
+    for year in range(2026, 2031):
+        assert params.at("housing_deduction_cap", date(year, 6, 1)).value == Decimal("0.25")
     assert params.describe("policy_many_employers")["status"] == "policy"
 
 
@@ -131,15 +138,15 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Parameters:
     hourly = directory / "wml_hourly.yaml"
     hourly.write_text(
         hourly.read_text(encoding="utf-8")
-        + "  2026-07-01:\n"
+        + "  2027-01-01:\n"
         + '    reference: "hypothetical future entry (test only)"\n'
-        + "    value: {21: 20.00, 20: 16.00, 19: 12.00, 18: 10.00, 17: 7.90, 16: 6.90, 15: 6.00}\n",
+        + "    value: {21: 20.00, 20: 17.50, 19: 15.00, 18: 12.50, 17: 10.00, 16: 8.00, 15: 6.00}\n",
         encoding="utf-8",
     )
     term = directory / "notice_term_working_days.yaml"
     term.write_text(
         term.read_text(encoding="utf-8")
-        + '  2026-07-01: {value: 5, reference: "hypothetical future entry (test only)"}\n',
+        + '  2027-01-01: {value: 5, reference: "hypothetical future entry (test only)"}\n',
         encoding="utf-8",
     )
     return load_parameters(directory)
@@ -147,7 +154,7 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Parameters:
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    on=st.dates(min_value=date(2022, 3, 4), max_value=date(2026, 6, 30)),
+    on=st.dates(min_value=date(2022, 3, 4), max_value=date(2026, 12, 31)),
     age=st.integers(min_value=15, max_value=70),
     notice_offset=st.integers(min_value=-10, max_value=20),
 )
@@ -167,5 +174,6 @@ def test_future_entry_never_changes_earlier_results(
 
 
 def test_future_entry_applies_from_its_date(extended: Parameters) -> None:
-    assert wages.minimum_hourly_wage(30, date(2026, 7, 1), None, extended).hourly == Decimal(20)
-    assert not extended.at("wml_hourly", date(2026, 7, 1)).possibly_out_of_date
+    assert wages.minimum_hourly_wage(30, date(2027, 1, 1), None, extended).hourly == Decimal(20)
+    assert not extended.at("wml_hourly", date(2027, 1, 1)).possibly_out_of_date
+    assert not wages.minimum_hourly_wage(20, date(2027, 1, 1), None, extended).lower_bound

@@ -71,30 +71,18 @@ def test_adult_rate_for_all_ages_from_21(params: Parameters) -> None:
     assert wages.minimum_hourly_wage(67, date(2026, 1, 5), None, params).hourly == Decimal("14.71")
 
 
-def test_housing_cap_statutory_and_announced(params: Parameters) -> None:
+def test_housing_cap_is_25_percent_without_a_switch(params: Parameters) -> None:
     minimum = wages.minimum_hourly_wage(30, date(2026, 3, 1), None, params)
     statutory = wages.housing_deduction_cap(Decimal(36), minimum, date(2026, 3, 1), params=params)
     # 0.25 x 14.71 x 36 x 13 / 3 = 573.69
     assert statutory.monthly_cap == Decimal("573.69")
     assert statutory.rate == Decimal("0.25")
-    assert not statutory.announced_phase_out_applied
-    announced = wages.housing_deduction_cap(
-        Decimal(36),
-        minimum,
-        date(2026, 3, 1),
-        apply_announced_housing_phase_out=True,
-        params=params,
-    )
-    # 0.20 x 2294.76 = 458.952
-    assert announced.monthly_cap == Decimal("458.952")
-    assert announced.announced_phase_out_applied
-    # Before the announced schedule starts the flag changes nothing.
-    minimum_2025 = wages.minimum_hourly_wage(30, date(2025, 3, 1), None, params)
-    early = wages.housing_deduction_cap(
-        Decimal(36),
-        minimum_2025,
-        date(2025, 3, 1),
-        apply_announced_housing_phase_out=True,
-        params=params,
-    )
-    assert early.rate == Decimal("0.25")
+    # The withdrawn phase-out (20% in 2027) never applies.
+    later = wages.minimum_hourly_wage(30, date(2026, 9, 1), None, params)
+    assert wages.housing_deduction_cap(
+        Decimal(40), later, date(2026, 9, 1), params=params
+    ).rate == Decimal("0.25")
+    # Before 2024: the monthly amount pro rata the full-time week (1995.00 x 20 / 40 x 0.25).
+    old = wages.minimum_hourly_wage(30, date(2023, 8, 1), Decimal(40), params)
+    cap = wages.housing_deduction_cap(Decimal(20), old, date(2023, 8, 1), params=params)
+    assert cap.monthly_cap == Decimal("249.375")

@@ -128,7 +128,6 @@ def context(settings: Settings, received_at: datetime) -> service.Context:
         cipher=cipher_for(settings),
         channel=Channel.API,
         received_at=received_at,
-        housing_phase_out=settings.housing_phase_out,
     )
 
 

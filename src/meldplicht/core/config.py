@@ -60,10 +60,6 @@ class Settings(BaseSettings):
         None, description="Base URL of the KvK register API. Empty: offline (no look-ups)."
     )
     kvk_api_key: SecretStr | None = Field(None, description="API key for the KvK register.")
-    housing_phase_out: bool = Field(
-        False,
-        description="Apply the announced (not enacted) phase-out of the housing deduction cap.",
-    )
     page_size_max: int = Field(200, description="Largest page a list endpoint returns.")
     api_key_cache_seconds: float = Field(
         5.0,

@@ -257,7 +257,6 @@ def _store_batch(
             cipher=cipher_for(settings),
             channel=Channel.BULK,
             received_at=utcnow(),
-            housing_phase_out=settings.housing_phase_out,
         )
         try:
             with session.begin_nested():
@@ -310,7 +309,6 @@ def _store_one_by_one(
             cipher=cipher,
             channel=Channel.BULK,
             received_at=utcnow(),  # each row's own receipt instant
-            housing_phase_out=settings.housing_phase_out,
         )
         try:
             with session.begin_nested():

@@ -190,7 +190,6 @@ def _import_one(
         cipher=cipher_for(settings),
         channel=Channel.IMPORT,
         received_at=received_at,
-        housing_phase_out=settings.housing_phase_out,
     )
     try:
         # A savepoint per row: a row that fails half-way leaves nothing of itself behind,

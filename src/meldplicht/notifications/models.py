@@ -106,6 +106,10 @@ class Notification(SQLModel, table=True):
     housing_provided: bool = False
     housing_deduction_monthly: Decimal | None = Field(default=None, sa_type=MONEY)
     housing_written_consent: bool = False
+    # None: not stated (Besluit minimumloon art. 2a: the housing meets the quality requirement).
+    housing_certified: bool | None = None
+    # None: not stated; the worker follows the bbl (work-study), a lower youth minimum to 2026.
+    bbl_student: bool | None = None
     housing_address: str | None = Field(default=None, max_length=500)
     housing_postcode: str | None = Field(default=None, max_length=7, index=True)
     signatory_name: str = Field(max_length=200)

@@ -78,7 +78,6 @@ def _context(request: Request, principal: Principal, channel: Channel) -> servic
         cipher=cipher_for(settings),
         channel=channel,
         received_at=utcnow(),
-        housing_phase_out=settings.housing_phase_out,
     )
 
 

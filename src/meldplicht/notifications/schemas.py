@@ -232,7 +232,17 @@ class HousingIn(_In):
     address: AddressIn | None = None
     monthly_deduction: Deduction | None = None
     written_consent: bool = Field(
-        False, description="The worker authorised the deduction in writing."
+        False,
+        description="The worker authorised the deduction in writing (a written power of "
+        "attorney to pay the landlord from the wage; Besluit minimumloon art. 2a). Not stated "
+        "counts as not given.",
+    )
+    certified: bool | None = Field(
+        None,
+        description="The housing meets the quality requirement of Besluit minimumloon art. 2a: "
+        "certified under the housing standard of a collective agreement, or let by an approved "
+        "housing corporation. Leave out if unknown; a deduction is then reported as not "
+        "confirmed.",
     )
 
 
@@ -267,6 +277,12 @@ class NotificationCreate(_In):
     cao: Text200 | None = None
     work_locations: list[AddressIn] = Field(min_length=1, max_length=50)
     housing: HousingIn | None = None
+    bbl_student: bool | None = Field(
+        None,
+        description="The worker follows the beroepsbegeleidende leerweg (bbl, work-study) of "
+        "vocational education. For ages 18-20 a lower minimum wage applies until 31 December "
+        "2026. Leave out or false: the general youth scale.",
+    )
     hirer: HirerIn | None = Field(None, description="The hirer, for agency and payroll work.")
     declaration: DeclarationIn
 
@@ -284,6 +300,7 @@ class NotificationChange(_In):
     job_description: Text2000 | None = None
     cao: Text200 | None = None
     housing: HousingIn | None = None
+    bbl_student: bool | None = None
     reason: Text2000 | None = None
 
 
@@ -354,6 +371,7 @@ class NotificationOut(BaseModel):
     cao: str | None
     work_locations: list[dict[str, str]]
     housing: dict[str, Any] | None
+    bbl_student: bool | None = None
     hirer: dict[str, str] | None
     signatory_name: str
     worker: WorkerOut

@@ -101,7 +101,6 @@ class Context:
     cipher: PersonalDataCipher
     channel: Channel
     received_at: datetime
-    housing_phase_out: bool = False
 
 
 # --- structure that spans fields -----------------------------------------------------------
@@ -232,6 +231,9 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
         wage_includes_holiday_allowance=notification.wage_includes_holiday_allowance,
         housing_provided=notification.housing_provided,
         housing_deduction_monthly=notification.housing_deduction_monthly,
+        housing_written_consent=notification.housing_written_consent,
+        housing_certified=notification.housing_certified,
+        bbl_student=notification.bbl_student,
         terminated=notification.status == NotificationStatus.TERMINATED,
         worker=WorkerFacts(
             birth_date=worker.birth_date,
@@ -261,6 +263,9 @@ def facts_of_payload(payload: NotificationCreate, notice_date: date) -> Notifica
         wage_includes_holiday_allowance=payload.wage.includes_holiday_allowance,
         housing_provided=provided,
         housing_deduction_monthly=housing.monthly_deduction if housing and provided else None,
+        housing_written_consent=housing.written_consent if housing and provided else False,
+        housing_certified=housing.certified if housing and provided else None,
+        bbl_student=payload.bbl_student,
         worker=WorkerFacts(
             birth_date=w.birth_date,
             nationality=w.nationality,
@@ -317,7 +322,6 @@ def _evaluate(
             facts_of(notification, worker),
             as_of=as_of,
             evaluation=evaluation,
-            housing_phase_out=ctx.housing_phase_out,
         )
     insert_rows(
         session,
@@ -479,7 +483,6 @@ def create(
         facts_of_payload(payload, notice_date),
         as_of=notice_date,
         evaluation=Evaluation.INTAKE,
-        housing_phase_out=ctx.housing_phase_out,
     )
     cipher = ctx.cipher
     w = payload.worker
@@ -525,6 +528,7 @@ def create(
         hirer_kvk_number=payload.hirer.kvk_number if payload.hirer else None,
         hirer_name=payload.hirer.name if payload.hirer else None,
         **_housing_values(payload.housing),
+        bbl_student=payload.bbl_student,
         termination_reason=None,
         next_check_date=None,
     )
@@ -600,6 +604,7 @@ def _housing_values(housing: Any) -> dict[str, Any]:
             "housing_provided": False,
             "housing_deduction_monthly": None,
             "housing_written_consent": False,
+            "housing_certified": None,
             "housing_address": None,
             "housing_postcode": None,
         }
@@ -608,6 +613,7 @@ def _housing_values(housing: Any) -> dict[str, Any]:
         "housing_provided": True,
         "housing_deduction_monthly": housing.monthly_deduction,
         "housing_written_consent": housing.written_consent,
+        "housing_certified": housing.certified,
         "housing_address": (
             f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else None
         ),
@@ -726,6 +732,7 @@ def create_batch(
                 "hirer_name": payload.hirer.name if payload.hirer else None,
                 "termination_reason": None,
                 "next_check_date": None,
+                "bbl_student": payload.bbl_student,
                 **housing,
             }
         )
@@ -760,7 +767,6 @@ def create_batch(
             facts,
             as_of=notice_date,
             evaluation=Evaluation.INTAKE,
-            housing_phase_out=ctx.housing_phase_out,
         )
         finding_rows.extend(
             {
@@ -956,6 +962,8 @@ def change(
         notification.cao = payload.cao
     if "housing" in fields:
         _apply_housing(notification, payload.housing)
+    if "bbl_student" in fields:
+        notification.bbl_student = payload.bbl_student
     if "work_locations" in fields and payload.work_locations:
         _set_locations(session, notification, payload.work_locations, replace=True)
     _new_version(
@@ -1329,10 +1337,12 @@ def _present_one(
                 "address": n.housing_address,
                 "monthly_deduction": n.housing_deduction_monthly,
                 "written_consent": n.housing_written_consent,
+                "certified": n.housing_certified,
             }
             if n.housing_provided
             else None
         ),
+        bbl_student=n.bbl_student,
         hirer=(
             {"kvk_number": n.hirer_kvk_number or "", "name": n.hirer_name or ""}
             if n.hirer_kvk_number

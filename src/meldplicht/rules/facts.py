@@ -81,6 +81,13 @@ class NotificationFacts:
     fulltime_hours_per_week: Decimal | None = None  # the employer's normal full-time week
     housing_provided: bool = False
     housing_deduction_monthly: Decimal | None = None
+    # Besluit minimumloon art. 2a: a deduction needs the worker's written authorisation and
+    # housing that meets the quality requirement. None: not stated.
+    housing_written_consent: bool | None = None
+    housing_certified: bool | None = None
+    # The worker follows the beroepsbegeleidende leerweg (bbl): the lower bbl youth scale
+    # applies to ages 18-20 until 31 December 2026. None or False: the general scale.
+    bbl_student: bool | None = None
     terminated: bool = False  # a termination notice was filed (end_date then holds its date)
 
 

@@ -26,7 +26,8 @@ PACKAGED_DIRECTORY = Path(__file__).parent / "parameters"
 NUMERIC_UNITS = frozenset({"currency:EUR", "ratio", "hours_per_week"})
 INTEGER_UNITS = frozenset({"working_days", "days", "count"})
 KNOWN_UNITS = NUMERIC_UNITS | INTEGER_UNITS | {"date", "calendar_rules", "calendar_days"}
-KNOWN_STATUSES = frozenset({"in_force", "announced", "policy"})
+# withdrawn: an announced change that was called off before it took effect; held as history.
+KNOWN_STATUSES = frozenset({"in_force", "announced", "withdrawn", "policy"})
 KNOWN_INDEXATIONS = frozenset({"half_yearly"})
 TOP_LEVEL_KEYS = frozenset(
     {"description", "unit", "reference", "values", "status", "indexation", "note"}

@@ -553,7 +553,6 @@ class _Sweep:
             as_of=self.as_of,
             evaluation=Evaluation.SWEEP,
             params=self.params,
-            housing_phase_out=self.settings.housing_phase_out,
         )
         subject = Subject(
             type=SubjectType.NOTIFICATION,

@@ -114,8 +114,8 @@ def worker_info(request: Request, user: OptionalUser) -> Response:
         "minimum_wage": wml.value["21"],  # keys are ages as text ("21" = 21 and older)
         "minimum_wage_from": wml.effective_from,
         "housing_cap_percent": int(Decimal(str(cap)) * 100),
-        "max_week": limits["high_18_plus"],
-        "average_week": limits["medium_average_limit"],
+        "max_week": limits["adult_week_max"],
+        "average_week": limits["adult_sixteen_week_average"],
     }
     return render(
         request, "worker.html", {"facts": facts}, languages=i18n.WORKER_LANGUAGES, user=user

@@ -74,7 +74,6 @@ def _context(request: Request, user: PageUser, channel: Channel = Channel.FORM) 
         cipher=cipher_for(settings),
         channel=channel,
         received_at=utcnow(),
-        housing_phase_out=settings.housing_phase_out,
     )
 
 
@@ -189,9 +188,7 @@ def post_notification(
 def _confirm_page(
     request: Request, user: PageUser, values: dict[str, str], payload: Any, now: datetime
 ) -> Response:
-    findings: list[Finding] = forms.preview_findings(
-        payload, now, housing_phase_out=_settings(request).housing_phase_out
-    )
+    findings: list[Finding] = forms.preview_findings(payload, now)
     return render(
         request,
         "employer/confirm.html",

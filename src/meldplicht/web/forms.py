@@ -62,16 +62,13 @@ def parse_notification(values: dict[str, str], received_at: datetime) -> Parsed:
     return Parsed(result, [])
 
 
-def preview_findings(
-    payload: NotificationCreate, received_at: datetime, *, housing_phase_out: bool
-) -> list[Finding]:
+def preview_findings(payload: NotificationCreate, received_at: datetime) -> list[Finding]:
     """The findings the service will record if the notice is sent now (same rule code)."""
     notice_date = legal_date(received_at)
     return evaluate_notification(
         service.facts_of_payload(payload, notice_date),
         as_of=notice_date,
         evaluation=Evaluation.INTAKE,
-        housing_phase_out=housing_phase_out,
     )
 
 

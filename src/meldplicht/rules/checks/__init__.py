@@ -45,7 +45,6 @@ def evaluate_notification(
     as_of: date,
     evaluation: Evaluation,
     params: Parameters | None = None,
-    housing_phase_out: bool = False,
 ) -> list[Finding]:
     """Run every per-notification check; findings are ordered by severity, then code."""
     ctx = Context(
@@ -53,7 +52,6 @@ def evaluate_notification(
         as_of=as_of,
         evaluation=evaluation,
         params=params if params is not None else get_parameters(),
-        housing_phase_out=housing_phase_out,
     )
     findings: list[Finding] = []
     for _, check in REGISTRY:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from meldplicht.rules import calendar, wages
@@ -37,9 +38,9 @@ def _timeliness(notice_date: date, start_date: date, params: Parameters) -> cale
 
 @functools.lru_cache(maxsize=65536)
 def _minimum(
-    age: int, on: date, fulltime_hours_per_week: Decimal | None, params: Parameters
+    age: int, on: date, fulltime_hours_per_week: Decimal | None, params: Parameters, bbl: bool
 ) -> wages.MinimumWage:
-    return wages.minimum_hourly_wage(age, on, fulltime_hours_per_week, params)
+    return wages.minimum_hourly_wage(age, on, fulltime_hours_per_week, params, bbl_student=bbl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +103,11 @@ class Context:
         as_of: date,
         evaluation: Evaluation,
         params: Parameters,
-        housing_phase_out: bool,
     ) -> None:
         self.facts = facts
         self.as_of = as_of
         self.evaluation = evaluation
         self.params = params
-        self.housing_phase_out = housing_phase_out
         self.judged_on = judged_on(facts, as_of, evaluation)
 
     @functools.cached_property
@@ -136,11 +135,12 @@ class Context:
         return value
 
     @functools.cached_property
-    def declared_hourly(self) -> Decimal | None:
-        """The declared wage per hour excluding holiday allowance, or None if not checkable."""
+    def declared_hourly_exact(self) -> Fraction | None:
+        """The declared wage per hour excluding holiday allowance (exact), or None if the wage
+        cannot be checked (a wage per week, four weeks or month without hours)."""
         f = self.facts
         try:
-            return wages.hourly_wage(
+            return wages.hourly_wage_exact(
                 f.wage_amount,
                 f.wage_period,
                 f.hours_per_week,
@@ -151,10 +151,19 @@ class Context:
             return None
 
     @functools.cached_property
+    def declared_hourly(self) -> Decimal | None:
+        """The declared wage per hour excluding holiday allowance, or None if not checkable."""
+        exact = self.declared_hourly_exact
+        return None if exact is None else wages.to_decimal(exact)
+
+    @functools.cached_property
     def minimum(self) -> wages.MinimumWage | None:
         if self.age < wages.YOUTH_TABLE_MIN_AGE:
             return None
-        return _minimum(self.age, self.judged_on, self.facts.fulltime_hours_per_week, self.params)
+        f = self.facts
+        return _minimum(
+            self.age, self.judged_on, f.fulltime_hours_per_week, self.params, bool(f.bbl_student)
+        )
 
     @functools.cached_property
     def _base_evidence(self) -> dict[str, Any]:
@@ -236,14 +245,14 @@ def register_info(info: RuleInfo) -> RuleInfo:
 
 
 def out_of_date_caveat(minimum: wages.MinimumWage, params: Parameters) -> tuple[str, str]:
-    """The sentence every wage finding carries when the table may be out of date."""
+    """The sentence a wage finding carries when the minimum is only known as a lower bound."""
     if not minimum.possibly_out_of_date:
         return "", ""
     name = "wml_hourly" if minimum.fulltime_hours is None else "wml_period_amounts"
     missing = date.fromordinal(params.table_ends(name).toordinal() + 1)
     return (
-        f" The minimum-wage table may be out of date: no amounts are held from "
-        f"{date_en(missing)}, so the last known amounts were used.",
-        f" De minimumloontabel is mogelijk verouderd: er zijn geen bedragen bekend vanaf "
-        f"{date_nl(missing)}, dus de laatst bekende bedragen zijn gebruikt.",
+        f" The amounts from {date_en(missing)} are not yet held, so the minimum used is the "
+        f"least it can be (an indexation never lowers it).",
+        f" De bedragen vanaf {date_nl(missing)} zijn nog niet bekend, dus het gebruikte "
+        f"minimum is het laagste dat het kan zijn (een indexering verlaagt het nooit).",
     )

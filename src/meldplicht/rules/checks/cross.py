@@ -129,11 +129,12 @@ def check_person_total_hours(
         "age": age,
         "arithmetic": f"{parts} = {hours_text(total)} hours a week",
     }
-    if limits.high is None:
-        return []  # under 15: UNDERAGE_WORK on each notification already says more
-    if total > limits.high:
-        info, limit = TOTAL_EXCESSIVE, limits.high
-    elif total > limits.medium:
+    declared = limits.declared_high
+    if declared is None:
+        return []  # under 13: UNDERAGE_WORK on each notification already says more
+    if total > declared.hours:
+        info, limit = TOTAL_EXCESSIVE, declared.hours
+    elif limits.medium is not None and total > limits.medium:
         info, limit = TOTAL_ABOVE_48, limits.medium
     else:
         return []

@@ -7,9 +7,10 @@ from meldplicht.rules.checks.base import Context, RuleInfo, date_en, date_nl, ma
 from meldplicht.rules.facts import Finding, ParameterUse, Severity
 
 BASIS = (
-    "Wet arbeid vreemdelingen art. 2a; Regeling melding Wav art. 3(1)(d); counted with the "
-    "Algemene termijnenwet art. 3 (DECISIONS.md section 2); "
-    "https://www.nlarbeidsinspectie.nl/onderwerpen/oekrainers-en-toegang-tot-de-arbeidsmarkt"
+    "Wet arbeid vreemdelingen art. 2a(1) (the notice at least two working days before the work "
+    "starts); Regeling melding Wav art. 3(1)(d); working days are Monday to Friday except the "
+    "public holidays of the Algemene termijnenwet art. 3 and the days equated with them; "
+    "https://wetten.overheid.nl/BWBR0007149"
 )
 
 LATE = RuleInfo(
@@ -68,6 +69,11 @@ def _evidence(ctx: Context) -> dict[str, object]:
             f"notice {f.notice_date.isoformat()} + {term} working days = "
             f"{earliest_start.isoformat()}; start {f.start_date.isoformat()}; "
             f"{between} working day(s) strictly between"
+        ),
+        "arithmetic_nl": (
+            f"melding {f.notice_date.isoformat()} + {term} werkdagen = "
+            f"{earliest_start.isoformat()}; start {f.start_date.isoformat()}; "
+            f"{between} werkdag(en) ertussen"
         ),
     }
 

@@ -16,8 +16,9 @@ from meldplicht.rules.checks.base import (
 from meldplicht.rules.facts import EMPLOYMENT_CONTRACTS, Evaluation, Finding, Severity
 
 BUWAV_BASIS = (
-    "Besluit uitvoering Wet arbeid vreemdelingen 2022 art. 6.5 (Stb. 2022, 130) "
-    "(DECISIONS.md section 5); https://zoek.officielebekendmakingen.nl/stb-2022-130.html"
+    "Besluit uitvoering Wet arbeid vreemdelingen 2022 art. 6.5 (Stb. 2022, 130): the exemption "
+    "covers work on an employment contract by a person under temporary protection; "
+    "https://zoek.officielebekendmakingen.nl/stb-2022-130.html"
 )
 
 NOT_EMPLOYMENT = RuleInfo(
@@ -53,16 +54,20 @@ STATUS_CHECK = RuleInfo(
     severity=Severity.MEDIUM,
     version="1.0.0",
     legal_basis=(
-        "Vreemdelingenbesluit 2000 art. 3.1a; ABRvS 17 Jan 2024 (third-country nationals' "
-        "protection ended 4 March 2024) (DECISIONS.md section 5); "
+        "Vreemdelingenbesluit 2000 art. 3.1a; Raad van State 17 January 2024 (protection of "
+        "third-country nationals with a temporary Ukrainian residence permit ended 4 March "
+        "2024; rights restored pending the EU Court of Justice until at most 4 March 2025; Court "
+        "of Justice C-244/24 and C-290/24, December 2024); "
         "https://ind.nl/nl/nieuws/ind-informeert-derdelanders-oekraine-over-beeindiging-tijdelijke-bescherming"
     ),
     title_nl="Controle beschermingsstatus",
     title_en="Protection status check",
     description_en=(
-        "The worker is not a Ukrainian national and the work starts, or continues, after the "
-        "end of protection for third-country nationals (4 March 2024): their status needs a "
-        "check (family members and some others remain covered)."
+        "The worker is not a Ukrainian national and the work starts, or continues, after "
+        "4 March 2024, when protection ended for third-country nationals who held a temporary "
+        "Ukrainian residence permit. Their status needs a check: family members of Ukrainians "
+        "and people who held protection or a permanent permit in Ukraine remain covered, and "
+        "from May 2024 until at most 4 March 2025 many of the others held restored rights."
     ),
 )
 PROTECTION_ENDS = RuleInfo(
@@ -70,8 +75,9 @@ PROTECTION_ENDS = RuleInfo(
     severity=Severity.INFO,
     version="1.0.0",
     legal_basis=(
-        "Directive 2001/55/EC art. 4 and the Council implementing decisions; BuWav 2022 "
-        "art. 6.5 and 13.3(4); https://eur-lex.europa.eu/eli/dec_impl/2023/2409"
+        "Directive 2001/55/EC art. 4 and the Council implementing decisions extending it (now "
+        "Council Implementing Decision (EU) 2025/1460: to 4 March 2027); BuWav 2022 art. 6.5 "
+        "and 13.3(4); https://eur-lex.europa.eu/legal-content/NL/TXT/HTML/?uri=OJ%3AC_202505129"
     ),
     title_nl="Einddatum na einde tijdelijke bescherming",
     title_en="End date after the end of temporary protection",
@@ -97,9 +103,9 @@ PAST_END = RuleInfo(
     severity=Severity.LOW,
     version="1.0.0",
     legal_basis=(
-        "Regeling melding Wav (change and termination notices; legal basis of de-registration "
-        "unconfirmed, see legal-research.md section 2.2); "
-        "https://wetten.overheid.nl/BWBR0031498/2022-04-01"
+        "Regeling melding Wav art. 3 (the content of the notification); a change or end of the "
+        "employment is reported on the UWV form by practice, no rule was found that requires "
+        "it, hence low severity; https://wetten.overheid.nl/BWBR0031498/2022-04-01"
     ),
     title_nl="Einddatum verstreken zonder beëindiging",
     title_en="Declared end date passed without termination",
@@ -127,7 +133,11 @@ def check_not_employment_contract(ctx: Context) -> list[Finding]:
                 f"Het contracttype '{contract.value}' is geen arbeidsovereenkomst; de "
                 f"vrijstelling van de tewerkstellingsvergunningsplicht geldt er niet voor."
             ),
-            evidence={"contract_type": contract.value},
+            evidence={
+                "contract_type": contract.value,
+                "arithmetic": f"contract type {contract.value} is not an employment contract",
+                "arithmetic_nl": f"contracttype {contract.value} is geen arbeidsovereenkomst",
+            },
         )
     ]
 
@@ -160,6 +170,7 @@ def check_document_expired(ctx: Context) -> list[Finding]:
                 "document_type": ctx.facts.worker.document_type,
                 "document_valid_until": valid_until,
                 "arithmetic": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
+                "arithmetic_nl": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
             },
             period_key=valid_until.isoformat(),
         )
@@ -187,13 +198,19 @@ def check_protection_status(ctx: Context) -> list[Finding]:
             ctx,
             message_en=(
                 f"The worker's nationality is {f.worker.nationality}, not Ukrainian, and the "
-                f"work runs after {date_en(cutoff)}, when protection ended for most "
-                f"third-country nationals. Check the worker's protection status."
+                f"work runs after {date_en(cutoff)}, when protection ended for third-country "
+                f"nationals who held a temporary Ukrainian residence permit. Family members of "
+                f"Ukrainians and people who held protection or a permanent permit in Ukraine "
+                f"remain covered, and many others held restored rights from May 2024 until at "
+                f"most 4 March 2025 (an IND sticker). Check the worker's protection status."
             ),
             message_nl=(
                 f"De nationaliteit van de werknemer is {f.worker.nationality}, niet Oekraïens, "
-                f"en het werk loopt na {date_nl(cutoff)}, toen de bescherming voor de meeste "
-                f"derdelanders eindigde. Controleer de beschermingsstatus."
+                f"en het werk loopt na {date_nl(cutoff)}, toen de bescherming eindigde voor "
+                f"derdelanders met een tijdelijke Oekraïense verblijfsvergunning. Gezinsleden "
+                f"van Oekraïners en wie in Oekraïne bescherming of een vaste vergunning had, "
+                f"blijven beschermd, en velen hadden van mei 2024 tot uiterlijk 4 maart 2025 "
+                f"herstelde rechten (een IND-sticker). Controleer de beschermingsstatus."
             ),
             evidence={
                 "nationality": f.worker.nationality,
@@ -202,6 +219,11 @@ def check_protection_status(ctx: Context) -> list[Finding]:
                     f"start {f.start_date.isoformat()}, end "
                     f"{f.end_date.isoformat() if f.end_date else 'open'}; a day after "
                     f"{cutoff.isoformat()} is covered"
+                ),
+                "arithmetic_nl": (
+                    f"start {f.start_date.isoformat()}, einde "
+                    f"{f.end_date.isoformat() if f.end_date else 'open'}; een dag na "
+                    f"{cutoff.isoformat()} valt erin"
                 ),
             },
             parameters=(value.as_use(),),
@@ -235,6 +257,7 @@ def check_protection_ends_before_end_date(ctx: Context) -> list[Finding]:
             evidence={
                 "protection_end": tp_end,
                 "arithmetic": f"{f.end_date.isoformat()} > {tp_end.isoformat()}",
+                "arithmetic_nl": f"{f.end_date.isoformat()} > {tp_end.isoformat()}",
             },
             parameters=(value.as_use(),),
             period_key=tp_end.isoformat(),
@@ -265,6 +288,7 @@ def check_work_after_protection_end(ctx: Context) -> list[Finding]:
             evidence={
                 "protection_end": tp_end,
                 "arithmetic": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
+                "arithmetic_nl": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
             },
             parameters=(value.as_use(),),
             period_key=tp_end.isoformat(),
@@ -294,6 +318,9 @@ def check_past_declared_end(ctx: Context) -> list[Finding]:
                 f"De opgegeven einddatum {date_nl(f.end_date)} is verstreken "
                 f"({date_nl(ctx.as_of)}) en er is geen beëindiging of verlenging gemeld."
             ),
-            evidence={"arithmetic": f"{ctx.as_of.isoformat()} > {f.end_date.isoformat()}"},
+            evidence={
+                "arithmetic": f"{ctx.as_of.isoformat()} > {f.end_date.isoformat()}",
+                "arithmetic_nl": f"{ctx.as_of.isoformat()} > {f.end_date.isoformat()}",
+            },
         )
     ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from meldplicht.rules import wages
 from meldplicht.rules.checks.base import (
@@ -19,20 +19,29 @@ from meldplicht.rules.checks.base import (
 from meldplicht.rules.facts import Finding, Severity, WagePeriod
 
 WML_BASIS = (
-    "Wet minimumloon en minimumvakantiebijslag art. 7, 8, 14 and 15 (DECISIONS.md section 3); "
-    "https://wetten.overheid.nl/BWBR0002638"
+    "Wet minimumloon en minimumvakantiebijslag art. 7, 8, 12, 14 and 15; Besluit "
+    "minimumjeugdloonregeling art. 2 (youth shares); https://wetten.overheid.nl/BWBR0002638"
+)
+HOUSING_BASIS = (
+    "Wet minimumloon en minimumvakantiebijslag art. 13; Besluit minimumloon en "
+    "minimumvakantiebijslag art. 2a (Stb. 2016, 419); "
+    "https://zoek.officielebekendmakingen.nl/stb-2016-419.html"
 )
 
 BELOW_MINIMUM = RuleInfo(
     code="BELOW_MINIMUM_WAGE",
     severity=Severity.HIGH,
-    version="1.0.0",
+    version="2.0.0",
     legal_basis=WML_BASIS,
     title_nl="Loon onder het wettelijk minimumloon",
     title_en="Wage below the statutory minimum",
     description_en=(
-        "The declared wage, normalised to an hourly amount excluding holiday allowance, is "
-        "below the statutory hourly minimum for the worker's age on the judged date."
+        "The declared wage, excluding holiday allowance, is below the statutory minimum for "
+        "the worker's age on the judged date, compared exactly in the law's own unit: before "
+        "2024 a monthly wage against the monthly amount and any other wage against the weekly "
+        "amount, pro rata the hours of the full-time week; from 2024 against the hourly amount "
+        "times the hours. Past the newest table held, against the least the minimum can be "
+        "(the last adult amount x the youth share in force, rounded down)."
     ),
 )
 UNCHECKABLE = RuleInfo(
@@ -51,29 +60,41 @@ UNCHECKABLE = RuleInfo(
 TABLE_OUT_OF_DATE = RuleInfo(
     code="MINIMUM_WAGE_TABLE_OUT_OF_DATE",
     severity=Severity.INFO,
-    version="1.0.0",
+    version="2.0.0",
     legal_basis=WML_BASIS,
-    title_nl="Minimumloontabel mogelijk verouderd",
-    title_en="Minimum-wage table possibly out of date",
+    title_nl="Minimumloon nog niet te bevestigen",
+    title_en="Minimum wage cannot be confirmed yet",
     description_en=(
-        "The wage was judged on a date past the newest half-year (1 January / 1 July) held in "
-        "the minimum-wage table; the last known amounts were used."
+        "The wage is judged on a date past the newest minimum-wage table held. It is not below "
+        "the least the new minimum can be, but it is below what the new minimum could be if it "
+        "rises as much as it ever has in half a year, so it cannot be confirmed until the new "
+        "table is entered."
     ),
 )
 HOUSING = RuleInfo(
     code="HOUSING_DEDUCTION_ABOVE_CAP",
     severity=Severity.HIGH,
-    version="1.0.0",
-    legal_basis=(
-        "Wet minimumloon en minimumvakantiebijslag art. 13; Besluit Stb. 2016, 419 "
-        "(DECISIONS.md section 9); https://zoek.officielebekendmakingen.nl/stb-2016-419.html"
-    ),
+    version="2.0.0",
+    legal_basis=HOUSING_BASIS,
     title_nl="Inhouding voor huisvesting boven het maximum",
     title_en="Housing deduction above the cap",
     description_en=(
-        "The monthly housing deduction exceeds 25% of the minimum wage due for the month "
-        "(hours per week x hourly minimum x 13/3); with the configuration flag on, the "
-        "announced (not enacted) phase-out rate instead."
+        "The monthly housing deduction exceeds 25% of the minimum wage due for a month at the "
+        "declared hours (hours per week x hourly minimum x 13/3; before 2024 the monthly amount "
+        "pro rata the full-time week)."
+    ),
+)
+HOUSING_CONDITIONS = RuleInfo(
+    code="HOUSING_DEDUCTION_CONDITIONS",
+    severity=Severity.MEDIUM,
+    version="1.0.0",
+    legal_basis=HOUSING_BASIS,
+    title_nl="Inhouding voor huisvesting zonder volmacht of keurmerk",
+    title_en="Housing deduction without written authorisation or certified housing",
+    description_en=(
+        "A housing deduction is declared, but the notification does not confirm both that the "
+        "worker authorised it in writing and that the housing meets the quality requirement "
+        "(certified housing). Without both, no deduction from the minimum wage is allowed."
     ),
 )
 
@@ -121,20 +142,52 @@ def _declared_texts(ctx: Context, hourly_en: str, hourly_nl: str) -> tuple[str, 
     )
 
 
-def _arithmetic(ctx: Context, declared: Decimal, minimum: wages.MinimumWage) -> str:
+def _arithmetic(ctx: Context, declared: Decimal, floor: Decimal, below: bool) -> tuple[str, str]:
+    """The comparison as text for inspectors, in English and in Dutch."""
     f = ctx.facts
-    steps = {
+    minimum = ctx.minimum
+    assert minimum is not None
+    hours = f.hours_per_week
+    steps_en = {
         WagePeriod.HOUR: f"{f.wage_amount}",
-        WagePeriod.WEEK: f"{f.wage_amount} / {f.hours_per_week} h",
-        WagePeriod.FOUR_WEEKS: f"{f.wage_amount} / (4 x {f.hours_per_week} h)",
-        WagePeriod.MONTH: f"{f.wage_amount} x 3 / (13 x {f.hours_per_week} h)",
+        WagePeriod.WEEK: f"{f.wage_amount} / {hours} h",
+        WagePeriod.FOUR_WEEKS: f"{f.wage_amount} / (4 x {hours} h)",
+        WagePeriod.MONTH: f"{f.wage_amount} x 3 / (13 x {hours} h)",
     }[f.wage_period]
+    steps_nl = steps_en.replace(" h", " u")
     if f.wage_includes_holiday_allowance:
-        steps = f"({steps}) / {1 + ctx.holiday_rate}"
+        steps_en = f"({steps_en}) / {1 + ctx.holiday_rate}"
+        steps_nl = f"({steps_nl}) / {1 + ctx.holiday_rate}"
+    sign = "<" if below else ">="
+    period_en = period_nl = ""
+    if f.wage_period is not WagePeriod.HOUR:
+        due = wages.to_decimal(minimum.period_minimum(f.wage_period, hours))
+        period_en = (
+            f" Per {PERIOD_EN[f.wage_period]} at {hours_text(hours)} hours a week the minimum is "
+            f"{due:.4f} (excluding holiday allowance)."
+        )
+        period_nl = (
+            f" Per {PERIOD_NL[f.wage_period]} bij {hours_text(hours)} uur per week is het "
+            f"minimum {due:.4f} (zonder vakantiegeld)."
+        )
+    if minimum.monthly is not None and f.wage_period is WagePeriod.MONTH:
+        unit_en = (
+            f" A monthly wage is compared with the monthly amount {minimum.monthly} pro rata "
+            f"{hours_text(hours)} / {minimum.fulltime_hours} hours."
+        )
+        unit_nl = (
+            f" Een maandloon wordt vergeleken met het maandbedrag {minimum.monthly} naar rato "
+            f"van {hours_text(hours)} / {minimum.fulltime_hours} uur."
+        )
+    else:
+        unit_en = unit_nl = ""
     return (
-        f"declared hourly = {steps} = {declared:.6f}; minimum: {minimum.basis_en}; "
-        f"{declared:.6f} {'<' if declared < minimum.hourly else '>='} {minimum.hourly:.6f}. "
-        f"Amounts are compared unrounded; messages round half-up to cents."
+        f"declared hourly = {steps_en} = {declared:.6f}; minimum: {minimum.basis_en}; "
+        f"{declared:.6f} {sign} {floor:.6f}.{period_en}{unit_en} Amounts are compared exactly "
+        f"(as fractions); messages round half-up to cents.",
+        f"opgegeven uurloon = {steps_nl} = {declared:.6f}; minimum: {minimum.basis_nl}; "
+        f"{declared:.6f} {sign} {floor:.6f}.{period_nl}{unit_nl} Bedragen worden exact "
+        f"vergeleken (als breuken); berichten ronden half naar boven af op centen.",
     )
 
 
@@ -142,56 +195,79 @@ def _skip(ctx: Context) -> bool:
     return ctx.employment_period_over or ctx.minimum is None
 
 
+def _bbl_hint(ctx: Context, minimum: wages.MinimumWage) -> tuple[str, str]:
+    """Tell the employer of an 18-20-year-old that a bbl student has a lower minimum."""
+    if minimum.bbl or wages.bbl_share(minimum.age, ctx.judged_on, ctx.params) is None:
+        return "", ""
+    return (
+        " If the worker follows the beroepsbegeleidende leerweg (bbl, work-study), say so in a "
+        "change notice: a lower minimum then applies until 31 December 2026.",
+        " Volgt de werknemer de beroepsbegeleidende leerweg (bbl), geef dat dan op in een "
+        "wijzigingsmelding: tot en met 31 december 2026 geldt dan een lager minimum.",
+    )
+
+
 @rule(BELOW_MINIMUM)
 def check_below_minimum_wage(ctx: Context) -> list[Finding]:
-    if _skip(ctx) or ctx.declared_hourly is None:
+    if _skip(ctx) or ctx.declared_hourly_exact is None:
         return []
     minimum = ctx.minimum
     assert minimum is not None  # _skip
-    declared = ctx.declared_hourly
-    if declared >= minimum.hourly:
+    f = ctx.facts
+    floor_exact = minimum.hourly_floor(f.wage_period)
+    if ctx.declared_hourly_exact >= floor_exact:
         return []
-    d_en, m_en, d_nl, m_nl = _two(declared, minimum.hourly)
+    declared = wages.to_decimal(ctx.declared_hourly_exact)
+    floor = wages.to_decimal(floor_exact)
+    d_en, m_en, d_nl, m_nl = _two(declared, floor)
     declared_en, declared_nl = _declared_texts(ctx, d_en, d_nl)
-    caveat_en, caveat_nl = out_of_date_caveat(minimum, ctx.params)
+    least_en = " of at least" if minimum.lower_bound else " of"
+    least_nl = " van ten minste" if minimum.lower_bound else " van"
     basis_en = basis_nl = ""
-    if minimum.fulltime_hours is not None:
+    if minimum.fulltime_hours is not None or minimum.lower_bound or minimum.bbl:
         basis_en = f" ({minimum.basis_en})"
         basis_nl = f" ({minimum.basis_nl})"
+    hint_en, hint_nl = _bbl_hint(ctx, minimum)
+    arithmetic_en, arithmetic_nl = _arithmetic(ctx, declared, floor, below=True)
     on = ctx.judged_on
+    key = minimum.missing_table or minimum.table_effective_from
+    suffix = ("/bbl" if minimum.bbl else "") + ("/at-least" if minimum.lower_bound else "")
     return [
         make_finding(
             BELOW_MINIMUM,
             ctx,
             message_en=(
-                f"The declared wage of {declared_en} is below the statutory minimum of {m_en} "
-                f"per hour for a worker aged {minimum.age} on {date_en(on)}{basis_en}."
-                f"{caveat_en}"
+                f"The declared wage of {declared_en} is below the statutory minimum{least_en} "
+                f"{m_en} per hour for a worker aged {minimum.age} on {date_en(on)}{basis_en}."
+                f"{hint_en}"
             ),
             message_nl=(
-                f"Het opgegeven loon van {declared_nl} ligt onder het wettelijk minimum van "
-                f"{m_nl} per uur voor een werknemer van {minimum.age} jaar op {date_nl(on)}"
-                f"{basis_nl}.{caveat_nl}"
+                f"Het opgegeven loon van {declared_nl} ligt onder het wettelijk minimum"
+                f"{least_nl} {m_nl} per uur voor een werknemer van {minimum.age} jaar op "
+                f"{date_nl(on)}{basis_nl}.{hint_nl}"
             ),
             evidence={
                 "declared_hourly": declared,
-                "minimum_hourly": minimum.hourly,
-                "shortfall_per_hour": minimum.hourly - declared,
+                "minimum_hourly": floor,
+                "shortfall_per_hour": floor - declared,
                 "age": minimum.age,
                 "assumed_fulltime_hours": minimum.assumed_fulltime_hours,
                 "fulltime_hours": minimum.fulltime_hours,
                 "possibly_out_of_date": minimum.possibly_out_of_date,
-                "arithmetic": _arithmetic(ctx, declared, minimum),
+                "lower_bound": minimum.lower_bound,
+                "bbl_student": minimum.bbl,
+                "arithmetic": arithmetic_en,
+                "arithmetic_nl": arithmetic_nl,
             },
             parameters=minimum.parameters,
-            period_key=f"{minimum.table_effective_from.isoformat()}/age-{min(minimum.age, 21)}",
+            period_key=f"{key.isoformat()}/age-{min(minimum.age, 21)}{suffix}",
         )
     ]
 
 
 @rule(UNCHECKABLE)
 def check_wage_uncheckable(ctx: Context) -> list[Finding]:
-    if ctx.employment_period_over or ctx.declared_hourly is not None:
+    if ctx.employment_period_over or ctx.declared_hourly_exact is not None:
         return []
     f = ctx.facts
     stated = f.hours_per_week > 0
@@ -211,107 +287,231 @@ def check_wage_uncheckable(ctx: Context) -> list[Finding]:
                 f"niet met het minimumuurloon worden vergeleken omdat het aantal uren per week "
                 f"{hours_nl}. Geef de uren per week op in een wijzigingsmelding."
             ),
-            evidence={"arithmetic": "hourly wage = amount / hours: hours per week missing or 0"},
+            evidence={
+                "arithmetic": "hourly wage = amount / hours: hours per week missing or 0",
+                "arithmetic_nl": "uurloon = bedrag / uren: uren per week ontbreken of 0",
+            },
         )
     ]
 
 
 @rule(TABLE_OUT_OF_DATE)
 def check_table_out_of_date(ctx: Context) -> list[Finding]:
-    if _skip(ctx):
+    if _skip(ctx) or ctx.declared_hourly_exact is None:
         return []
     minimum = ctx.minimum
     assert minimum is not None
-    caveat_en, caveat_nl = out_of_date_caveat(minimum, ctx.params)
-    if not caveat_en:
+    if not minimum.lower_bound or minimum.plausible_upper is None:
         return []
-    missing = date.fromordinal(ctx.params.table_ends("wml_hourly").toordinal() + 1)
+    declared = ctx.declared_hourly_exact
+    upper = Fraction(minimum.plausible_upper)
+    if declared < minimum.hourly_floor(ctx.facts.wage_period) or declared >= upper:
+        return []
+    missing = minimum.missing_table
+    assert missing is not None
+    shown = wages.to_decimal(declared)
+    upper_shown = minimum.plausible_upper.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    rise = wages.largest_half_yearly_rise(ctx.params)
+    rise_text = f"{float(rise) * 100:.2f}%"
     return [
         make_finding(
             TABLE_OUT_OF_DATE,
             ctx,
             message_en=(
-                f"The wage was judged on {date_en(ctx.judged_on)} using the minimum of "
-                f"{wages.eur(minimum.hourly)} per hour for age {minimum.age}.{caveat_en}"
+                f"The declared wage of {wages.eur(shown)} per hour (excluding holiday allowance) "
+                f"is not below the least the minimum can be for a worker aged {minimum.age} on "
+                f"{date_en(ctx.judged_on)} ({wages.eur(minimum.hourly)}), but it cannot be "
+                f"confirmed until the table of {date_en(missing)} is entered: if the amounts "
+                f"rise as much as they ever have in half a year, the minimum would be about "
+                f"{wages.eur(upper_shown)}."
             ),
             message_nl=(
-                f"Het loon is beoordeeld op {date_nl(ctx.judged_on)} met het minimum van "
-                f"{wages.eur_nl(minimum.hourly)} per uur voor {minimum.age} jaar.{caveat_nl}"
+                f"Het opgegeven loon van {wages.eur_nl(shown)} per uur (zonder vakantiegeld) ligt "
+                f"niet onder het laagste dat het minimum kan zijn voor een werknemer van "
+                f"{minimum.age} jaar op {date_nl(ctx.judged_on)} "
+                f"({wages.eur_nl(minimum.hourly)}), maar kan pas worden bevestigd als de tabel "
+                f"van {date_nl(missing)} is ingevoerd: stijgen de bedragen zoveel als ooit in "
+                f"een half jaar, dan wordt het minimum ongeveer {wages.eur_nl(upper_shown)}."
             ),
-            evidence={"table_ends": ctx.params.table_ends("wml_hourly")},
+            evidence={
+                "declared_hourly": shown,
+                "minimum_at_least": minimum.hourly,
+                "minimum_plausible_upper": minimum.plausible_upper,
+                "table_ends": ctx.params.table_ends("wml_hourly"),
+                "arithmetic": (
+                    f"{minimum.basis_en}; {minimum.hourly} <= {shown:.6f} < "
+                    f"{minimum.plausible_upper:.6f} (the least x (1 + {rise_text}), the largest "
+                    f"half-yearly rise held)"
+                ),
+                "arithmetic_nl": (
+                    f"{minimum.basis_nl}; {minimum.hourly} <= {shown:.6f} < "
+                    f"{minimum.plausible_upper:.6f} (het laagste x (1 + {rise_text}), de "
+                    f"grootste halfjaarlijkse stijging in de tabellen)"
+                ),
+            },
             parameters=minimum.parameters,
             period_key=missing.isoformat(),
         )
     ]
 
 
+def _deduction(ctx: Context) -> Decimal | None:
+    """The declared monthly housing deduction, when the housing checks apply."""
+    f = ctx.facts
+    deduction = f.housing_deduction_monthly
+    if _skip(ctx) or not f.housing_provided or deduction is None or deduction <= 0:
+        return None
+    return deduction
+
+
 @rule(HOUSING)
 def check_housing_deduction(ctx: Context) -> list[Finding]:
     f = ctx.facts
-    deduction = f.housing_deduction_monthly
-    if (
-        _skip(ctx)
-        or not f.housing_provided
-        or deduction is None
-        or deduction <= 0
-        or f.hours_per_week <= 0
-    ):
+    deduction = _deduction(ctx)
+    if deduction is None or f.hours_per_week <= 0:
         return []
     minimum = ctx.minimum
     assert minimum is not None
-    cap = wages.housing_deduction_cap(
-        f.hours_per_week,
-        minimum,
-        ctx.judged_on,
-        apply_announced_housing_phase_out=ctx.housing_phase_out,
-        params=ctx.params,
-    )
+    cap = wages.housing_deduction_cap(f.hours_per_week, minimum, ctx.judged_on, params=ctx.params)
     if deduction <= cap.monthly_cap:
         return []
     percent = f"{(cap.rate * 100).normalize():f}%"
-    which_en = (
-        f"the announced phase-out cap of {percent} (announced, not in force; applied by "
-        f"configuration)"
-        if cap.announced_phase_out_applied
-        else f"the statutory cap of {percent}"
-    )
-    which_nl = (
-        f"het aangekondigde afbouwmaximum van {percent} (aangekondigd, niet in werking; "
-        f"toegepast via configuratie)"
-        if cap.announced_phase_out_applied
-        else f"het wettelijk maximum van {percent}"
-    )
     hours = hours_text(f.hours_per_week)
     caveat_en, caveat_nl = out_of_date_caveat(minimum, ctx.params)
+    if minimum.lower_bound:
+        caveat_en = (
+            f" The amounts from {date_en(minimum.missing_table or ctx.judged_on)} are not yet "
+            f"held, so the cap is taken from the highest the minimum could plausibly be."
+        )
+        caveat_nl = (
+            f" De bedragen vanaf {date_nl(minimum.missing_table or ctx.judged_on)} zijn nog "
+            f"niet bekend, dus het maximum is berekend op het hoogste dat het minimum "
+            f"redelijkerwijs kan zijn."
+        )
+    arithmetic = (
+        f"cap = {cap.rate} x minimum due for a month at {hours} h a week "
+        f"({cap.minimum_monthly_due:.6f}) = {cap.monthly_cap:.6f}; deduction {deduction} > cap"
+    )
+    arithmetic_nl = (
+        f"maximum = {cap.rate} x minimumloon voor een maand bij {hours} uur per week "
+        f"({cap.minimum_monthly_due:.6f}) = {cap.monthly_cap:.6f}; inhouding {deduction} > "
+        f"maximum"
+    )
     return [
         make_finding(
             HOUSING,
             ctx,
             message_en=(
                 f"The monthly housing deduction of {wages.eur(deduction)} is above "
-                f"{wages.eur(cap.monthly_cap)}, {which_en} of the minimum wage due for "
-                f"{hours} hours a week ({wages.eur(cap.minimum_monthly_due)} a month for a "
-                f"worker aged {minimum.age} on {date_en(ctx.judged_on)}).{caveat_en}"
+                f"{wages.eur(cap.monthly_cap)}, the statutory cap of {percent} of the minimum "
+                f"wage due for {hours} hours a week ({wages.eur(cap.minimum_monthly_due)} a "
+                f"month for a worker aged {minimum.age} on {date_en(ctx.judged_on)}).{caveat_en}"
             ),
             message_nl=(
                 f"De maandelijkse inhouding voor huisvesting van {wages.eur_nl(deduction)} is "
-                f"hoger dan {wages.eur_nl(cap.monthly_cap)}, {which_nl} van het minimumloon "
-                f"voor {hours} uur per week ({wages.eur_nl(cap.minimum_monthly_due)} per maand "
-                f"voor een werknemer van {minimum.age} jaar op {date_nl(ctx.judged_on)})."
-                f"{caveat_nl}"
+                f"hoger dan {wages.eur_nl(cap.monthly_cap)}, het wettelijk maximum van {percent} "
+                f"van het minimumloon voor {hours} uur per week "
+                f"({wages.eur_nl(cap.minimum_monthly_due)} per maand voor een werknemer van "
+                f"{minimum.age} jaar op {date_nl(ctx.judged_on)}).{caveat_nl}"
             ),
             evidence={
                 "deduction_monthly": deduction,
                 "cap_monthly": cap.monthly_cap,
                 "cap_rate": cap.rate,
-                "announced_phase_out_applied": cap.announced_phase_out_applied,
                 "minimum_monthly_due": cap.minimum_monthly_due,
-                "arithmetic": (
-                    f"cap = {cap.rate} x ({minimum.hourly} x {f.hours_per_week} h x 13 / 3) "
-                    f"= {cap.monthly_cap:.6f}; deduction {deduction} > cap"
-                ),
+                "arithmetic": arithmetic,
+                "arithmetic_nl": arithmetic_nl,
             },
             parameters=cap.parameters,
             period_key=f"{minimum.table_effective_from.isoformat()}/rate-{cap.rate}",
         )
     ]
+
+
+def _condition_text(
+    value: bool | None, en: tuple[str, str], nl: tuple[str, str]
+) -> tuple[str, str]:
+    """(not stated, stated as not met) wording for one condition, or empty when it is met."""
+    if value is True:
+        return "", ""
+    return (en[0], nl[0]) if value is None else (en[1], nl[1])
+
+
+@rule(HOUSING_CONDITIONS)
+def check_housing_deduction_conditions(ctx: Context) -> list[Finding]:
+    f = ctx.facts
+    deduction = _deduction(ctx)
+    if deduction is None:
+        return []
+    consent = _condition_text(
+        f.housing_written_consent,
+        (
+            "the worker's written authorisation is not stated",
+            "the worker did not authorise it in writing",
+        ),
+        (
+            "is niet opgegeven dat de werknemer schriftelijk volmacht gaf",
+            "de werknemer gaf geen schriftelijke volmacht",
+        ),
+    )
+    certified = _condition_text(
+        f.housing_certified,
+        (
+            "the housing is not stated to meet the quality requirement (certified housing)",
+            "the housing is declared as not certified",
+        ),
+        (
+            "is niet opgegeven dat de huisvesting aan de kwaliteitseisen voldoet (gecertificeerd)",
+            "de huisvesting is opgegeven als niet gecertificeerd",
+        ),
+    )
+    missing_en = [text for text in (consent[0], certified[0]) if text]
+    missing_nl = [text for text in (consent[1], certified[1]) if text]
+    if not missing_en:
+        return []
+    return [
+        make_finding(
+            HOUSING_CONDITIONS,
+            ctx,
+            message_en=(
+                f"A monthly housing deduction of {wages.eur(deduction)} is declared, but "
+                f"{' and '.join(missing_en)}. A deduction from the minimum wage is allowed only "
+                f"as a payment the worker authorised in writing, made to the landlord, for rent, "
+                f"individually metered utilities and service costs, of housing that meets the "
+                f"quality requirement (certified housing). If both conditions are met, say so in "
+                f"a change notice."
+            ),
+            message_nl=(
+                f"Er is een maandelijkse inhouding voor huisvesting van "
+                f"{wages.eur_nl(deduction)} opgegeven, maar {' en '.join(missing_nl)}. Een "
+                f"inhouding op het minimumloon mag alleen als betaling die de werknemer "
+                f"schriftelijk heeft gemachtigd, aan de verhuurder, voor huur, individueel "
+                f"bemeten nutsvoorzieningen en servicekosten, van huisvesting die aan de "
+                f"kwaliteitseisen voldoet (gecertificeerde huisvesting). Is aan beide voldaan, "
+                f"geef dat dan op in een wijzigingsmelding."
+            ),
+            evidence={
+                "deduction_monthly": deduction,
+                "written_consent": f.housing_written_consent,
+                "certified_housing": f.housing_certified,
+                "arithmetic": (
+                    f"deduction {deduction} > 0; written authorisation: "
+                    f"{_stated_en(f.housing_written_consent)}; certified housing: "
+                    f"{_stated_en(f.housing_certified)}"
+                ),
+                "arithmetic_nl": (
+                    f"inhouding {deduction} > 0; schriftelijke volmacht: "
+                    f"{_stated_nl(f.housing_written_consent)}; gecertificeerde huisvesting: "
+                    f"{_stated_nl(f.housing_certified)}"
+                ),
+            },
+        )
+    ]
+
+
+def _stated_en(value: bool | None) -> str:
+    return "not stated" if value is None else ("yes" if value else "no")
+
+
+def _stated_nl(value: bool | None) -> str:
+    return "niet opgegeven" if value is None else ("ja" if value else "nee")
