@@ -28,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(employers_app, name="employers")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+parameters_app = typer.Typer(help="Legal parameter tables.", no_args_is_help=True)
+app.add_typer(parameters_app, name="parameters")
 
 
 def _session() -> Session:
@@ -387,3 +389,41 @@ app.add_typer(privacy_app, name="privacy")
 
 def main() -> None:
     app()
+
+
+@parameters_app.command("status")
+def parameters_status(
+    as_of: Annotated[
+        str | None, typer.Option(help="As of this day (YYYY-MM-DD). Default: today.")
+    ] = None,
+) -> None:
+    """Each indexed table's newest period and the next date a new value is expected.
+
+    Exits 1 when a table is out of date, so a scheduled job can alert; a table due within
+    the warning horizon is shown as due but exits 0.
+    """
+    from datetime import date
+
+    from meldplicht.core.clock import today
+    from meldplicht.rules.params import DUE_WARNING, get_parameters
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else today()
+    except ValueError:
+        _fail(f"--as-of must be a date like 2025-07-01, not {as_of!r}.")
+        return
+    statuses = get_parameters().indexed_status(day)
+    words = {
+        "current": "current",
+        "due_soon": f"due within {DUE_WARNING.days // 7} weeks",
+        "out_of_date": "OUT OF DATE",
+    }
+    typer.echo(f"Indexed legal tables as of {day.isoformat()}:")
+    for s in statuses:
+        typer.echo(
+            f"  {s.name:<24} newest period from {s.newest_entry.isoformat()}, known until "
+            f"{s.table_ends.isoformat()}, next value expected {s.next_expected.isoformat()}: "
+            f"{words[s.state]}"
+        )
+    if any(s.state == "out_of_date" for s in statuses):
+        raise typer.Exit(1)

@@ -42,6 +42,9 @@ def test_readyz_reports_every_check_with_a_reason(client: TestClient) -> None:
         assert check["reason"]
     assert body["checks"]["database"]["status"] == "ok"
     assert body["checks"]["schema"]["status"] == "ok"
+    indexed = {s["name"]: s for s in body["checks"]["parameters"]["details"]["indexed"]}
+    assert indexed["wml_hourly"]["newest_entry"] == "2026-07-01"
+    assert indexed["wml_hourly"]["next_expected"] == "2027-01-01"
 
 
 def test_health_routes_stay_out_of_the_openapi_document(client: TestClient) -> None:
@@ -51,18 +54,41 @@ def test_health_routes_stay_out_of_the_openapi_document(client: TestClient) -> N
 
 class TestParameters:
     def test_minimum_wage_table_past_its_end_is_degraded_and_says_so(self) -> None:
-        check = check_parameters(date(2026, 11, 28))
+        check = check_parameters(date(2027, 1, 2))
         assert check.status == "degraded"
         stale = {s["name"]: s for s in check.details["out_of_date"]}
-        assert stale["wml_hourly"]["newest_entry"] == "2026-01-01"
-        assert stale["wml_hourly"]["table_ends"] == "2026-06-30"
+        assert stale["wml_hourly"]["newest_entry"] == "2026-07-01"
+        assert stale["wml_hourly"]["table_ends"] == "2026-12-31"
         assert "wml_hourly" in check.reason
         assert "out of date" in check.reason
+        indexed = {s["name"]: s for s in check.details["indexed"]}
+        assert indexed["wml_hourly"]["state"] == "out_of_date"
 
     def test_inside_the_table_is_ok(self) -> None:
-        check = check_parameters(date(2026, 3, 1))
+        check = check_parameters(date(2026, 9, 1))
         assert check.status == "ok"
         assert check.details["out_of_date"] == []
+        indexed = {s["name"]: s for s in check.details["indexed"]}
+        assert set(indexed) == {"wml_hourly", "wml_reference_monthly"}
+        assert indexed["wml_hourly"] == {
+            "name": "wml_hourly",
+            "newest_entry": "2026-07-01",
+            "table_ends": "2026-12-31",
+            "next_expected": "2027-01-01",
+            "state": "current",
+        }
+
+    def test_a_table_falling_due_within_six_weeks_is_named(self) -> None:
+        # 2 December 2026: the table of 1 January 2027 is due in 30 days.
+        check = check_parameters(date(2026, 12, 2))
+        assert check.status == "ok"
+        assert check.details["warning_weeks"] == 6
+        indexed = {s["name"]: s for s in check.details["indexed"]}
+        assert indexed["wml_hourly"]["state"] == "due_soon"
+        assert "wml_hourly (new values expected 2027-01-01)" in check.reason
+        # 20 November is six weeks before 1 January: due; 19 November not yet.
+        assert check_parameters(date(2026, 11, 20)).details["indexed"][0]["state"] == "due_soon"
+        assert check_parameters(date(2026, 11, 19)).details["indexed"][0]["state"] == "current"
 
 
 class TestSweep:
@@ -141,3 +167,25 @@ def test_unreachable_database_is_503_with_retry_after(tmp_path: Path) -> None:
     assert body["checks"]["database"]["status"] == "down"
     assert "cannot be reached" in body["checks"]["database"]["reason"]
     assert body["checks"]["parameters"]["status"] in ("ok", "degraded")  # still reported
+
+
+class TestParametersCommand:
+    def test_lists_each_indexed_table_and_exits_1_when_out_of_date(self) -> None:
+        from typer.testing import CliRunner
+
+        from meldplicht.cli import app
+
+        runner = CliRunner()
+        due = runner.invoke(app, ["parameters", "status", "--as-of", "2026-12-02"])
+        assert due.exit_code == 0, due.output
+        assert "wml_hourly" in due.output
+        assert "newest period from 2026-07-01" in due.output
+        assert "next value expected 2027-01-01: due within 6 weeks" in due.output
+        current = runner.invoke(app, ["parameters", "status", "--as-of", "2026-08-01"])
+        assert current.exit_code == 0
+        assert ": current" in current.output
+        stale = runner.invoke(app, ["parameters", "status", "--as-of", "2027-01-05"])
+        assert stale.exit_code == 1
+        assert "OUT OF DATE" in stale.output
+        bad = runner.invoke(app, ["parameters", "status", "--as-of", "soon"])
+        assert bad.exit_code == 1

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from meldplicht.core.clock import today
+from meldplicht.rules import wages
 from tests.conftest import EmployerWithKey
 from tests.factories import notification_body, with_worker
 
@@ -37,8 +38,8 @@ def test_parameter_with_dated_values(client: TestClient) -> None:
 def test_below_minimum_wage_finding_quotes_the_numbers(
     client: TestClient, employer: EmployerWithKey
 ) -> None:
-    # Age 23 on the start date; hourly minimum for 21+ is EUR 14.71 from 1 January 2026 (the
-    # newest published figure; later dates use it and say the table may be out of date).
+    # Age 23 on the start date; the start is 30 days from today, so the minimum is whatever
+    # the table (or, past the newest table, the lower bound) gives for that day.
     start = today() + timedelta(days=30)
     birth = start.replace(year=start.year - 23) - timedelta(days=10)
     body = with_worker(
@@ -50,9 +51,36 @@ def test_below_minimum_wage_finding_quotes_the_numbers(
     assert response.status_code == 201
     finding = next(f for f in response.json()["findings"] if f["code"] == "BELOW_MINIMUM_WAGE")
     assert "12.00" in finding["message_en"]
-    assert "14.71" in finding["message_en"]
+    expected = wages.minimum_hourly_wage(23, start).hourly
+    assert f"EUR {expected}" in finding["message_en"]
     assert "23" in finding["message_en"]
     assert "12,00" in finding["message_nl"]
     assert finding["legal_basis"]
     assert finding["evidence"]["age"] == 23
     assert any(p["name"] == "wml_hourly" and p["reference"] for p in finding["parameters"])
+
+
+def test_new_law_is_served_with_its_references(client: TestClient) -> None:
+    def values(name: str) -> dict[str, dict[str, object]]:
+        body = client.get(f"/api/v1/parameters/{name}").json()
+        assert body["reference"]
+        return {v["effective_from"]: v for v in body["values"]}
+
+    hourly = values("wml_hourly")["2026-07-01"]
+    assert hourly["value"]["21"] == "14.99"
+    assert hourly["value"]["15"] == "4.50"
+    assert "Staatscourant" in str(hourly["reference"])
+    assert values("wml_reference_monthly")["2026-07-01"]["value"] == "2337.00"
+    youth = values("wml_youth_percentages")["2027-01-01"]
+    assert youth["value"]["20"] == "0.875"
+    assert "rijksoverheid.nl" in str(youth["reference"])
+    bbl = values("wml_youth_percentages_bbl")
+    assert bbl["2017-07-01"]["value"]["19"] == "0.525"
+    assert bbl["2027-01-01"]["value"] is None
+    announced = client.get("/api/v1/parameters/housing_deduction_cap_announced").json()
+    assert announced["status"] == "withdrawn"
+    limits = values("working_time_limits")["2022-01-01"]
+    assert limits["value"]["adult_four_week_average"] == "55"
+    assert "BWBR0007195" in str(limits["reference"])
+    protection = values("temporary_protection_end")["2025-07-15"]
+    assert "2025/1460" in str(protection["reference"])

@@ -77,7 +77,8 @@ def test_minimum_wage_lower_bound_past_newest_table(
     assert result.lower_bound
     assert result.hourly == Decimal(case["at_least"])
     assert result.missing_table == date(2027, 1, 1)
-    assert result.plausible_upper is not None and result.plausible_upper > result.hourly
+    assert result.plausible_upper is not None
+    assert result.plausible_upper > result.hourly
 
 
 @_params(WML["bbl"])
@@ -86,7 +87,8 @@ def test_minimum_wage_bbl_scale(case: dict[str, Any], params: Parameters) -> Non
         case["age"], case["date"], None, params, bbl_student=case["bbl"]
     )
     if "at_least" in case:
-        assert result.lower_bound and not result.bbl
+        assert result.lower_bound
+        assert not result.bbl
         assert result.hourly == Decimal(case["at_least"])
     else:
         assert result.hourly == Decimal(case["hourly"])

@@ -140,7 +140,8 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Parameters:
         hourly.read_text(encoding="utf-8")
         + "  2027-01-01:\n"
         + '    reference: "hypothetical future entry (test only)"\n'
-        + "    value: {21: 20.00, 20: 17.50, 19: 15.00, 18: 12.50, 17: 10.00, 16: 8.00, 15: 6.00}\n",
+        + "    value: {21: 20.00, 20: 17.50, 19: 15.00, 18: 12.50, 17: 10.00, 16: 8.00,"
+        + " 15: 6.00}\n",
         encoding="utf-8",
     )
     term = directory / "notice_term_working_days.yaml"

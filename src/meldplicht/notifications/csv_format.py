@@ -56,6 +56,8 @@ COLUMN_PATHS: dict[str, str] = {
     **{f"housing_{part}": f"housing.address.{part}" for part in _ADDRESS_PARTS},
     "housing_monthly_deduction": "housing.monthly_deduction",
     "housing_written_consent": "housing.written_consent",
+    "housing_certified": "housing.certified",
+    "bbl_student": "bbl_student",
     "hirer_kvk_number": "hirer.kvk_number",
     "hirer_name": "hirer.name",
     "signatory_name": "declaration.signatory_name",
@@ -83,6 +85,8 @@ _BOOLEAN_COLUMNS = frozenset(
         "wage_includes_holiday_allowance",
         "housing_provided",
         "housing_written_consent",
+        "housing_certified",
+        "bbl_student",
         "declaration_truthful",
     }
 )
@@ -136,6 +140,7 @@ _EXAMPLE: dict[str, str] = {
     "housing_city": "Naaldwijk",
     "housing_monthly_deduction": "350.00",
     "housing_written_consent": "ja",
+    "housing_certified": "ja",
     "signatory_name": "Jan de Vries",
     "declaration_truthful": "ja",
 }

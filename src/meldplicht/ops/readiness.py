@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from meldplicht.core import migrations
 from meldplicht.core.clock import legal_date
 from meldplicht.inspection.models import Flag
-from meldplicht.rules.params import Parameters, get_parameters
+from meldplicht.rules.params import DUE_WARNING, Parameters, get_parameters
 from meldplicht.sweeps.models import SweepRun
 
 OK, DEGRADED, DOWN, SKIPPED = "ok", "degraded", "down", "skipped"
@@ -118,7 +118,15 @@ def check_parameters(on: date, parameters: Parameters | None = None) -> Check:
         and params.table_ends(name) != date.max
         and on <= params.table_ends(name) < on + TABLE_ENDS_SOON
     ]
-    details: dict[str, Any] = {"as_of": on.isoformat(), "out_of_date": stale, "ending_soon": soon}
+    indexed = params.indexed_status(on)
+    due = [s for s in indexed if s.state == "due_soon"]
+    details: dict[str, Any] = {
+        "as_of": on.isoformat(),
+        "out_of_date": stale,
+        "ending_soon": soon,
+        "indexed": [s.as_json() for s in indexed],
+        "warning_weeks": DUE_WARNING.days // 7,
+    }
     if stale:
         listed = "; ".join(
             f"{s['name']}: newest value from {s['newest_entry']}, known current only until "
@@ -128,9 +136,17 @@ def check_parameters(on: date, parameters: Parameters | None = None) -> Check:
         return Check(
             DEGRADED,
             f"Legal parameter tables may be out of date on {on.isoformat()}: {listed}. "
-            "Checks use the last known value and every finding says the table may be out of "
-            "date. Add the new period to rules/parameters/<name>.yaml (a data change, see "
+            "Wage checks use the least the minimum can be (the last known amount) and say so. "
+            "Add the new period to rules/parameters/<name>.yaml (a data change, see "
             "docs/OPERATIONS.md).",
+            details,
+        )
+    if due:
+        names = ", ".join(f"{s.name} (new values expected {s.next_expected})" for s in due)
+        return Check(
+            OK,
+            f"Every legal table is current; due within {DUE_WARNING.days // 7} weeks: {names}. "
+            "Enter the new values when they are published.",
             details,
         )
     if soon:

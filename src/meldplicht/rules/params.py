@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,32 @@ class ParameterValue:
             reference=self.reference,
             possibly_out_of_date=self.possibly_out_of_date,
         )
+
+
+# How far ahead an operator is warned that an indexed table falls due. SZW publishes the new
+# minimum-wage amounts in the Staatscourant some two to three months before 1 January and
+# 1 July; six weeks leaves time to enter and release them after they appear.
+DUE_WARNING = timedelta(weeks=6)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedStatus:
+    """Where one half-yearly indexed table stands on a day (health endpoint and CLI)."""
+
+    name: str
+    newest_entry: date
+    table_ends: date
+    next_expected: date
+    state: str  # "current" | "due_soon" (within DUE_WARNING) | "out_of_date"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "newest_entry": self.newest_entry.isoformat(),
+            "table_ends": self.table_ends.isoformat(),
+            "next_expected": self.next_expected.isoformat(),
+            "state": self.state,
+        }
 
 
 def next_half_year_start(d: date) -> date:
@@ -154,6 +180,26 @@ class Parameters:
     def out_of_date_on(self, on: date) -> list[str]:
         """Names of the parameters whose table may be out of date on `on` (health endpoint)."""
         return [name for name in self.names() if self.possibly_out_of_date(name, on)]
+
+    def indexed_status(self, on: date, warning: timedelta = DUE_WARNING) -> list[IndexedStatus]:
+        """Every half-yearly indexed table still in use: its newest period, the day it stops
+        being known current, and the next 1 January / 1 July a new value is expected."""
+        out = []
+        for name in self.names():
+            parameter = self.parameter(name)
+            newest = parameter.entries[-1]
+            if parameter.indexation != "half_yearly" or newest.value is None:
+                continue
+            ends = self.table_ends(name)
+            expected = date.fromordinal(ends.toordinal() + 1)
+            if on > ends:
+                state = "out_of_date"
+            elif on + warning >= expected:
+                state = "due_soon"
+            else:
+                state = "current"
+            out.append(IndexedStatus(name, newest.effective_from, ends, expected, state))
+        return out
 
     def change_dates(self, name: str) -> list[date]:
         """Dates on which a lookup of `name` may give a different answer."""

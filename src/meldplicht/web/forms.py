@@ -34,6 +34,8 @@ BOOLEAN_FIELDS = frozenset(
         "wage_includes_holiday_allowance",
         "housing_provided",
         "housing_written_consent",
+        "housing_certified",
+        "bbl_student",
         "declaration_truthful",
     }
 )
@@ -174,7 +176,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hirer_name",
         ),
     ),
-    ("wage", ("wage_amount", "wage_period", "wage_includes_holiday_allowance")),
+    ("wage", ("wage_amount", "wage_period", "wage_includes_holiday_allowance", "bbl_student")),
     ("hours", ("hours_per_week", "fulltime_hours_per_week")),
     (
         "locations",
@@ -194,6 +196,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "housing_city",
             "housing_monthly_deduction",
             "housing_written_consent",
+            "housing_certified",
         ),
     ),
     ("declaration", ("signatory_name", "declaration_truthful")),

@@ -595,7 +595,7 @@ def calculation(flag: FlagDetail, t: i18n.Translator) -> list[Step]:
     return steps
 
 
-_EVIDENCE_SKIPPED = {"inputs", "arithmetic", "legal_basis", "evaluation"}
+_EVIDENCE_SKIPPED = {"inputs", "arithmetic", "arithmetic_nl", "legal_basis", "evaluation"}
 
 
 def evidence_rows(flag: FlagDetail, t: i18n.Translator) -> list[tuple[str, str]]:

@@ -137,6 +137,8 @@ def receipt_pdf(n: NotificationOut, timeliness: dict[str, Any], t: Translator) -
         pdf.row(t("field.housing_address"), str(n.housing.get("address") or ""))
         pdf.row(t("field.housing_monthly_deduction"), t.money(n.housing.get("monthly_deduction")))
         pdf.row(t("field.housing_written_consent"), t.yes_no(n.housing.get("written_consent")))
+        if n.housing.get("certified") is not None:
+            pdf.row(t("field.housing_certified"), t.yes_no(n.housing.get("certified")))
     else:
         pdf.paragraph(t("receipt.no_housing"))
 
