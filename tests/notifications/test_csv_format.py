@@ -92,6 +92,7 @@ def test_row_to_payload_nests_and_drops_empty_cells() -> None:
         "housing_city": "",
         "housing_monthly_deduction": "",
         "housing_written_consent": "",
+        "housing_certified": "",
     }
     payload = row_to_payload(row)
     assert "v_number" not in payload["worker"]
@@ -240,3 +241,12 @@ def test_json_lines(tmp_path: Path) -> None:
     assert error_fields(records[1].result) == {"worker.bsn": "invalid_bsn"}
     assert error_fields(records[2].result) == {"": "json_invalid"}
     assert not records[1].errors_use_columns
+
+
+def test_housing_certified_and_bbl_columns() -> None:
+    payload = row_to_payload(example_row() | {"housing_certified": "nee", "bbl_student": "ja"})
+    assert payload["housing"]["certified"] is False
+    assert payload["bbl_student"] is True
+    unstated = row_to_payload(example_row() | {"housing_certified": "", "bbl_student": ""})
+    assert "certified" not in unstated["housing"]
+    assert "bbl_student" not in unstated

@@ -42,6 +42,20 @@ def stored(web: Web) -> list[Notification]:
 
 
 class TestForm:
+    def test_housing_certified_and_bbl_are_asked_and_stored(self, web: Web) -> None:
+        web.login()
+        page = web.client.get(NEW).text
+        assert 'name="housing_certified"' in page
+        assert 'name="bbl_student"' in page
+        values = form_values(housing_certified="", bbl_student="ja")
+        review = post_form(web, values, "review")
+        assert review.status_code == 200, review.text
+        assert "HOUSING_DEDUCTION_CONDITIONS" in review.text or "kwaliteitseisen" in review.text
+        submit_notification(web, form_values(housing_certified="ja", bbl_student="ja"))
+        (notification,) = stored(web)
+        assert notification.housing_certified is True
+        assert notification.bbl_student is True
+
     def test_invalid_bsn_is_shown_inline_and_everything_typed_is_kept(self, web: Web) -> None:
         web.login()
         values = form_values(worker_bsn="123456789", worker_surname_original="Коваленко")

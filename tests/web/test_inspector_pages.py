@@ -386,6 +386,17 @@ def test_the_evidence_is_laid_out_as_a_calculation(web: Web) -> None:
     assert "Version 1" in html or "version 1" in html  # the notification's history
 
 
+def test_the_arithmetic_is_shown_in_the_reader_s_language(web: Web) -> None:
+    flag_id = underpaid_flag(web)
+    web.login("inspecteur")
+    dutch = web.client.get(f"/inspector/flags/{flag_id}?lang=nl").text
+    assert '<p class="arithmetic" lang="nl">opgegeven uurloon = ' in dutch
+    assert "Bedragen worden exact vergeleken" in dutch
+    english = web.client.get(f"/inspector/flags/{flag_id}?lang=en").text
+    assert '<p class="arithmetic" lang="en">declared hourly = ' in english
+    assert "opgegeven uurloon" not in english
+
+
 # --- the queue ----------------------------------------------------------------------------------
 
 
@@ -483,7 +494,7 @@ def test_employer_page_groups_active_flags_by_rule(web: Web) -> None:
     html = web.client.get("/inspector/employers/12345678").text
     assert "<h1>Kwekerij De Tuin B.V.</h1>" in html
     rules = html.split('id="rules-title"')[1].split('id="outcomes-title"')[0]
-    assert rules.index("Werk door een kind jonger dan 15") < rules.index("Melding te laat")
+    assert rules.index("Werk door een kind jonger dan 13") < rules.index("Melding te laat")
     assert "<dt>Signalen</dt><dd>2</dd>" in rules  # the two still active late notices
     outcomes = html.split('id="outcomes-title"')[1]
     assert re.search(r"Geen overtreding</td><td class=\"num\">1</td>", outcomes)

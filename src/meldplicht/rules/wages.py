@@ -55,8 +55,15 @@ def _weeks_per_period(period: WagePeriod) -> Fraction | None:
 
 
 def to_decimal(value: Fraction) -> Decimal:
-    """A fraction as a Decimal (28 significant digits, correctly rounded)."""
-    return Decimal(value.numerator) / Decimal(value.denominator)
+    """A fraction as a Decimal (28 significant digits, correctly rounded).
+
+    An exact result keeps at least cents (16.50, not 16.5), as money is written.
+    """
+    result = Decimal(value.numerator) / Decimal(value.denominator)
+    exponent = result.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        return result.quantize(CENT)
+    return result
 
 
 def hourly_wage_exact(
@@ -94,16 +101,11 @@ def hourly_wage(
     The one conversion (period, hours, holiday allowance) every check uses; see
     `hourly_wage_exact` for the exact value it rounds to 28 significant digits.
     """
-    hourly = to_decimal(
+    return to_decimal(
         hourly_wage_exact(
             amount, period, hours_per_week, includes_holiday_allowance, holiday_allowance_rate
         )
     )
-    # An exact result keeps at least cents (16.50, not 16.5), as money is written.
-    exponent = hourly.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        return hourly.quantize(CENT)
-    return hourly
 
 
 def amount_for_period(
