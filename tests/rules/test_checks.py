@@ -433,6 +433,8 @@ def test_catalogue(params: Parameters) -> None:
         "PROTECTION_STATUS_CHECK",
         "PROTECTION_ENDS_BEFORE_END_DATE",
         "HOUSING_DEDUCTION_ABOVE_CAP",
+        "HOUSING_DEDUCTION_CONDITIONS",
+        "CHILD_WORK_CONDITIONS",
         "PAST_DECLARED_END",
         "MINIMUM_WAGE_TABLE_OUT_OF_DATE",
         "PERSON_TOTAL_HOURS_EXCESSIVE",
@@ -460,3 +462,52 @@ def test_next_change_date() -> None:
     # Closed notifications never change.
     closed = make(terminated=True, end_date=date(2026, 3, 20))
     assert next_change_date(closed, date(2026, 4, 1)) is None
+
+
+def test_no_finding_of_the_law_data_checks_names_an_internal_document() -> None:
+    """Legal bases, descriptions, messages and evidence say the law in plain words."""
+    internal = ("DECISIONS", "legal-research", "RULES.md", "configuration flag", "D§")
+    own = {
+        "BELOW_MINIMUM_WAGE",
+        "WAGE_UNCHECKABLE",
+        "MINIMUM_WAGE_TABLE_OUT_OF_DATE",
+        "HOUSING_DEDUCTION_ABOVE_CAP",
+        "HOUSING_DEDUCTION_CONDITIONS",
+        "EXCESSIVE_HOURS",
+        "HOURS_ABOVE_48",
+        "CHILD_WORK_CONDITIONS",
+        "UNDERAGE_WORK",
+        "LATE_NOTICE",
+        "RETROACTIVE_NOTICE",
+        "BORDERLINE_NOTICE",
+        "NOT_EMPLOYMENT_CONTRACT",
+        "DOCUMENT_EXPIRED",
+        "PROTECTION_STATUS_CHECK",
+        "PROTECTION_ENDS_BEFORE_END_DATE",
+        "WORK_AFTER_PROTECTION_END",
+        "PAST_DECLARED_END",
+    }
+    for info in catalogue():
+        if info.code in own:
+            text = " ".join((info.legal_basis, info.description_en, info.title_en))
+            assert not [word for word in internal if word in text], info.code
+    samples = [
+        make(wage_amount=Decimal("9.00"), hours_per_week=Decimal(62)),
+        make(
+            wage_amount=Decimal("1000"),
+            wage_period=WagePeriod.MONTH,
+            notice_date=date(2023, 8, 1),
+            start_date=date(2023, 8, 1),
+            end_date=date(2023, 12, 31),
+        ),
+        make(housing_provided=True, housing_deduction_monthly=Decimal(900)),
+        make(birth_date=date(2011, 1, 1), hours_per_week=Decimal(20)),
+        make(nationality="NGA", document_type="sticker", document_valid_until=date(2026, 1, 1)),
+    ]
+    for facts in samples:
+        for finding in intake(facts) + sweep(facts, date(2027, 3, 1)):
+            text = " ".join(
+                (finding.message_en, finding.message_nl, finding.legal_basis)
+                + tuple(str(v) for k, v in finding.evidence.items() if k != "inputs")
+            )
+            assert not [word for word in internal if word in text], finding.code
