@@ -507,7 +507,11 @@ def test_no_finding_of_the_law_data_checks_names_an_internal_document() -> None:
     for facts in samples:
         for finding in intake(facts) + sweep(facts, date(2027, 3, 1)):
             text = " ".join(
-                (finding.message_en, finding.message_nl, finding.legal_basis)
-                + tuple(str(v) for k, v in finding.evidence.items() if k != "inputs")
+                (
+                    finding.message_en,
+                    finding.message_nl,
+                    finding.legal_basis,
+                    *tuple(str(v) for k, v in finding.evidence.items() if k != "inputs"),
+                )
             )
             assert not [word for word in internal if word in text], finding.code
