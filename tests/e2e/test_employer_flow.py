@@ -15,7 +15,13 @@ from tests.web.conftest import csv_upload, form_values
 pytestmark = pytest.mark.browser
 
 SELECTS = {"worker_sex", "worker_document_type", "contract_type", "wage_period"}
-CHECKBOXES = {"wage_includes_holiday_allowance", "housing_written_consent", "declaration_truthful"}
+CHECKBOXES = {
+    "wage_includes_holiday_allowance",
+    "housing_written_consent",
+    "housing_certified",
+    "bbl_student",
+    "declaration_truthful",
+}
 
 
 def fill_notification(page: Page, values: dict[str, str]) -> None:

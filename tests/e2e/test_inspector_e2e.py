@@ -17,9 +17,10 @@ from playwright.sync_api import Page, expect
 
 from meldplicht.core.clock import today
 from meldplicht.inspection.geo import PROVINCES
+from meldplicht.rules import wages
 from tests.e2e.conftest import Server, screenshot, sign_in
 from tests.e2e.test_access_and_language import SAME_IN_BOTH, texts
-from tests.factories import VALID_BSNS, notification_body, with_worker
+from tests.factories import START, VALID_BSNS, notification_body, with_worker
 from tests.inspection.conftest import underpaid_body
 
 pytestmark = pytest.mark.browser
@@ -77,7 +78,9 @@ def test_inspector_filters_opens_claims_and_resolves_a_flag(
     page.locator("table.queue tbody tr").first.locator("a").first.click()
     expect(page.locator("h1")).to_have_text("Loon onder het wettelijk minimumloon")
     expect(page.locator("table.calculation")).to_contain_text("Tekort per uur")
-    expect(page.locator("table.calculation")).to_contain_text("€ 5,71")
+    # 9.00 an hour against the minimum for the start date (born 1995, so 21 or older).
+    minimum = wages.minimum_hourly_wage(30, START).hourly
+    expect(page.locator("table.calculation")).to_contain_text(wages.eur_nl(minimum - 9))
     screenshot(page, "21-inspector-flag")
 
     page.click("button >> text=Oppakken")
