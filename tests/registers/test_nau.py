@@ -45,7 +45,8 @@ def test_admitted_lender_is_parsed(server: tuple[str, srv.Register]) -> None:
     assert lookup.admission.valid_until is None
     assert register.requests == ["/v1/uitleners/12345678"]
     facts = lookup.as_facts(date(2027, 8, 2))
-    assert facts is not None and facts.may_lend_on(date(2028, 1, 1))
+    assert facts is not None
+    assert facts.may_lend_on(date(2028, 1, 1))
 
 
 def test_not_found_is_an_answer_cached_and_not_retried(server: tuple[str, srv.Register]) -> None:
@@ -59,7 +60,8 @@ def test_not_found_is_an_answer_cached_and_not_retried(server: tuple[str, srv.Re
         assert nau.counters.http_requests == 1
     assert len(register.requests) == 1
     facts = lookup.as_facts(date(2028, 1, 3))
-    assert facts is not None and facts.status is AdmissionStatus.NOT_FOUND
+    assert facts is not None
+    assert facts.status is AdmissionStatus.NOT_FOUND
 
 
 def test_5xx_is_retried_then_reported(server: tuple[str, srv.Register]) -> None:
