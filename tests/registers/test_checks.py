@@ -60,3 +60,32 @@ def test_agency_must_be_registered_as_lender() -> None:
     assert codes(facts(sbi_codes=("7830",)), AGENCY) == []
     assert codes(facts(waadi_indicator=True), AGENCY) == []
     assert codes(facts(), BUSY) == []  # not an agency
+
+
+def test_sbi_2025_lender_codes_count() -> None:
+    # The KvK recoded to SBI 2025 on 7 September 2025 (5 digits; payrolling under 78.20).
+    for code in ("78200", "78201", "78209", "78.20.1", "78300"):
+        assert codes(facts(sbi_codes=(code,)), AGENCY) == [], code
+    for code in ("78100", "7810", "77110"):
+        assert codes(facts(sbi_codes=(code,)), AGENCY) == ["AGENCY_NOT_REGISTERED_AS_LENDER"]
+
+
+def test_waadi_registration_duty_ends_with_the_wtta() -> None:
+    def agency_codes(as_of: date) -> list[str]:
+        found = check_register(facts(checked_on=as_of), AGENCY, as_of=as_of)
+        return [f.code for f in found]
+
+    assert agency_codes(date(2027, 12, 31)) == ["AGENCY_NOT_REGISTERED_AS_LENDER"]
+    assert agency_codes(date(2028, 1, 1)) == []  # Waadi art. 7a lapsed: admission judges now
+    assert agency_codes(date(2024, 1, 1)) == ["AGENCY_NOT_REGISTERED_AS_LENDER"]
+
+
+def test_sector_weights_read_sbi_2008_and_2025_codes() -> None:
+    from meldplicht.inspection.risk import load_sector_table
+
+    table = load_sector_table()
+    temp = table.weight_for("78201")
+    assert table.weight_for("78.20.1") == temp
+    assert table.weight_for("78209") == temp  # SBI 2025 payrolling sits under 78.20
+    assert table.weight_for("7830")[1] == "Payrolling"  # SBI 2008 payrolling
+    assert table.weight_for(None)[1] is None

@@ -28,6 +28,8 @@ class SectorTable:
     prefixes: dict[str, tuple[Decimal, str]]
 
     def weight_for(self, sbi_code: str | None) -> tuple[Decimal, str | None]:
+        # SBI 2008 and SBI 2025 codes alike; "78.20.1" is read as 78201.
+        sbi_code = "".join(ch for ch in sbi_code if ch.isdigit()) if sbi_code else None
         if sbi_code:
             for length in range(len(sbi_code), 1, -1):
                 entry = self.prefixes.get(sbi_code[:length])

@@ -22,10 +22,15 @@ from meldplicht.rules.checks.cross import POLICY_BASIS
 from meldplicht.rules.facts import Finding, Severity
 from meldplicht.rules.params import Parameters, get_parameters
 
-# SBI 2008 codes the KvK gives to lenders of workers (legal-research.md section 1.6,
-# https://www.waadicheck.nl/sbi-code-waadi/): 78201 temp agencies, 78202 lending agencies,
-# 78203 job pools, 7830 payrolling. Non-commercial lenders get a Waadi indicator instead.
-LENDER_SBI_CODES = frozenset({"78201", "78202", "78203", "7830"})
+# SBI codes the KvK gives to lenders of workers. SBI 2008: 78201 temp agencies, 78202 lending
+# agencies, 78203 job pools, 7830 payrolling (https://www.waadicheck.nl/sbi-code-waadi/).
+# SBI 2025 (the KvK recoded every enterprise on 5-7 September 2025; all codes have 5 digits
+# since): NACE Rev. 2.1 group 78.2 "temporary employment agency activities and other human
+# resource provisions" takes in the former 78.30, so every 7820x code counts, and 78300 (7830
+# written with 5 digits). The exact SBI 2025 fifth digits were not confirmed in a primary source.
+# Non-commercial lenders get a Waadi indicator instead.
+LENDER_SBI_CODES = frozenset({"78201", "78202", "78203", "7830", "78300"})
+LENDER_SBI_2025_PREFIX = "7820"
 # How a Waadi indicator is kept among the register's SBI codes (employer.register_sbi_codes).
 WAADI_MARKER = "WAADI"
 
@@ -37,7 +42,8 @@ HANDELSREGISTER_BASIS = (
 WAADI_BASIS = (
     "Wet allocatie arbeidskrachten door intermediairs (Waadi) art. 7a: whoever supplies "
     "workers for a fee is registered as such in the Handelsregister (SBI 78201/78202/78203/"
-    "7830 or a Waadi indicator); https://wetten.overheid.nl/BWBR0009755"
+    "7830, or SBI 2025 7820x, or a Waadi indicator); until 31 December 2027, when the "
+    "admission system of the Wtta replaces it; https://wetten.overheid.nl/BWBR0009616"
 )
 
 NOT_IN_REGISTER = register_info(
@@ -93,7 +99,8 @@ AGENCY_NOT_LENDER = register_info(
         title_en="Staffing agency not registered as a lender",
         description_en=(
             "The employer supplies workers to hirers, but the register shows neither a lender "
-            "SBI code (78201, 78202, 78203, 7830) nor a Waadi indicator."
+            "SBI code (SBI 2008: 78201, 78202, 78203, 7830; SBI 2025: 7820x) nor a Waadi "
+            "indicator. Applies until the Waadi registration duty lapses (31 December 2027)."
         ),
         applies_at=(SWEEP,),
     )
@@ -126,8 +133,27 @@ class EmployerActivity:
     workers_notified_in_window: int  # distinct persons with a notice date in the policy window
 
 
+def is_lender_sbi_code(code: str) -> bool:
+    """A lender's SBI code in the 2008 or the 2025 classification ("78.20.1" reads as 78201)."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if digits in LENDER_SBI_CODES:
+        return True
+    return len(digits) == 5 and digits.startswith(LENDER_SBI_2025_PREFIX)
+
+
 def is_registered_lender(facts: RegisterFacts) -> bool:
-    return facts.waadi_indicator or any(code in LENDER_SBI_CODES for code in facts.sbi_codes)
+    return facts.waadi_indicator or any(is_lender_sbi_code(code) for code in facts.sbi_codes)
+
+
+def waadi_registration_applies(as_of: date, params: Parameters | None = None) -> bool:
+    """Waadi art. 7a (registration as a lender in the Handelsregister) lapses when the
+    admission system is enforced; from then LENDER_NOT_ADMITTED judges lenders instead."""
+    p = params if params is not None else get_parameters()
+    first = p.entries("wtta_admission_dates")[0].effective_from
+    if as_of < first:
+        return True
+    until: date = p.at("wtta_admission_dates", as_of).value["waadi_registration_until"]
+    return as_of <= until
 
 
 def policy_window(as_of: date, params: Parameters | None = None) -> tuple[date, int, int, int]:
@@ -197,7 +223,11 @@ def check_register(
             )
         )
     findings.extend(_new_many(facts, activity, as_of, p, base))
-    if activity.is_staffing_agency and not is_registered_lender(facts):
+    if (
+        activity.is_staffing_agency
+        and not is_registered_lender(facts)
+        and waadi_registration_applies(as_of, p)
+    ):
         codes = ", ".join(facts.sbi_codes) or "none"
         findings.append(
             make_finding(
@@ -206,12 +236,12 @@ def check_register(
                 message_en=(
                     f"The employer supplies workers to hirers, but KvK number "
                     f"{facts.kvk_number} is registered with SBI codes {codes} and no Waadi "
-                    f"indicator: not as a lender (78201, 78202, 78203 or 7830)."
+                    f"indicator: not as a lender (78201, 78202, 78203 or 7830; SBI 2025: 7820x)."
                 ),
                 message_nl=(
                     f"De werkgever leent werknemers uit aan inleners, maar KvK-nummer "
                     f"{facts.kvk_number} staat ingeschreven met SBI-codes {codes} en zonder "
-                    f"Waadi-indicatie: niet als uitlener (78201, 78202, 78203 of 7830)."
+                    f"Waadi-indicatie: niet als uitlener (78201, 78202, 78203 of 7830; SBI 2025: 7820x)."
                 ),
                 evidence={
                     **base,
