@@ -241,7 +241,8 @@ def check_register(
                 message_nl=(
                     f"De werkgever leent werknemers uit aan inleners, maar KvK-nummer "
                     f"{facts.kvk_number} staat ingeschreven met SBI-codes {codes} en zonder "
-                    f"Waadi-indicatie: niet als uitlener (78201, 78202, 78203 of 7830; SBI 2025: 7820x)."
+                    f"Waadi-indicatie: niet als uitlener (78201, 78202, 78203 of 7830; "
+                    f"SBI 2025: 7820x)."
                 ),
                 evidence={
                     **base,
