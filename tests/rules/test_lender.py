@@ -82,3 +82,12 @@ def test_in_the_catalogue_and_names_no_internal_document() -> None:
     for text in (info.legal_basis, info.description_en):
         assert ".md" not in text
         assert "DECISIONS" not in text
+
+
+def test_legal_basis_fits_the_flag_column() -> None:
+    # Flag.legal_basis is at most 500 characters (PostgreSQL refuses longer text).
+    from meldplicht.rules.checks.lender import WTTA_BASIS
+    from meldplicht.rules.checks.register import WAADI_BASIS
+
+    assert len(WTTA_BASIS) <= 500
+    assert len(WAADI_BASIS) <= 500

@@ -36,14 +36,11 @@ from meldplicht.rules.params import Parameters, get_parameters
 PARAMETER = "wtta_admission_dates"
 
 WTTA_BASIS = (
-    "Wet allocatie arbeidskrachten door intermediairs, chapter 3a as added by the Wet toelating "
-    "terbeschikkingstelling van arbeidskrachten (Kamerstukken 36 446): whoever lends workers "
-    "needs an admission from the Nederlandse Autoriteit Uitleenmarkt, and a hirer may hire only "
-    "from an admitted lender, a lender with an exemption or one under the transitional "
-    "arrangement; in force 1 January 2027, fined from 1 January 2028; "
-    "https://wetten.overheid.nl/BWBR0009616 ; "
-    "https://www.rijksoverheid.nl/actueel/nieuws/2025/11/11/"
-    "eerste-kamer-stemt-in-met-strengere-regels-voor-de-uitleenmarkt"
+    "Waadi chapter 3a, added by the Wet toelating terbeschikkingstelling van arbeidskrachten "
+    "(Kamerstukken 36 446): a lender needs an admission from the Nederlandse Autoriteit "
+    "Uitleenmarkt; a hirer may hire only from an admitted lender, one with an exemption or one "
+    "under the transitional arrangement; in force 1 January 2027, fined from 1 January 2028; "
+    "https://wetten.overheid.nl/BWBR0009616"
 )
 
 
