@@ -110,3 +110,18 @@ def test_employer_that_does_not_lend_is_not_asked(
     refresh_admissions(session, client, date(2028, 1, 3), now=NOW)
     assert register.requests == []
     assert flags(session, grower.id) == {}
+
+
+def test_refresh_is_resumable_by_cursor(
+    session: Session, settings: Settings, nau: tuple[NauClient, srv.Register]
+) -> None:
+    client, _ = nau
+    agency(session, settings, srv.NOT_FOUND, "Flex Een B.V.")
+    agency(session, settings, srv.REVOKED, "Flex Twee B.V.")
+    first = refresh_admissions(session, client, date(2028, 1, 3), batch_size=1, max_batches=1)
+    assert first.cursor is not None
+    assert first.employers == 1
+    rest = refresh_admissions(session, client, date(2028, 1, 3), cursor=first.cursor)
+    assert rest.cursor is None
+    assert first.opened + rest.opened == 2
+    assert rest.as_dict()["admission_employers"] == rest.employers

@@ -9,9 +9,11 @@ leaves the employer's LENDER_NOT_ADMITTED flag as it was, like a failed KvK look
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +30,9 @@ from meldplicht.rules.params import Parameters
 
 LENDING_CONTRACTS = (ContractType.TEMPORARY_AGENCY.value, ContractType.PAYROLL.value)
 SCOPE = frozenset({rules.LENDER_NOT_ADMITTED.code})
+MAX_STORED_ERRORS = 200
+
+log = logging.getLogger("meldplicht.registers.admission")
 
 
 def _active_lending(session: Session, employer: Employer, as_of: date) -> list[Notification]:
@@ -115,7 +120,18 @@ class AdmissionCounts:
     cleared: int = 0
     reopened: int = 0
     errors: int = 0
-    error_items: list[dict[str, str]] = field(default_factory=list)
+    error_items: list[dict[str, Any]] = field(default_factory=list)
+    cursor: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "admission_employers": self.employers,
+            "opened": self.opened,
+            "refreshed": self.refreshed,
+            "cleared": self.cleared,
+            "reopened": self.reopened,
+            "errors": self.errors,
+        }
 
 
 def refresh_admissions(
@@ -123,29 +139,43 @@ def refresh_admissions(
     register: AdmissionRegister,
     as_of: date,
     *,
+    cursor: str | None = None,
     batch_size: int = 100,
+    max_batches: int | None = None,
     now: datetime | None = None,
 ) -> AdmissionCounts:
-    """`check_lender` for every employer, in keyset batches (flushes only)."""
+    """`check_lender` for every employer, in keyset batches (flushes only).
+
+    `cursor` / `max_batches` as for `registers.service.refresh_registers`: the returned
+    `cursor` is None when every employer has been done.
+    """
     now = now or utcnow()
     counts = AdmissionCounts()
-    last: uuid.UUID | None = None
-    while True:
+    last = uuid.UUID(cursor) if cursor else None
+    batches = 0
+    while max_batches is None or batches < max_batches:
         query = select(Employer).order_by(col(Employer.id)).limit(batch_size)
         if last is not None:
             query = query.where(col(Employer.id) > last)
         employers = list(session.exec(query))
         if not employers:
+            counts.cursor = None
             return counts
         for employer in employers:
             try:
                 with session.begin_nested():
                     synced = check_lender(session, employer, register, as_of, now=now)
             except Exception as exc:  # one employer's failure is its own
+                log.error("admission check of employer %s failed", employer.id, exc_info=exc)
                 counts.errors += 1
-                counts.error_items.append(
-                    {"id": str(employer.id), "error": f"{type(exc).__name__}: {exc}"[:500]}
-                )
+                if len(counts.error_items) < MAX_STORED_ERRORS:
+                    counts.error_items.append(
+                        {
+                            "item": "employer",
+                            "id": str(employer.id),
+                            "error": f"{type(exc).__name__}: {exc}"[:500],
+                        }
+                    )
                 continue
             counts.employers += 1
             counts.opened += synced.opened
@@ -154,3 +184,6 @@ def refresh_admissions(
             counts.reopened += synced.reopened
         last = employers[-1].id
         session.flush()
+        batches += 1
+    counts.cursor = str(last) if last else None
+    return counts

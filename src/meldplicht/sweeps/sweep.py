@@ -885,6 +885,28 @@ class _Sweep:
             )
 
         self._phase("register", step)
+        self._admissions()
+
+    def _admissions(self) -> None:
+        """LENDER_NOT_ADMITTED from the Wtta admission register; nothing when it is offline."""
+        from meldplicht.registers.admission import refresh_admissions
+        from meldplicht.registers.nau import OfflineAdmissionRegister, admission_register_for
+
+        register = admission_register_for(self.settings)
+        if isinstance(register, OfflineAdmissionRegister):
+            return  # no answers, so no verdicts: the flags stay as they were
+
+        def step(session: Session, cursor: str | None) -> Any:
+            return refresh_admissions(
+                session,
+                register,
+                self.as_of,
+                cursor=cursor,
+                batch_size=self.batch_size,
+                max_batches=1,
+            )
+
+        self._phase("admission", step)
 
     # --- employers (repeated lateness) -----------------------------------------------------
 
