@@ -41,6 +41,7 @@ class Register:
         self.requests: list[str] = []
         self.flaky_seen = False
         self.slow_seconds = 1.0
+        self.port = 0
 
 
 def _handler(register: Register) -> type[BaseHTTPRequestHandler]:
@@ -101,6 +102,7 @@ def nau_server() -> Iterator[tuple[str, Register]]:
     thread.start()
     try:
         host, port = server.server_address[:2]
+        register.port = int(port)
         yield f"http://{host}:{port}", register
     finally:
         server.shutdown()

@@ -13,9 +13,14 @@ from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
 from meldplicht.registers.admission import check_lender, refresh_admissions
 from meldplicht.registers.nau import NauClient, OfflineAdmissionRegister
+from meldplicht.sweeps.sweep import SweepStatus, run_sweep
 from tests.conftest import make_employer
 from tests.payroll.helpers import notify
 from tests.registers import nau_server as srv
+from tests.sweeps.conftest import SweepDb, add_employer, body_for, sweep_db, sweep_template
+from tests.sweeps.conftest import notify as sweep_notify
+
+__all__ = ["sweep_db", "sweep_template"]  # fixtures used here
 
 NOW = datetime(2027, 8, 2, 8, 0, tzinfo=UTC)
 
@@ -125,3 +130,34 @@ def test_refresh_is_resumable_by_cursor(
     assert rest.cursor is None
     assert first.opened + rest.opened == 2
     assert rest.as_dict()["admission_employers"] == rest.employers
+
+
+def test_the_nightly_sweep_runs_the_admission_phase(
+    sweep_db: SweepDb, nau: tuple[NauClient, srv.Register]
+) -> None:
+    _, register = nau
+    base = f"http://127.0.0.1:{register.port}"
+    with sweep_db.session() as session, session.begin():
+        lender = add_employer(session, srv.NOT_FOUND, "Flex Onbekend B.V.")
+        lender_id = lender.id
+    body = body_for(
+        start=date(2027, 6, 14),
+        contract_type="temporary_agency",
+        hirer={"kvk_number": "87654321", "name": "Kwekerij De Kas"},
+    )
+    sweep_notify(sweep_db, lender_id, body, date(2027, 6, 1))
+    settings = sweep_db.settings.model_copy(update={"nau_base_url": base})
+    run = run_sweep(sweep_db.engine, date(2028, 1, 3), settings=settings)
+    assert run.status == SweepStatus.SUCCEEDED
+    with sweep_db.session() as session:
+        flag = flags(session, lender_id)["LENDER_NOT_ADMITTED"]
+    assert flag.severity == "high"
+    assert "Kwekerij De Kas (KvK number 87654321)" in flag.message_en
+    assert f"/v1/uitleners/{srv.NOT_FOUND}" in register.requests
+    # Offline (the default): the phase asks nothing and the flag stays.
+    asked = len(register.requests)
+    run = run_sweep(sweep_db.engine, date(2028, 1, 4), settings=sweep_db.settings)
+    assert run.status == SweepStatus.SUCCEEDED
+    assert len(register.requests) == asked
+    with sweep_db.session() as session:
+        assert flags(session, lender_id)["LENDER_NOT_ADMITTED"].status == FlagStatus.OPEN
