@@ -37,6 +37,8 @@ from meldplicht.core.errors import FieldError
 from meldplicht.core.validation import field_errors_from_pydantic
 from meldplicht.notifications.schemas import IsoDate, Nationality
 from meldplicht.rules import identifiers
+from meldplicht.rules.checks.base import date_en, date_nl
+from meldplicht.rules.protection import protection_start
 
 PayrollFormat = Literal["csv", "ndjson"]
 COLUMNS = (
@@ -52,8 +54,6 @@ COLUMNS = (
     "document_type",
     "reference",
 )
-# The exemption (and so the notification duty) applies to work from 4 March 2022.
-PROTECTION_START = date(2022, 3, 4)
 # A payroll period is a week, four weeks or a month; a longer one cannot be reconciled.
 MAX_PERIOD_DAYS = 31
 
@@ -214,13 +214,17 @@ def cross_field_errors(row: PayrollRow | ValidRow, today: date) -> list[FieldErr
                 f"{row.hours_paid} uur kan niet worden betaald over {days} dagen.",
             )
         )
-    if row.period_end < PROTECTION_START:
+    # The exemption, and so the notification duty, applies from the start of protection.
+    start = protection_start()
+    if row.period_end < start:
         errors.append(
             _error(
                 "period_end",
                 "before_protection_start",
-                "The period ends before 4 March 2022, when the notification duty began.",
-                "De periode eindigt vóór 4 maart 2022, het begin van de meldplicht.",
+                f"The period ends before {date_en(start)}, when the notification duty began "
+                f"(Besluit uitvoering Wav 2022 art. 6.5).",
+                f"De periode eindigt vóór {date_nl(start)}, het begin van de meldplicht "
+                f"(art. 6.5 Besluit uitvoering Wav 2022).",
             )
         )
     if row.period_start > today:

@@ -68,7 +68,7 @@ from meldplicht.notifications.models import (
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
+from meldplicht.notifications.service import counted, decode_cursor, encode_cursor, facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
@@ -700,7 +700,7 @@ class _Sweep:
         policy = self.params.at("policy_many_employers", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         return and_(
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            counted(),
             or_(
                 col(Notification.end_date).is_(None),
                 col(Notification.end_date) >= self.as_of,
@@ -892,7 +892,7 @@ class _Sweep:
         policy = self.params.at("policy_repeatedly_late", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         in_window = and_(
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            counted(),
             col(Notification.notice_date) >= window_start,
             col(Notification.notice_date) <= self.as_of,
         )

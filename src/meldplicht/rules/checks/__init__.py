@@ -21,6 +21,7 @@ from meldplicht.rules.checks.cross import (
 )
 from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, Severity
 from meldplicht.rules.params import Parameters, get_parameters
+from meldplicht.rules.protection import protection_end_known_on
 
 __all__ = [
     "RuleInfo",
@@ -46,7 +47,11 @@ def evaluate_notification(
     evaluation: Evaluation,
     params: Parameters | None = None,
 ) -> list[Finding]:
-    """Run every per-notification check; findings are ordered by severity, then code."""
+    """Run every per-notification check; findings are ordered by severity, then code.
+
+    A withdrawn notification counts for nothing: it has no findings."""
+    if facts.withdrawn:
+        return []
     ctx = Context(
         facts,
         as_of=as_of,
@@ -76,6 +81,8 @@ def next_change_date(
     the current end of temporary protection + 1 and, for non-Ukrainians, the third-country
     cut-off + 1. A sweep needs to re-evaluate the notification only from that date.
     """
+    if facts.withdrawn:
+        return None  # counts for nothing, whatever the date
     p = params if params is not None else get_parameters()
     candidates: set[date] = set()
     birth = facts.worker.birth_date
@@ -86,10 +93,10 @@ def next_change_date(
         candidates.add(date.fromordinal(facts.worker.document_valid_until.toordinal() + 1))
     if facts.end_date is not None:
         candidates.add(date.fromordinal(facts.end_date.toordinal() + 1))
-    tp_end: date = p.at("temporary_protection_end", max(as_of, _first(p))).value
+    tp_end: date = protection_end_known_on(as_of, p).value
     candidates.add(date.fromordinal(tp_end.toordinal() + 1))
     if facts.worker.nationality.upper() != "UKR":
-        cutoff: date = p.at("third_country_nationals_protection_end", _first(p)).value
+        cutoff: date = p.entries("third_country_nationals_protection_end")[-1].value
         candidates.add(date.fromordinal(cutoff.toordinal() + 1))
     later = [d for d in candidates if d > as_of]
     if facts.terminated and facts.end_date is not None and facts.end_date < as_of:
@@ -101,7 +108,3 @@ def next_change_date(
 def _change_dates(p: Parameters) -> frozenset[date]:
     """Every date on which some parameter may give a different answer."""
     return frozenset(d for name in p.names() for d in p.change_dates(name))
-
-
-def _first(p: Parameters) -> date:
-    return p.entries("temporary_protection_end")[0].effective_from
