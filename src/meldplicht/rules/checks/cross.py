@@ -51,7 +51,9 @@ TOTAL_ABOVE_48 = register_info(
         applies_at=(SWEEP,),
     )
 )
-POLICY_BASIS = "meldplicht product policy, not law (docs/RULES.md); thresholds in parameters"
+POLICY_BASIS = (
+    "meldplicht product policy, not law: a risk signal for inspection; thresholds in parameter"
+)
 MANY_EMPLOYERS = register_info(
     RuleInfo(
         code="MANY_EMPLOYERS",

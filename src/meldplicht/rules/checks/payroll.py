@@ -55,8 +55,8 @@ DECLARED_BASIS = (
 )
 NO_PAYROLL_BASIS = (
     "Burgerlijk Wetboek art. 7:623 (wage is paid at least once a month) and Wet minimumloon "
-    "en minimumvakantiebijslag art. 16; product policy signal (legal-research.md section 8, "
-    "A1 and A10): parameter policy_payroll_no_payroll_weeks"
+    "en minimumvakantiebijslag art. 16; product policy, not law: a signal of unpaid wages or "
+    "of a notice without work; parameter policy_payroll_no_payroll_weeks"
 )
 
 MISSING_NOTICE = register_info(
