@@ -35,6 +35,7 @@ def paid(**overrides: object) -> PaidPeriod:
         "gross_wage": Decimal("2640.00"),
         "birth_date": date(1995, 3, 14),
         "birth_date_source": "payroll",
+        "nationality": "UKR",
     }
     values.update(overrides)
     return PaidPeriod(**values)  # type: ignore[arg-type]
@@ -293,3 +294,43 @@ def test_holiday_allowance_is_the_one_conversion(params: Parameters) -> None:
     )
     found = check_paid_period(p, [notice()], as_of=AS_OF, employer_registered=True, params=params)
     assert [f.code for f in found] == ["PAID_BELOW_MINIMUM_WAGE"]
+
+
+# --- MISSING_NOTICE only where temporary protection is the likely basis ----------------------
+
+
+def test_missing_notice_only_where_protection_is_the_likely_basis(params: Parameters) -> None:
+    # Ukrainian nationality, or a protection document, or an earlier notice at the employer.
+    assert check(paid(nationality="UKR"), [], params) == ["MISSING_NOTICE"]
+    assert check(paid(nationality=None, document_type="O-document"), [], params) == [
+        "MISSING_NOTICE"
+    ]
+    assert check(paid(nationality="SYR", document_type="V-nummer"), [], params) == [
+        "MISSING_NOTICE"
+    ]
+    ended = notice(end_date=date(2025, 2, 28), terminated=True)
+    assert check(paid(nationality=None), [ended], params) == ["PAID_AFTER_TERMINATION"]
+    late = notice(notice_date=date(2025, 4, 10), start_date=date(2025, 3, 1))
+    assert check(paid(nationality="IND"), [late], params) == ["MISSING_NOTICE"]
+
+
+def test_another_authorisation_needs_no_notice(params: Parameters) -> None:
+    for document in ("TWV", "gvva", "residence permit", "verblijfsvergunning"):
+        assert check(paid(nationality="IND", document_type=document), [], params) == []
+    assert check(paid(nationality="DEU"), [], params) == []  # free movement
+
+
+def test_nothing_pointing_to_protection_is_unverified_at_low_severity(
+    params: Parameters,
+) -> None:
+    for p in (
+        paid(nationality=None),
+        paid(nationality="IND"),
+        paid(nationality="IND", document_type="passport"),
+    ):
+        findings = check_paid_period(p, [], as_of=AS_OF, employer_registered=True, params=params)
+        assert [f.code for f in findings] == ["WORK_AUTHORISATION_UNVERIFIED"]
+        assert findings[0].severity == "low"
+        assert findings[0].evidence["likely_basis"] == "unknown"
+        assert "Wet arbeid vreemdelingen art. 2 and 3" in findings[0].message_en
+        assert "Wet arbeid vreemdelingen" in findings[0].message_nl

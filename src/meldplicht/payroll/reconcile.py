@@ -358,6 +358,7 @@ class _Run:
             birth_date=birth_date,
             birth_date_source=birth_source,
             nationality=record.nationality,
+            document_type=record.document_type,
         )
         findings = rules.check_paid_period(
             paid,

@@ -10,6 +10,7 @@ at intake: they need payroll data, which only the reconciliation has.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,6 +45,25 @@ FREE_MOVEMENT = frozenset(
     }
 )
 
+# What a payroll source may state as the worker's document (normalised: lower case, spaces and
+# hyphens as underscores). A document of temporary protection (the IND sticker, the O-document,
+# a V-number) points to the exemption of BuWav 2022 art. 6.5, which requires the notice.
+PROTECTION_DOCUMENTS = frozenset(
+    {
+        *("sticker", "o_document", "temporary_protection", "tijdelijke_bescherming"),
+        *("protection", "v_number", "v_nummer", "vnummer", "vreemdelingennummer"),
+    }
+)
+# Another authorisation to work (Wav art. 3 and 4): a residence permit free to work, a work
+# permit (TWV) or a single permit (GVVA). The worker then needs no notice.
+OTHER_AUTHORISATIONS = frozenset(
+    {
+        *("residence_permit", "verblijfsvergunning", "twv", "gvva", "single_permit"),
+        *("blue_card", "eu_blue_card", "kennismigrant", "highly_skilled_migrant"),
+    }
+)
+PROTECTION_NATIONALITIES = frozenset({"UKR"})
+
 UNNOTIFIED_BASIS = (
     "Wet arbeid vreemdelingen art. 2 (employing an alien without a permit or a valid "
     "exemption) with Besluit uitvoering Wav 2022 art. 6.5: the exemption requires the notice; "
@@ -71,6 +91,28 @@ MISSING_NOTICE = register_info(
             "The payroll source shows hours paid to a worker for a period that no notification "
             "of that employer (matched by loonheffingennummer and BSN) received by the end of "
             "the period covers."
+        ),
+        applies_at=(SWEEP,),
+    )
+)
+AUTHORISATION_UNVERIFIED = register_info(
+    RuleInfo(
+        code="WORK_AUTHORISATION_UNVERIFIED",
+        severity=Severity.LOW,
+        version="1.0.0",
+        legal_basis=(
+            "Wet arbeid vreemdelingen art. 2 and 3 (a non-EU worker needs a work permit, a "
+            "residence permit free to work, or an exemption such as Besluit uitvoering Wav "
+            "2022 art. 6.5 for temporary protection, which requires a notice); "
+            "https://wetten.overheid.nl/BWBR0007149"
+        ),
+        title_nl="Recht op arbeid niet vastgesteld",
+        title_en="Work authorisation unverified",
+        description_en=(
+            "Hours are paid to a worker whom no notification covers, and nothing in the "
+            "payroll points to temporary protection (not a Ukrainian national, no protection "
+            "document, no notification at the employer) nor to free movement or another work "
+            "authorisation: whether the worker may work is not known."
         ),
         applies_at=(SWEEP,),
     )
@@ -169,6 +211,7 @@ HOURS_PAID_ABOVE_LIMIT = register_info(
 PAID_PERIOD_RULES = frozenset(
     {
         MISSING_NOTICE.code,
+        AUTHORISATION_UNVERIFIED.code,
         PAID_AFTER_TERMINATION.code,
         PAID_BELOW_MINIMUM.code,
         PAID_WAGE_AGE_UNKNOWN.code,
@@ -193,6 +236,7 @@ class PaidPeriod:
     birth_date: date | None = None
     birth_date_source: str | None = None  # "payroll" or "notification"
     nationality: str | None = None
+    document_type: str | None = None  # as the payroll source states it
 
     @property
     def days(self) -> int:
@@ -274,6 +318,8 @@ def _paid_evidence(p: PaidPeriod, as_of: date) -> dict[str, Any]:
         "gross_wage": p.gross_wage,
         "includes_holiday_allowance": p.includes_holiday_allowance,
         "birth_date_source": p.birth_date_source,
+        "nationality": p.nationality,
+        "document_type": p.document_type,
     }
 
 
@@ -334,8 +380,7 @@ def check_paid_period(
 def _unnotified(
     paid: PaidPeriod, known: list[NoticeSummary], as_of: date, employer_registered: bool
 ) -> list[Finding]:
-    nationality = (paid.nationality or "").upper()
-    if nationality in FREE_MOVEMENT:
+    if notice_basis(paid, known) is Basis.FREE_MOVEMENT:
         return []
     hours = hours_text(paid.hours_paid)
     evidence = _paid_evidence(paid, as_of)
@@ -366,6 +411,12 @@ def _unnotified(
                 evidence=evidence,
             )
         ]
+    basis = notice_basis(paid, known)
+    if basis is Basis.OTHER_AUTHORISATION:
+        return []
+    if basis is Basis.UNKNOWN:
+        return [_unverified(paid, evidence)]
+    evidence["likely_basis"] = "temporary_protection"
     if not employer_registered:
         why_en = (
             f"no employer with loonheffingennummer {paid.employer_lhn} has made any notification"
@@ -405,6 +456,67 @@ def _unnotified(
             evidence=evidence,
         )
     ]
+
+
+class Basis(enum.StrEnum):
+    """What the payroll data say the worker may work on (for an unnotified paid period)."""
+
+    FREE_MOVEMENT = "free_movement"
+    TEMPORARY_PROTECTION = "temporary_protection"
+    OTHER_AUTHORISATION = "other_authorisation"
+    UNKNOWN = "unknown"
+
+
+def _document(value: str | None) -> str:
+    return (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def notice_basis(paid: PaidPeriod, known: Sequence[NoticeSummary] = ()) -> Basis:
+    """The likely basis of the work, in this order: an EU/EEA/Swiss nationality (free
+    movement); temporary protection when the payroll states Ukrainian nationality or a
+    protection document, or the employer has notified this worker before (it relied on the
+    exemption); another authorisation the payroll states; else unknown."""
+    nationality = (paid.nationality or "").strip().upper()
+    document = _document(paid.document_type)
+    if nationality in FREE_MOVEMENT:
+        return Basis.FREE_MOVEMENT
+    if nationality in PROTECTION_NATIONALITIES or document in PROTECTION_DOCUMENTS or known:
+        return Basis.TEMPORARY_PROTECTION
+    if document in OTHER_AUTHORISATIONS:
+        return Basis.OTHER_AUTHORISATION
+    return Basis.UNKNOWN
+
+
+def _unverified(paid: PaidPeriod, evidence: dict[str, Any]) -> Finding:
+    hours = hours_text(paid.hours_paid)
+    nationality = (paid.nationality or "").strip().upper()
+    who_en = f"nationality {nationality}" if nationality else "nationality not stated"
+    who_nl = f"nationaliteit {nationality}" if nationality else "nationaliteit niet vermeld"
+    evidence["likely_basis"] = Basis.UNKNOWN.value
+    evidence["arithmetic"] = (
+        f"no notification covers the period; {who_en}; document "
+        f"{paid.document_type or 'not stated'}: no sign of temporary protection"
+    )
+    return make_finding(
+        AUTHORISATION_UNVERIFIED,
+        None,
+        message_en=(
+            f"The payroll shows {hours} hours paid for {_period_en(paid)} to a worker "
+            f"({who_en}) whom no notification covers. Nothing in the payroll points to "
+            f"temporary protection: if the worker works under it, a notice was required; a "
+            f"residence permit free to work, a work permit (TWV) or a single permit (GVVA) "
+            f"needs none (Wet arbeid vreemdelingen art. 2 and 3). Check which applies."
+        ),
+        message_nl=(
+            f"De loonadministratie toont {hours} uur betaald over {_period_nl(paid)} aan een "
+            f"werknemer ({who_nl}) voor wie geen melding geldt. Niets in de "
+            f"loonadministratie wijst op tijdelijke bescherming: werkt de werknemer op grond "
+            f"daarvan, dan was een melding verplicht; een verblijfsvergunning die vrij werken "
+            f"toestaat, een tewerkstellingsvergunning (TWV) of een GVVA vraagt er geen (art. 2 "
+            f"en 3 Wet arbeid vreemdelingen). Controleer wat geldt."
+        ),
+        evidence=evidence,
+    )
 
 
 def _cents(amount: Decimal) -> Decimal:
