@@ -153,3 +153,21 @@ def test_unnotified_work_without_a_sign_of_protection_is_unverified_not_missing(
     assert "work permit (TWV)" in found["009"].message_en
     assert "022" not in found
     assert found["034"].rule_code == "MISSING_NOTICE"
+
+
+def test_cash_payment_reaches_the_queue(
+    session: Session, settings: Settings, planted: None
+) -> None:
+    first, last = month(2025, 5)
+    rows = [row(OK, first, last, "160", pay(160, "16.50"), paid_in_cash="ja")]
+    result = deliver(session, settings, rows)
+    assert result.counts["rejected"] == 0, result.rejected_rows
+    record = session.exec(
+        select(PayrollRecord).where(
+            PayrollRecord.period_start == first, PayrollRecord.bsn_last3 == OK[-3:]
+        )
+    ).one()
+    assert record.paid_in_cash is True
+    reconcile(session, AS_OF)
+    cash = [f for f in session.exec(select(Flag)) if f.rule_code == "PAID_IN_CASH"]
+    assert [f.subject_id for f in cash] == [str(record.id)]

@@ -334,3 +334,14 @@ def test_nothing_pointing_to_protection_is_unverified_at_low_severity(
         assert findings[0].evidence["likely_basis"] == "unknown"
         assert "Wet arbeid vreemdelingen art. 2 and 3" in findings[0].message_en
         assert "Wet arbeid vreemdelingen" in findings[0].message_nl
+
+
+def test_cash_payment_is_a_finding(params: Parameters) -> None:
+    found = check_paid_period(
+        paid(paid_in_cash=True), [notice()], as_of=AS_OF, employer_registered=True, params=params
+    )
+    assert [f.code for f in found] == ["PAID_IN_CASH"]
+    assert "art. 7a" in found[0].message_en
+    assert "bankrekening op naam van de werknemer" in found[0].message_nl
+    assert check(paid(paid_in_cash=False), [notice()], params) == []
+    assert check(paid(paid_in_cash=None), [notice()], params) == []

@@ -359,6 +359,7 @@ class _Run:
             birth_date_source=birth_source,
             nationality=record.nationality,
             document_type=record.document_type,
+            paid_in_cash=record.paid_in_cash,
         )
         findings = rules.check_paid_period(
             paid,

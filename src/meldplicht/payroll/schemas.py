@@ -4,7 +4,8 @@ One row is one worker paid by one employer for one period. Columns / keys:
 `loonheffingennummer`, `bsn`, `period_start`, `period_end` (YYYY-MM-DD), `hours_paid`,
 `gross_wage` (euros, at most 2 decimals), and optionally `includes_holiday_allowance`
 (true/false, default false), `birth_date`, `nationality` (ISO 3166 alpha-3),
-`document_type`, `reference` (the source's own row id).
+`document_type`, `reference` (the source's own row id), `paid_in_cash` (true/false: the wage
+was paid in cash, not into the worker's own account, WML art. 7a; not stated when absent).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ COLUMNS = (
     "nationality",
     "document_type",
     "reference",
+    "paid_in_cash",
 )
 # A payroll period is a week, four weeks or a month; a longer one cannot be reconciled.
 MAX_PERIOD_DAYS = 31
@@ -143,6 +145,7 @@ class PayrollRow(BaseModel):
     nationality: Nationality | None = None
     document_type: str | None = Field(None, max_length=20)
     reference: str | None = Field(None, max_length=64)
+    paid_in_cash: YesNo | None = None
 
 
 def _error(field: str, code: str, en: str, nl: str) -> FieldError:
@@ -164,6 +167,7 @@ class ValidRow:
     nationality: str | None = None
     document_type: str | None = None
     reference: str | None = None
+    paid_in_cash: bool | None = None
 
     @classmethod
     def of(cls, row: PayrollRow) -> ValidRow:
@@ -179,6 +183,7 @@ class ValidRow:
             row.nationality,
             row.document_type,
             row.reference,
+            row.paid_in_cash,
         )
 
 
@@ -375,6 +380,18 @@ def _lean(data: dict[str, Any]) -> ValidRow | None:
         if (text := _text(data["reference"])) is None or len(text) > 64:
             return None
         row.reference = text
+    if "paid_in_cash" in data:
+        value = data["paid_in_cash"]
+        if value is None or type(value) is bool:
+            row.paid_in_cash = value
+        else:
+            text = _text(value)
+            if text is None:
+                return None  # an empty cell: the full validation decides
+            flag = _BOOL_TEXT.get(text.lower())
+            if flag is None:
+                return None
+            row.paid_in_cash = flag
     return row
 
 

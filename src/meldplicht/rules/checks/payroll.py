@@ -117,6 +117,25 @@ AUTHORISATION_UNVERIFIED = register_info(
         applies_at=(SWEEP,),
     )
 )
+PAID_IN_CASH = register_info(
+    RuleInfo(
+        code="PAID_IN_CASH",
+        severity=Severity.MEDIUM,
+        version="1.0.0",
+        legal_basis=(
+            "Wet minimumloon en minimumvakantiebijslag art. 7a: the wage, as far as it does not "
+            "exceed the minimum wage, is paid into a bank account in the worker's name, not in "
+            "cash; https://wetten.overheid.nl/BWBR0002638"
+        ),
+        title_nl="Loon contant betaald",
+        title_en="Wage paid in cash",
+        description_en=(
+            "The payroll source states that the period's wage was paid in cash: the minimum "
+            "wage must be paid into an account in the worker's own name."
+        ),
+        applies_at=(SWEEP,),
+    )
+)
 PAID_AFTER_TERMINATION = register_info(
     RuleInfo(
         code="PAID_AFTER_TERMINATION",
@@ -212,6 +231,7 @@ PAID_PERIOD_RULES = frozenset(
     {
         MISSING_NOTICE.code,
         AUTHORISATION_UNVERIFIED.code,
+        PAID_IN_CASH.code,
         PAID_AFTER_TERMINATION.code,
         PAID_BELOW_MINIMUM.code,
         PAID_WAGE_AGE_UNKNOWN.code,
@@ -237,6 +257,7 @@ class PaidPeriod:
     birth_date_source: str | None = None  # "payroll" or "notification"
     nationality: str | None = None
     document_type: str | None = None  # as the payroll source states it
+    paid_in_cash: bool | None = None  # None: not stated
 
     @property
     def days(self) -> int:
@@ -374,7 +395,32 @@ def check_paid_period(
     if paid.hours_paid > 0:
         findings.extend(_wage_findings(paid, covering, as_of, p))
         findings.extend(_hours_findings(paid, as_of, p))
+    if paid.paid_in_cash:
+        findings.append(_in_cash(paid, as_of))
     return findings
+
+
+def _in_cash(paid: PaidPeriod, as_of: date) -> Finding:
+    evidence = _paid_evidence(paid, as_of)
+    evidence["paid_in_cash"] = True
+    evidence["arithmetic"] = "payroll states payment in cash for the period"
+    return make_finding(
+        PAID_IN_CASH,
+        None,
+        message_en=(
+            f"The payroll states that the wage of {wages.eur(paid.gross_wage)} for "
+            f"{_period_en(paid)} was paid in cash. The law requires the wage, up to the "
+            f"minimum wage, to be paid into a bank account in the worker's own name (Wet "
+            f"minimumloon en minimumvakantiebijslag art. 7a)."
+        ),
+        message_nl=(
+            f"De loonadministratie vermeldt dat het loon van {_eur_nl(paid.gross_wage)} over "
+            f"{_period_nl(paid)} contant is betaald. De wet eist dat het loon, tot het "
+            f"minimumloon, wordt betaald op een bankrekening op naam van de werknemer (art. 7a "
+            f"Wet minimumloon en minimumvakantiebijslag)."
+        ),
+        evidence=evidence,
+    )
 
 
 def _unnotified(
