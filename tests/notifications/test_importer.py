@@ -329,3 +329,33 @@ def test_cli_import_notifications(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert '"imported": 1' in result.output
     assert '"rejected": 1' in result.output
     assert read_report(report)["C-1"]["status"] == "accepted"
+
+
+def test_a_row_received_before_protection_began_is_judged_not_crashed(
+    import_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    """A migrated row received before 4 March 2022 (work from then on) is stored and judged:
+    the end of protection as known then is the first decision's, not a failed lookup."""
+    url, engine = import_db
+    rows = [
+        example_row(
+            external_reference="E-1",
+            received_at="2022-02-25T10:00:00+01:00",
+            start_date="2022-03-10",
+            end_date="2022-12-31",
+            wage_amount="11.00",
+        ),
+        example_row(
+            external_reference="E-2",
+            worker_bsn="999996356",
+            received_at="2022-02-25T10:00:00+01:00",
+            start_date="2022-03-01",
+            end_date="2022-12-31",
+        ),
+    ]
+    report = tmp_path / "report.csv"
+    do_import(url, engine, write_csv(tmp_path / "early.csv", rows), report)
+    lines = read_report(report)
+    assert lines["E-1"]["status"] == "accepted", lines["E-1"]
+    assert lines["E-2"]["errors"].startswith("start_date: "), lines["E-2"]
+    assert "4 March 2022" in lines["E-2"]["errors"]

@@ -149,6 +149,7 @@ def _record(import_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
         "includes_holiday_allowance": True,
         "nationality": "UKR",
         "document_type": None,
+        "paid_in_cash": None,
         "birth_date": date(1995, 3, 14),
         "source_reference": "row-1",
         "import_id": import_id,

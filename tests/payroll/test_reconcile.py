@@ -42,7 +42,7 @@ def planted(session: Session, settings: Settings, employer: EmployerWithKey) -> 
         if m <= 4:
             rows.append(row(AFTER_END, first, last, "152", pay(152, "16.50")))
     first, last = month(2025, 4)
-    rows.append(row(UNNOTIFIED, first, last, "120", pay(120, "16.50")))
+    rows.append(row(UNNOTIFIED, first, last, "120", pay(120, "16.50"), nationality="UKR"))
     result = deliver(session, settings, rows)
     assert result.counts["rejected"] == 0, result.rejected_rows
 
@@ -126,3 +126,48 @@ def test_corrected_payroll_clears_the_flag(
 def test_as_of_before_the_deadline_has_no_missing_pay(session: Session, planted: None) -> None:
     reconcile(session, date(2025, 3, 10))
     assert "NO_PAYROLL_AFTER_START" not in {f.rule_code for f in session.exec(select(Flag))}
+
+
+def test_unnotified_work_without_a_sign_of_protection_is_unverified_not_missing(
+    session: Session, settings: Settings, planted: None
+) -> None:
+    """Only data pointing to temporary protection make an unnotified period MISSING_NOTICE;
+    a TWV holder needs no notice; nothing stated is a low 'unverified' finding."""
+    first, last = month(2025, 5)
+    rows = [
+        row("100000009", first, last, "100", pay(100, "16.50"), nationality="IND"),
+        row("100000022", first, last, "100", pay(100, "16.50"), document_type="TWV"),
+        row("100000034", first, last, "100", pay(100, "16.50"), document_type="sticker"),
+    ]
+    result = deliver(session, settings, rows)
+    assert result.counts["rejected"] == 0, result.rejected_rows
+    reconcile(session, AS_OF)
+    found = {
+        (session.get(PayrollRecord, uuid.UUID(f.subject_id)) or PayrollRecord()).bsn_last3: f
+        for f in session.exec(select(Flag))
+        if f.rule_code in ("MISSING_NOTICE", "WORK_AUTHORISATION_UNVERIFIED")
+        and f.message_en.find("May 2025") >= 0
+    }
+    assert found["009"].rule_code == "WORK_AUTHORISATION_UNVERIFIED"
+    assert found["009"].severity == "low"
+    assert "work permit (TWV)" in found["009"].message_en
+    assert "022" not in found
+    assert found["034"].rule_code == "MISSING_NOTICE"
+
+
+def test_cash_payment_reaches_the_queue(
+    session: Session, settings: Settings, planted: None
+) -> None:
+    first, last = month(2025, 5)
+    rows = [row(OK, first, last, "160", pay(160, "16.50"), paid_in_cash="ja")]
+    result = deliver(session, settings, rows)
+    assert result.counts["rejected"] == 0, result.rejected_rows
+    record = session.exec(
+        select(PayrollRecord).where(
+            PayrollRecord.period_start == first, PayrollRecord.bsn_last3 == OK[-3:]
+        )
+    ).one()
+    assert record.paid_in_cash is True
+    reconcile(session, AS_OF)
+    cash = [f for f in session.exec(select(Flag)) if f.rule_code == "PAID_IN_CASH"]
+    assert [f.subject_id for f in cash] == [str(record.id)]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
+from meldplicht.rules import wages
 from meldplicht.rules.checks.payroll import (
     NoticeSummary,
     PaidPeriod,
     check_no_payroll_after_start,
     check_paid_period,
+    covering_notices,
+    latest_start_due,
+    no_payroll_deadline,
+    no_payroll_offsets,
+    payroll_deadline,
 )
 from meldplicht.rules.facts import WagePeriod
 from meldplicht.rules.params import Parameters
@@ -27,6 +35,7 @@ def paid(**overrides: object) -> PaidPeriod:
         "gross_wage": Decimal("2640.00"),
         "birth_date": date(1995, 3, 14),
         "birth_date_source": "payroll",
+        "nationality": "UKR",
     }
     values.update(overrides)
     return PaidPeriod(**values)  # type: ignore[arg-type]
@@ -207,3 +216,132 @@ def test_no_payroll_after_start(params: Parameters) -> None:
         == []
     )
     assert check_no_payroll_after_start(n, [], None, as_of=AS_OF, params=params) == []
+
+
+# --- one definition each: covering, withdrawn, the deadline, the exact comparison ------------
+
+
+def test_a_withdrawn_notification_covers_nothing(params: Parameters) -> None:
+    assert check(paid(), [notice(withdrawn=True)], params) == ["MISSING_NOTICE"]
+    assert check(paid(), [notice()], params) == []
+
+
+def test_covering_is_one_definition_received_by_the_period_end() -> None:
+    during = notice(notice_date=date(2025, 3, 20), start_date=date(2025, 3, 1))
+    after = notice(notification_id="n2", notice_date=date(2025, 4, 2), start_date=date(2025, 3, 1))
+    start, end = date(2025, 3, 1), date(2025, 3, 31)
+    assert covering_notices(start, end, [after, during], AS_OF) == [during]
+    # Replayed before the notice was received: it is not known yet.
+    assert covering_notices(start, end, [during], date(2025, 3, 19)) == []
+    assert not after.covers(start, end)
+
+
+def test_no_payroll_deadline_one_definition(params: Parameters) -> None:
+    start = date(2025, 2, 3)
+    assert no_payroll_deadline(start, params).day == date(2025, 3, 17)
+    assert payroll_deadline(notice(start_date=start), params) == date(2025, 3, 17)
+    # The SQL pre-selection bound is the latest start whose deadline has come.
+    as_of = date(2025, 6, 30)
+    latest = latest_start_due(as_of, params)
+    assert no_payroll_deadline(latest, params).day <= as_of
+    assert no_payroll_deadline(latest + timedelta(days=1), params).day > as_of
+    assert 7 * 6 in no_payroll_offsets(params)
+
+
+def test_pay_is_compared_exactly_not_rounded_to_the_cent(params: Parameters) -> None:
+    # 10.375 hours x EUR 14.06 (21+, 1 January 2025) = EUR 145.8725 due, exactly.
+    # Rounded to the cent (145.87) a pay of 145.87 passed; it is 0.25 cent short.
+    short = paid(hours_paid=Decimal("10.375"), gross_wage=Decimal("145.87"))
+    enough = paid(hours_paid=Decimal("10.375"), gross_wage=Decimal("145.88"))
+    assert check(short, [notice(wage_amount=Decimal("14.06"))], params) == [
+        "PAID_BELOW_MINIMUM_WAGE"
+    ]
+    assert check(enough, [notice(wage_amount=Decimal("14.06"))], params) == []
+
+
+def test_statutory_monthly_amount_for_a_calendar_month_passes(params: Parameters) -> None:
+    # July 2023, 21+: EUR 1,995.00 a month, 460.40 a week (Staatscourant 2023, 15436). A full
+    # month at 40 hours a week is 173.33 hours: per hour the weekly amount would ask
+    # 11.51 x 173.33 = 1,995.03, but the law sets the month's amount: 1,995.00 passes.
+    month = paid(
+        period_start=date(2023, 7, 1),
+        period_end=date(2023, 7, 31),
+        hours_paid=Decimal("173.33"),
+        gross_wage=Decimal("1995.00"),
+        birth_date=date(1990, 1, 1),
+    )
+    n = notice(
+        notice_date=date(2023, 6, 1),
+        start_date=date(2023, 7, 1),
+        wage_amount=Decimal("1995.00"),
+        wage_period=WagePeriod.MONTH,
+        hours_per_week=Decimal(40),
+        fulltime_hours_per_week=Decimal(40),
+    )
+    assert check(month, [n], params) == []
+    one_cent_less = replace(month, gross_wage=Decimal("1994.95"))
+    assert check(one_cent_less, [n], params) == ["PAID_BELOW_MINIMUM_WAGE"]
+
+
+def test_holiday_allowance_is_the_one_conversion(params: Parameters) -> None:
+    # EUR 2300.00 including holiday allowance = 2300 / 1.08 without it, as intake converts it.
+    p = paid(gross_wage=Decimal("2300.00"), includes_holiday_allowance=True)
+    pay, hourly = wages.paid_hourly_exact(Decimal("2300.00"), Decimal(160), True, Decimal("0.08"))
+    assert pay == Fraction(2300) / Fraction("1.08")
+    assert hourly * 160 == pay
+    assert hourly == wages.hourly_wage_exact(
+        Decimal("2300.00") / 160, WagePeriod.HOUR, None, True, Decimal("0.08")
+    )
+    found = check_paid_period(p, [notice()], as_of=AS_OF, employer_registered=True, params=params)
+    assert [f.code for f in found] == ["PAID_BELOW_MINIMUM_WAGE"]
+
+
+# --- MISSING_NOTICE only where temporary protection is the likely basis ----------------------
+
+
+def test_missing_notice_only_where_protection_is_the_likely_basis(params: Parameters) -> None:
+    # Ukrainian nationality, or a protection document, or an earlier notice at the employer.
+    assert check(paid(nationality="UKR"), [], params) == ["MISSING_NOTICE"]
+    assert check(paid(nationality=None, document_type="O-document"), [], params) == [
+        "MISSING_NOTICE"
+    ]
+    assert check(paid(nationality="SYR", document_type="V-nummer"), [], params) == [
+        "MISSING_NOTICE"
+    ]
+    ended = notice(end_date=date(2025, 2, 28), terminated=True)
+    assert check(paid(nationality=None), [ended], params) == ["PAID_AFTER_TERMINATION"]
+    late = notice(notice_date=date(2025, 4, 10), start_date=date(2025, 3, 1))
+    assert check(paid(nationality="IND"), [late], params) == ["MISSING_NOTICE"]
+
+
+def test_another_authorisation_needs_no_notice(params: Parameters) -> None:
+    for document in ("TWV", "gvva", "residence permit", "verblijfsvergunning"):
+        assert check(paid(nationality="IND", document_type=document), [], params) == []
+    assert check(paid(nationality="DEU"), [], params) == []  # free movement
+
+
+def test_nothing_pointing_to_protection_is_unverified_at_low_severity(
+    params: Parameters,
+) -> None:
+    for p in (
+        paid(nationality=None),
+        paid(nationality="IND"),
+        paid(nationality="IND", document_type="passport"),
+    ):
+        findings = check_paid_period(p, [], as_of=AS_OF, employer_registered=True, params=params)
+        assert [f.code for f in findings] == ["WORK_AUTHORISATION_UNVERIFIED"]
+        assert findings[0].severity == "low"
+        assert findings[0].evidence["likely_basis"] == "unknown"
+        assert "Wet arbeid vreemdelingen art. 2 and 3" in findings[0].message_en
+        assert "Wet arbeid vreemdelingen" in findings[0].message_nl
+
+
+def test_cash_payment_is_a_finding(params: Parameters) -> None:
+    found = check_paid_period(
+        paid(paid_in_cash=True), [notice()], as_of=AS_OF, employer_registered=True, params=params
+    )
+    assert [f.code for f in found] == ["PAID_IN_CASH"]
+    assert "art. 7a" in found[0].message_en
+    assert "bankrekening op naam van de werknemer" in found[0].message_nl
+    assert check(paid(paid_in_cash=False), [notice()], params) == []
+    assert check(paid(paid_in_cash=None), [notice()], params) == []

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, or_
+from sqlalchemy import ColumnElement, Table, and_, or_
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
@@ -63,18 +63,20 @@ from meldplicht.notifications.schemas import (
 )
 from meldplicht.rules import calendar
 from meldplicht.rules.checks import evaluate_notification
+from meldplicht.rules.checks.base import date_en, date_nl
 from meldplicht.rules.facts import (
     EMPLOYMENT_CONTRACTS,
+    VOID_STATUSES,
     ContractType,
     Evaluation,
     Finding,
     NotificationFacts,
     WagePeriod,
     WorkerFacts,
+    counts,
 )
+from meldplicht.rules.protection import protection_start
 
-# The exemption (BuWav 2022 art. 6.5) applies to work from 4 March 2022 (legal-research §1.2).
-PROTECTION_START = date(2022, 3, 4)
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -124,12 +126,16 @@ def cross_field_errors(payload: NotificationCreate, received_on: date) -> list[F
             "arbeidsovereenkomst (art. 6.5 lid 1 Besluit uitvoering Wav 2022). Voor werk als "
             "zelfstandige of op opdracht is een TWV nodig: dit kan niet worden gemeld.",
         )
-    if payload.start_date < PROTECTION_START:
+    # The exemption (BuWav 2022 art. 6.5) applies from the start of temporary protection.
+    start = protection_start()
+    if payload.start_date < start:
         add(
             "start_date",
             "before_protection_start",
-            "The exemption applies to work from 4 March 2022 onwards.",
-            "De vrijstelling geldt voor werk vanaf 4 maart 2022.",
+            f"The exemption applies to work from {date_en(start)} onwards (Besluit uitvoering "
+            f"Wav 2022 art. 6.5: work by a person under temporary protection).",
+            f"De vrijstelling geldt voor werk vanaf {date_nl(start)} (art. 6.5 Besluit "
+            f"uitvoering Wav 2022: werk door een persoon met tijdelijke bescherming).",
         )
     if payload.start_date > received_on + timedelta(days=730):
         add(
@@ -217,6 +223,11 @@ def _age(birth: date, on: date) -> int:
 # --- facts and findings --------------------------------------------------------------------
 
 
+def counted() -> ColumnElement[bool]:
+    """The SQL form of `rules.facts.counts`: the notification is not withdrawn."""
+    return col(Notification.status).not_in(VOID_STATUSES)
+
+
 def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
     return NotificationFacts(
         notice_date=notification.notice_date,
@@ -235,6 +246,7 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
         housing_certified=notification.housing_certified,
         bbl_student=notification.bbl_student,
         terminated=notification.status == NotificationStatus.TERMINATED,
+        withdrawn=not counts(notification.status),
         worker=WorkerFacts(
             birth_date=worker.birth_date,
             nationality=worker.nationality,
@@ -315,14 +327,9 @@ def _evaluate(
     evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
     if notification.version == 1:
         evaluation = Evaluation.INTAKE
-    if notification.status == NotificationStatus.WITHDRAWN:
-        findings: list[Finding] = []
-    else:
-        findings = evaluate_notification(
-            facts_of(notification, worker),
-            as_of=as_of,
-            evaluation=evaluation,
-        )
+    findings = evaluate_notification(
+        facts_of(notification, worker), as_of=as_of, evaluation=evaluation
+    )
     insert_rows(
         session,
         NotificationFinding,

@@ -66,6 +66,8 @@ class PayrollRecord(SQLModel, table=True):
     includes_holiday_allowance: bool = False
     nationality: str | None = Field(default=None, max_length=3)
     document_type: str | None = Field(default=None, max_length=20)
+    # Paid in cash rather than into the worker's own account (WML art. 7a); None: not stated.
+    paid_in_cash: bool | None = None
     birth_date: date | None = None
     source_reference: str | None = Field(default=None, max_length=64)
     import_id: uuid.UUID | None = Field(default=None, foreign_key="payroll_import.id", index=True)

@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -38,9 +38,10 @@ from meldplicht.inspection.service import (
     sync_flags_each_on_failure,
 )
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
+from meldplicht.notifications.service import counted
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules
-from meldplicht.rules.facts import Finding, WagePeriod
+from meldplicht.rules.facts import Finding, WagePeriod, counts
 from meldplicht.rules.params import Parameters, get_parameters
 
 log = logging.getLogger("meldplicht.payroll")
@@ -157,6 +158,7 @@ def summary_of(notification: Notification) -> rules.NoticeSummary:
         start_date=notification.start_date,
         end_date=notification.end_date,
         terminated=notification.status == NotificationStatus.TERMINATED,
+        withdrawn=not counts(notification.status),
         hours_per_week=notification.hours_per_week,
         wage_amount=notification.wage_amount,
         wage_period=WagePeriod(notification.wage_period),
@@ -236,7 +238,7 @@ class _Run:
                 .where(
                     col(Worker.bsn_hash).in_(hashes),
                     col(n.employer_id).in_(employer_ids),
-                    col(n.status) != NotificationStatus.WITHDRAWN,
+                    counted(),
                 )
             ):
                 by_key[(row[0], row[1])].append(
@@ -356,6 +358,8 @@ class _Run:
             birth_date=birth_date,
             birth_date_source=birth_source,
             nationality=record.nationality,
+            document_type=record.document_type,
+            paid_in_cash=record.paid_in_cash,
         )
         findings = rules.check_paid_period(
             paid,
@@ -366,11 +370,10 @@ class _Run:
         )
         first = employers[0] if employers else None
         covering = next(
-            (
-                n
-                for n in summaries
-                if n.notice_date <= self.as_of
-                and n.overlaps(record.period_start, record.period_end)
+            iter(
+                rules.covering_notices(
+                    record.period_start, record.period_end, summaries, self.as_of
+                )
             ),
             None,
         )
@@ -387,10 +390,9 @@ class _Run:
     # --- notifications -----------------------------------------------------------------------
 
     def _notification_filter(self) -> ColumnElement[bool]:
-        weeks = int(self.params.at("policy_payroll_no_payroll_weeks", self.as_of).value["weeks"])
         judged = and_(
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
-            col(Notification.start_date) <= self.as_of - timedelta(weeks=weeks),
+            counted(),
+            col(Notification.start_date) <= rules.latest_start_due(self.as_of, self.params),
             col(Notification.employer_id).in_(
                 select(Employer.id).where(
                     col(Employer.loonheffingennummer).in_(
@@ -483,8 +485,7 @@ class _Run:
         self, rows: list[tuple[Notification, str, str | None]], flagged: set[str]
     ) -> list[tuple[Notification, str, str | None]]:
         """`_notification_filter` in Python, for a batch already narrowed."""
-        weeks = int(self.params.at("policy_payroll_no_payroll_weeks", self.as_of).value["weeks"])
-        latest_start = self.as_of - timedelta(weeks=weeks)
+        latest_start = rules.latest_start_due(self.as_of, self.params)
         numbers = {lhn for _, _, lhn in rows if lhn}
         paying = set(
             self.session.exec(
@@ -497,11 +498,7 @@ class _Run:
             (n, h, lhn)
             for n, h, lhn in rows
             if str(n.id) in flagged
-            or (
-                n.status != NotificationStatus.WITHDRAWN
-                and n.start_date <= latest_start
-                and lhn in paying
-            )
+            or (counts(n.status) and n.start_date <= latest_start and lhn in paying)
         ]
 
     def _spans(self, numbers: set[str]) -> dict[str, tuple[date, date]]:
@@ -548,8 +545,6 @@ class _Run:
         periods: Sequence[tuple[date, date]],
         span: tuple[date, date] | None,
     ) -> list[Finding]:
-        if notification.status == NotificationStatus.WITHDRAWN:
-            return []
         return rules.check_no_payroll_after_start(
             summary_of(notification), periods, span, as_of=self.as_of, params=self.params
         )

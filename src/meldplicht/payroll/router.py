@@ -65,7 +65,7 @@ async def delivery(request: Request) -> AsyncIterator[Delivery]:
 EXAMPLE_CSV = (
     ",".join(COLUMNS)
     + "\n123456782L01,111222333,2025-03-01,2025-03-31,152,2508.00,false,1995-03-14,UKR,"
-    "o_document,row-1\n"
+    "o_document,row-1,false\n"
 )
 
 

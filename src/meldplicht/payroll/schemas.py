@@ -4,7 +4,8 @@ One row is one worker paid by one employer for one period. Columns / keys:
 `loonheffingennummer`, `bsn`, `period_start`, `period_end` (YYYY-MM-DD), `hours_paid`,
 `gross_wage` (euros, at most 2 decimals), and optionally `includes_holiday_allowance`
 (true/false, default false), `birth_date`, `nationality` (ISO 3166 alpha-3),
-`document_type`, `reference` (the source's own row id).
+`document_type`, `reference` (the source's own row id), `paid_in_cash` (true/false: the wage
+was paid in cash, not into the worker's own account, WML art. 7a; not stated when absent).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from meldplicht.core.errors import FieldError
 from meldplicht.core.validation import field_errors_from_pydantic
 from meldplicht.notifications.schemas import IsoDate, Nationality
 from meldplicht.rules import identifiers
+from meldplicht.rules.checks.base import date_en, date_nl
+from meldplicht.rules.protection import protection_start
 
 PayrollFormat = Literal["csv", "ndjson"]
 COLUMNS = (
@@ -51,9 +54,8 @@ COLUMNS = (
     "nationality",
     "document_type",
     "reference",
+    "paid_in_cash",
 )
-# The exemption (and so the notification duty) applies to work from 4 March 2022.
-PROTECTION_START = date(2022, 3, 4)
 # A payroll period is a week, four weeks or a month; a longer one cannot be reconciled.
 MAX_PERIOD_DAYS = 31
 
@@ -143,6 +145,7 @@ class PayrollRow(BaseModel):
     nationality: Nationality | None = None
     document_type: str | None = Field(None, max_length=20)
     reference: str | None = Field(None, max_length=64)
+    paid_in_cash: YesNo | None = None
 
 
 def _error(field: str, code: str, en: str, nl: str) -> FieldError:
@@ -164,6 +167,7 @@ class ValidRow:
     nationality: str | None = None
     document_type: str | None = None
     reference: str | None = None
+    paid_in_cash: bool | None = None
 
     @classmethod
     def of(cls, row: PayrollRow) -> ValidRow:
@@ -179,6 +183,7 @@ class ValidRow:
             row.nationality,
             row.document_type,
             row.reference,
+            row.paid_in_cash,
         )
 
 
@@ -214,13 +219,17 @@ def cross_field_errors(row: PayrollRow | ValidRow, today: date) -> list[FieldErr
                 f"{row.hours_paid} uur kan niet worden betaald over {days} dagen.",
             )
         )
-    if row.period_end < PROTECTION_START:
+    # The exemption, and so the notification duty, applies from the start of protection.
+    start = protection_start()
+    if row.period_end < start:
         errors.append(
             _error(
                 "period_end",
                 "before_protection_start",
-                "The period ends before 4 March 2022, when the notification duty began.",
-                "De periode eindigt vóór 4 maart 2022, het begin van de meldplicht.",
+                f"The period ends before {date_en(start)}, when the notification duty began "
+                f"(Besluit uitvoering Wav 2022 art. 6.5).",
+                f"De periode eindigt vóór {date_nl(start)}, het begin van de meldplicht "
+                f"(art. 6.5 Besluit uitvoering Wav 2022).",
             )
         )
     if row.period_start > today:
@@ -371,6 +380,18 @@ def _lean(data: dict[str, Any]) -> ValidRow | None:
         if (text := _text(data["reference"])) is None or len(text) > 64:
             return None
         row.reference = text
+    if "paid_in_cash" in data:
+        value = data["paid_in_cash"]
+        if value is None or type(value) is bool:
+            row.paid_in_cash = value
+        else:
+            text = _text(value)
+            if text is None:
+                return None  # an empty cell: the full validation decides
+            flag = _BOOL_TEXT.get(text.lower())
+            if flag is None:
+                return None
+            row.paid_in_cash = flag
     return row
 
 

@@ -64,6 +64,7 @@ _FIGURES = (
     "nationality",
     "document_type",
     "source_reference",
+    "paid_in_cash",
 )
 _TABLE: Table = PayrollRecord.__table__  # type: ignore[attr-defined]
 # Every column of a new record, in the order the insert sends them.
@@ -209,6 +210,7 @@ def _figures(row: ValidRow) -> dict[str, Any]:
         "nationality": row.nationality,
         "document_type": row.document_type,
         "source_reference": row.reference,
+        "paid_in_cash": row.paid_in_cash,
     }
 
 

@@ -57,6 +57,18 @@ class Evaluation(enum.StrEnum):
     SWEEP = "sweep"
 
 
+# The notification statuses that count for nothing. A withdrawn notification (withdrawn before
+# the work started) was never a notification of work: no check judges it, no payroll period is
+# covered by it, no person's hours or employer's lateness count it. Every query that selects
+# notifications for a verdict filters on this set (`counts`, and its SQL form beside the model).
+VOID_STATUSES = frozenset({"withdrawn"})
+
+
+def counts(status: str) -> bool:
+    """Does a notification with this status count for any verdict? (Not when withdrawn.)"""
+    return status not in VOID_STATUSES
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerFacts:
     birth_date: date
@@ -89,6 +101,7 @@ class NotificationFacts:
     # applies to ages 18-20 until 31 December 2026. None or False: the general scale.
     bbl_student: bool | None = None
     terminated: bool = False  # a termination notice was filed (end_date then holds its date)
+    withdrawn: bool = False  # withdrawn before the start: counts for nothing (`counts`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,15 +78,41 @@ def hourly_wage_exact(
     A month is 13/3 weeks. A wage that includes the holiday allowance is divided by
     (1 + rate), i.e. 1.08. Raises WageNotCheckable for a non-hourly wage without hours.
     """
-    hourly = Fraction(amount)
+    hourly = without_holiday_allowance(amount, includes_holiday_allowance, holiday_allowance_rate)
     weeks = _weeks_per_period(period)
     if weeks is not None:
         if hours_per_week is None or hours_per_week <= 0:
             raise WageNotCheckable(f"a wage per {period.value} needs the hours per week")
         hourly /= weeks * Fraction(hours_per_week)
-    if includes_holiday_allowance:
-        hourly /= 1 + Fraction(holiday_allowance_rate)
     return hourly
+
+
+def without_holiday_allowance(
+    amount: Decimal,
+    includes_holiday_allowance: bool,
+    holiday_allowance_rate: Decimal = DEFAULT_HOLIDAY_ALLOWANCE_RATE,
+) -> Fraction:
+    """An amount without the holiday allowance it includes (exact): amount / (1 + rate).
+
+    The one holiday-allowance conversion: declared wages (`hourly_wage_exact`) and paid
+    periods (`paid_hourly_exact`) both go through it (WML art. 15: 8% of the wage)."""
+    value = Fraction(amount)
+    if includes_holiday_allowance:
+        value /= 1 + Fraction(holiday_allowance_rate)
+    return value
+
+
+def paid_hourly_exact(
+    pay: Decimal,
+    hours_paid: Decimal,
+    includes_holiday_allowance: bool,
+    holiday_allowance_rate: Decimal = DEFAULT_HOLIDAY_ALLOWANCE_RATE,
+) -> tuple[Fraction, Fraction]:
+    """A paid period's pay without holiday allowance, and per hour (both exact)."""
+    if hours_paid <= 0:
+        raise WageNotCheckable("a paid period without hours has no pay per hour")
+    period_pay = without_holiday_allowance(pay, includes_holiday_allowance, holiday_allowance_rate)
+    return period_pay, period_pay / Fraction(hours_paid)
 
 
 def hourly_wage(

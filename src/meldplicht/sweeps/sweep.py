@@ -68,7 +68,7 @@ from meldplicht.notifications.models import (
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
+from meldplicht.notifications.service import counted, decode_cursor, encode_cursor, facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
@@ -77,6 +77,8 @@ from meldplicht.rules.checks import (
     next_change_date,
 )
 from meldplicht.rules.checks import cross as cross_rules
+from meldplicht.rules.checks import payroll as payroll_rules
+from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_dates
 from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord
 from meldplicht.rules.params import get_parameters
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
@@ -114,6 +116,7 @@ PERSON_SCOPE = frozenset(
     }
 )
 EMPLOYER_SCOPE = frozenset({cross_rules.REPEATEDLY_LATE.code})
+PAYROLL_SCOPE = payroll_rules.PAID_PERIOD_RULES | payroll_rules.NOTIFICATION_RULES
 
 
 class SweepMode(enum.StrEnum):
@@ -377,12 +380,7 @@ class _Sweep:
 
     def _parameter_change_since(self, last_as_of: date) -> date | None:
         """The first parameter change date after the last run's day, up to this run's."""
-        dates = [
-            d
-            for name in self.params.names()
-            for d in self.params.change_dates(name)
-            if last_as_of < d <= self.as_of
-        ]
+        dates = [d for d in parameter_change_dates(self.params) if last_as_of < d <= self.as_of]
         return min(dates) if dates else None
 
     def _finish(self, status: SweepStatus) -> SweepRun:
@@ -582,41 +580,28 @@ class _Sweep:
             # column + shift days falls in (lo, hi]
             return and_(column > lo - timedelta(days=shift), column <= hi - timedelta(days=shift))
 
-        windows = {
-            int(entry.value["window_days"])
-            for name in ("policy_many_employers", "policy_repeatedly_late")
-            for entry in self.params.entries(name)
-            if entry.value is not None
+        columns = {
+            "notice_date": col(Notification.notice_date),
+            "start_date": col(Notification.start_date),
+            "end_date": col(Notification.end_date),
         }
-        weeks = {
-            int(entry.value["weeks"])
-            for entry in self.params.entries("policy_payroll_no_payroll_weeks")
-            if entry.value is not None
-        }
+
+        def crossings(rules: frozenset[str]) -> list[ColumnElement[bool]]:
+            # From the one schedule of dates on which a verdict can change (rules/checks).
+            return [
+                crossing(columns[field], offset)
+                for field, offset in crossing_offsets(rules, self.params)
+            ]
+
         conditions: list[ColumnElement[bool]] = [
             col(Notification.updated_at) >= self.changed_since,
-            crossing(col(Notification.start_date)),
-            crossing(col(Notification.end_date), 1),
-            crossing(col(Notification.notice_date)),
-            *(crossing(col(Notification.notice_date), days) for days in windows),
-            *(crossing(col(Notification.start_date), 7 * w) for w in weeks),
+            *crossings(PERSON_SCOPE),
         ]
-        employer_windows = {
-            int(entry.value["window_days"])
-            for entry in self.params.entries("policy_repeatedly_late")
-            if entry.value is not None
-        }
         # An employer's repeated lateness counts only notices that can be late, in a window
         # over notice dates: it moves with a change, or with such a notice entering or leaving.
         employer_conditions = [
             col(Notification.updated_at) >= self.changed_since,
-            and_(
-                self._can_be_late(),
-                or_(
-                    crossing(col(Notification.notice_date)),
-                    *(crossing(col(Notification.notice_date), d) for d in employer_windows),
-                ),
-            ),
+            and_(self._can_be_late(), or_(*crossings(EMPLOYER_SCOPE))),
         ]
         with Session(self.engine) as session:
             for bsn_hash in session.exec(
@@ -635,8 +620,7 @@ class _Sweep:
             # missing payroll some weeks after a start; ages are those of the paid periods.
             payroll_conditions = [
                 col(Notification.updated_at) >= self.changed_since,
-                crossing(col(Notification.notice_date)),
-                *(crossing(col(Notification.start_date), 7 * w) for w in weeks),
+                *crossings(PAYROLL_SCOPE),
             ]
             self.dirty_payers.update(
                 session.exec(
@@ -700,7 +684,7 @@ class _Sweep:
         policy = self.params.at("policy_many_employers", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         return and_(
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            counted(),
             or_(
                 col(Notification.end_date).is_(None),
                 col(Notification.end_date) >= self.as_of,
@@ -914,7 +898,7 @@ class _Sweep:
         policy = self.params.at("policy_repeatedly_late", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         in_window = and_(
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            counted(),
             col(Notification.notice_date) >= window_start,
             col(Notification.notice_date) <= self.as_of,
         )

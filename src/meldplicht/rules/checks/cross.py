@@ -51,7 +51,9 @@ TOTAL_ABOVE_48 = register_info(
         applies_at=(SWEEP,),
     )
 )
-POLICY_BASIS = "meldplicht product policy, not law (docs/RULES.md); thresholds in parameters"
+POLICY_BASIS = (
+    "meldplicht product policy, not law: a risk signal for inspection; thresholds in parameter"
+)
 MANY_EMPLOYERS = register_info(
     RuleInfo(
         code="MANY_EMPLOYERS",
@@ -100,7 +102,7 @@ def check_person_total_hours(
     start date; the highest total with at least two notifications is judged.
     """
     p = params if params is not None else get_parameters()
-    records = list(notifications_of_one_person)
+    records = [r for r in notifications_of_one_person if not r.facts.withdrawn]
     if len(records) < 2:
         return []
     days = sorted({as_of} | {r.facts.start_date for r in records if r.facts.start_date > as_of})
@@ -174,7 +176,11 @@ def check_many_employers(
     window = window_days if window_days is not None else int(policy.value["window_days"])
     limit = threshold if threshold is not None else int(policy.value["threshold"])
     since = as_of - timedelta(days=window - 1)
-    recent = [r for r in person_notifications if since <= r.facts.notice_date <= as_of]
+    recent = [
+        r
+        for r in person_notifications
+        if not r.facts.withdrawn and since <= r.facts.notice_date <= as_of
+    ]
     employers = sorted({r.employer_key for r in recent})
     if len(employers) < limit:
         return []
@@ -223,7 +229,8 @@ def check_repeatedly_late(
     late = [
         r
         for r in employer_notifications
-        if since <= r.facts.notice_date <= as_of
+        if not r.facts.withdrawn
+        and since <= r.facts.notice_date <= as_of
         and calendar.timeliness(r.facts.notice_date, r.facts.start_date, p)
         in (calendar.Timeliness.LATE, calendar.Timeliness.RETROACTIVE)
     ]

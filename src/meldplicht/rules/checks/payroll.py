@@ -10,10 +10,12 @@ at intake: they need payroll data, which only the reconciliation has.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from meldplicht.rules import wages
@@ -43,6 +45,25 @@ FREE_MOVEMENT = frozenset(
     }
 )
 
+# What a payroll source may state as the worker's document (normalised: lower case, spaces and
+# hyphens as underscores). A document of temporary protection (the IND sticker, the O-document,
+# a V-number) points to the exemption of BuWav 2022 art. 6.5, which requires the notice.
+PROTECTION_DOCUMENTS = frozenset(
+    {
+        *("sticker", "o_document", "temporary_protection", "tijdelijke_bescherming"),
+        *("protection", "v_number", "v_nummer", "vnummer", "vreemdelingennummer"),
+    }
+)
+# Another authorisation to work (Wav art. 3 and 4): a residence permit free to work, a work
+# permit (TWV) or a single permit (GVVA). The worker then needs no notice.
+OTHER_AUTHORISATIONS = frozenset(
+    {
+        *("residence_permit", "verblijfsvergunning", "twv", "gvva", "single_permit"),
+        *("blue_card", "eu_blue_card", "kennismigrant", "highly_skilled_migrant"),
+    }
+)
+PROTECTION_NATIONALITIES = frozenset({"UKR"})
+
 UNNOTIFIED_BASIS = (
     "Wet arbeid vreemdelingen art. 2 (employing an alien without a permit or a valid "
     "exemption) with Besluit uitvoering Wav 2022 art. 6.5: the exemption requires the notice; "
@@ -54,8 +75,8 @@ DECLARED_BASIS = (
 )
 NO_PAYROLL_BASIS = (
     "Burgerlijk Wetboek art. 7:623 (wage is paid at least once a month) and Wet minimumloon "
-    "en minimumvakantiebijslag art. 16; product policy signal (legal-research.md section 8, "
-    "A1 and A10): parameter policy_payroll_no_payroll_weeks"
+    "en minimumvakantiebijslag art. 16; product policy, not law: a signal of unpaid wages or "
+    "of a notice without work; parameter policy_payroll_no_payroll_weeks"
 )
 
 MISSING_NOTICE = register_info(
@@ -70,6 +91,47 @@ MISSING_NOTICE = register_info(
             "The payroll source shows hours paid to a worker for a period that no notification "
             "of that employer (matched by loonheffingennummer and BSN) received by the end of "
             "the period covers."
+        ),
+        applies_at=(SWEEP,),
+    )
+)
+AUTHORISATION_UNVERIFIED = register_info(
+    RuleInfo(
+        code="WORK_AUTHORISATION_UNVERIFIED",
+        severity=Severity.LOW,
+        version="1.0.0",
+        legal_basis=(
+            "Wet arbeid vreemdelingen art. 2 and 3 (a non-EU worker needs a work permit, a "
+            "residence permit free to work, or an exemption such as Besluit uitvoering Wav "
+            "2022 art. 6.5 for temporary protection, which requires a notice); "
+            "https://wetten.overheid.nl/BWBR0007149"
+        ),
+        title_nl="Recht op arbeid niet vastgesteld",
+        title_en="Work authorisation unverified",
+        description_en=(
+            "Hours are paid to a worker whom no notification covers, and nothing in the "
+            "payroll points to temporary protection (not a Ukrainian national, no protection "
+            "document, no notification at the employer) nor to free movement or another work "
+            "authorisation: whether the worker may work is not known."
+        ),
+        applies_at=(SWEEP,),
+    )
+)
+PAID_IN_CASH = register_info(
+    RuleInfo(
+        code="PAID_IN_CASH",
+        severity=Severity.MEDIUM,
+        version="1.0.0",
+        legal_basis=(
+            "Wet minimumloon en minimumvakantiebijslag art. 7a: the wage, as far as it does not "
+            "exceed the minimum wage, is paid into a bank account in the worker's name, not in "
+            "cash; https://wetten.overheid.nl/BWBR0002638"
+        ),
+        title_nl="Loon contant betaald",
+        title_en="Wage paid in cash",
+        description_en=(
+            "The payroll source states that the period's wage was paid in cash: the minimum "
+            "wage must be paid into an account in the worker's own name."
         ),
         applies_at=(SWEEP,),
     )
@@ -168,6 +230,8 @@ HOURS_PAID_ABOVE_LIMIT = register_info(
 PAID_PERIOD_RULES = frozenset(
     {
         MISSING_NOTICE.code,
+        AUTHORISATION_UNVERIFIED.code,
+        PAID_IN_CASH.code,
         PAID_AFTER_TERMINATION.code,
         PAID_BELOW_MINIMUM.code,
         PAID_WAGE_AGE_UNKNOWN.code,
@@ -192,6 +256,8 @@ class PaidPeriod:
     birth_date: date | None = None
     birth_date_source: str | None = None  # "payroll" or "notification"
     nationality: str | None = None
+    document_type: str | None = None  # as the payroll source states it
+    paid_in_cash: bool | None = None  # None: not stated
 
     @property
     def days(self) -> int:
@@ -213,9 +279,36 @@ class NoticeSummary:
     wage_period: WagePeriod
     wage_includes_holiday_allowance: bool
     fulltime_hours_per_week: Decimal | None = None
+    withdrawn: bool = False  # counts for nothing (`facts.counts`)
 
     def overlaps(self, start: date, end: date) -> bool:
         return self.start_date <= end and (self.end_date is None or self.end_date >= start)
+
+    def covers(self, start: date, end: date) -> bool:
+        """Does this notification cover the paid period `start` .. `end`?
+
+        When it counts (not withdrawn), its employment overlaps the period, and it was
+        received no later than the period's last day: a notice made after the paid work did
+        not notify it (the late notice itself is the intake's RETROACTIVE_NOTICE). A notice
+        received during the period covers it: its lateness is judged at intake."""
+        return not self.withdrawn and self.overlaps(start, end) and self.notice_date <= end
+
+
+def known_notices(notices: Sequence[NoticeSummary], as_of: date) -> list[NoticeSummary]:
+    """The notifications that count and were received by `as_of` (so a verdict can be
+    replayed), by start date, then notice date."""
+    return sorted(
+        (n for n in notices if not n.withdrawn and n.notice_date <= as_of),
+        key=lambda n: (n.start_date, n.notice_date),
+    )
+
+
+def covering_notices(
+    period_start: date, period_end: date, notices: Sequence[NoticeSummary], as_of: date
+) -> list[NoticeSummary]:
+    """The notifications known on `as_of` that cover a paid period (see `covers`), first
+    by start date: the one definition the checks and the reconciliation's flag subject use."""
+    return [n for n in known_notices(notices, as_of) if n.covers(period_start, period_end)]
 
 
 def _param(params: Parameters, name: str, on: date) -> tuple[Any, ParameterUse]:
@@ -246,6 +339,8 @@ def _paid_evidence(p: PaidPeriod, as_of: date) -> dict[str, Any]:
         "gross_wage": p.gross_wage,
         "includes_holiday_allowance": p.includes_holiday_allowance,
         "birth_date_source": p.birth_date_source,
+        "nationality": p.nationality,
+        "document_type": p.document_type,
     }
 
 
@@ -260,10 +355,11 @@ def _notice_json(n: NoticeSummary) -> dict[str, Any]:
     }
 
 
-def declared_hourly(notice: NoticeSummary, holiday_rate: Decimal) -> Decimal | None:
-    """The notified wage per hour without holiday allowance, or None when not checkable."""
+def declared_hourly(notice: NoticeSummary, holiday_rate: Decimal) -> Fraction | None:
+    """The notified wage per hour without holiday allowance (exact), or None when not
+    checkable: the same conversion as intake's."""
     try:
-        return wages.hourly_wage(
+        return wages.hourly_wage_exact(
             notice.wage_amount,
             notice.wage_period,
             notice.hours_per_week,
@@ -291,28 +387,46 @@ def check_paid_period(
     did not notify it (the late notice itself is the intake's RETROACTIVE_NOTICE).
     """
     p = params if params is not None else get_parameters()
-    known = sorted(
-        (n for n in notices if n.notice_date <= as_of), key=lambda n: (n.start_date, n.notice_date)
-    )
-    covering = [
-        n
-        for n in known
-        if n.overlaps(paid.period_start, paid.period_end) and n.notice_date <= paid.period_end
-    ]
+    known = known_notices(notices, as_of)
+    covering = covering_notices(paid.period_start, paid.period_end, known, as_of)
     findings: list[Finding] = []
     if paid.hours_paid > 0 and not covering:
         findings.extend(_unnotified(paid, known, as_of, employer_registered))
     if paid.hours_paid > 0:
         findings.extend(_wage_findings(paid, covering, as_of, p))
         findings.extend(_hours_findings(paid, as_of, p))
+    if paid.paid_in_cash:
+        findings.append(_in_cash(paid, as_of))
     return findings
+
+
+def _in_cash(paid: PaidPeriod, as_of: date) -> Finding:
+    evidence = _paid_evidence(paid, as_of)
+    evidence["paid_in_cash"] = True
+    evidence["arithmetic"] = "payroll states payment in cash for the period"
+    return make_finding(
+        PAID_IN_CASH,
+        None,
+        message_en=(
+            f"The payroll states that the wage of {wages.eur(paid.gross_wage)} for "
+            f"{_period_en(paid)} was paid in cash. The law requires the wage, up to the "
+            f"minimum wage, to be paid into a bank account in the worker's own name (Wet "
+            f"minimumloon en minimumvakantiebijslag art. 7a)."
+        ),
+        message_nl=(
+            f"De loonadministratie vermeldt dat het loon van {_eur_nl(paid.gross_wage)} over "
+            f"{_period_nl(paid)} contant is betaald. De wet eist dat het loon, tot het "
+            f"minimumloon, wordt betaald op een bankrekening op naam van de werknemer (art. 7a "
+            f"Wet minimumloon en minimumvakantiebijslag)."
+        ),
+        evidence=evidence,
+    )
 
 
 def _unnotified(
     paid: PaidPeriod, known: list[NoticeSummary], as_of: date, employer_registered: bool
 ) -> list[Finding]:
-    nationality = (paid.nationality or "").upper()
-    if nationality in FREE_MOVEMENT:
+    if notice_basis(paid, known) is Basis.FREE_MOVEMENT:
         return []
     hours = hours_text(paid.hours_paid)
     evidence = _paid_evidence(paid, as_of)
@@ -343,6 +457,12 @@ def _unnotified(
                 evidence=evidence,
             )
         ]
+    basis = notice_basis(paid, known)
+    if basis is Basis.OTHER_AUTHORISATION:
+        return []
+    if basis is Basis.UNKNOWN:
+        return [_unverified(paid, evidence)]
+    evidence["likely_basis"] = "temporary_protection"
     if not employer_registered:
         why_en = (
             f"no employer with loonheffingennummer {paid.employer_lhn} has made any notification"
@@ -384,16 +504,83 @@ def _unnotified(
     ]
 
 
-def _paid_hourly(paid: PaidPeriod, holiday_rate: Decimal) -> tuple[Decimal, Decimal]:
-    """(period pay without holiday allowance, pay per hour without it)."""
-    pay = paid.gross_wage
-    if paid.includes_holiday_allowance:
-        pay = pay / (1 + holiday_rate)
-    return pay, pay / paid.hours_paid
+class Basis(enum.StrEnum):
+    """What the payroll data say the worker may work on (for an unnotified paid period)."""
+
+    FREE_MOVEMENT = "free_movement"
+    TEMPORARY_PROTECTION = "temporary_protection"
+    OTHER_AUTHORISATION = "other_authorisation"
+    UNKNOWN = "unknown"
+
+
+def _document(value: str | None) -> str:
+    return (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def notice_basis(paid: PaidPeriod, known: Sequence[NoticeSummary] = ()) -> Basis:
+    """The likely basis of the work, in this order: an EU/EEA/Swiss nationality (free
+    movement); temporary protection when the payroll states Ukrainian nationality or a
+    protection document, or the employer has notified this worker before (it relied on the
+    exemption); another authorisation the payroll states; else unknown."""
+    nationality = (paid.nationality or "").strip().upper()
+    document = _document(paid.document_type)
+    if nationality in FREE_MOVEMENT:
+        return Basis.FREE_MOVEMENT
+    if nationality in PROTECTION_NATIONALITIES or document in PROTECTION_DOCUMENTS or known:
+        return Basis.TEMPORARY_PROTECTION
+    if document in OTHER_AUTHORISATIONS:
+        return Basis.OTHER_AUTHORISATION
+    return Basis.UNKNOWN
+
+
+def _unverified(paid: PaidPeriod, evidence: dict[str, Any]) -> Finding:
+    hours = hours_text(paid.hours_paid)
+    nationality = (paid.nationality or "").strip().upper()
+    who_en = f"nationality {nationality}" if nationality else "nationality not stated"
+    who_nl = f"nationaliteit {nationality}" if nationality else "nationaliteit niet vermeld"
+    evidence["likely_basis"] = Basis.UNKNOWN.value
+    evidence["arithmetic"] = (
+        f"no notification covers the period; {who_en}; document "
+        f"{paid.document_type or 'not stated'}: no sign of temporary protection"
+    )
+    return make_finding(
+        AUTHORISATION_UNVERIFIED,
+        None,
+        message_en=(
+            f"The payroll shows {hours} hours paid for {_period_en(paid)} to a worker "
+            f"({who_en}) whom no notification covers. Nothing in the payroll points to "
+            f"temporary protection: if the worker works under it, a notice was required; a "
+            f"residence permit free to work, a work permit (TWV) or a single permit (GVVA) "
+            f"needs none (Wet arbeid vreemdelingen art. 2 and 3). Check which applies."
+        ),
+        message_nl=(
+            f"De loonadministratie toont {hours} uur betaald over {_period_nl(paid)} aan een "
+            f"werknemer ({who_nl}) voor wie geen melding geldt. Niets in de "
+            f"loonadministratie wijst op tijdelijke bescherming: werkt de werknemer op grond "
+            f"daarvan, dan was een melding verplicht; een verblijfsvergunning die vrij werken "
+            f"toestaat, een tewerkstellingsvergunning (TWV) of een GVVA vraagt er geen (art. 2 "
+            f"en 3 Wet arbeid vreemdelingen). Controleer wat geldt."
+        ),
+        evidence=evidence,
+    )
 
 
 def _cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _law_period(paid: PaidPeriod) -> WagePeriod:
+    """The law's unit a paid period is compared in: a calendar month with the monthly amount
+    (before 2024, when the law set one), any other period with the weekly amount per hour."""
+    start, end = paid.period_start, paid.period_end
+    whole_month = start.day == 1 and (end + timedelta(days=1)).day == 1 and start.month == end.month
+    return WagePeriod.MONTH if whole_month and start.year == end.year else WagePeriod.HOUR
+
+
+def minimum_due(minimum: wages.MinimumWage, paid: PaidPeriod) -> Fraction:
+    """The statutory minimum for the hours paid in a period, exact (the same floor intake
+    compares with: `MinimumWage.hourly_floor`), never rounded before the comparison."""
+    return minimum.hourly_floor(_law_period(paid)) * Fraction(paid.hours_paid)
 
 
 def _wage_findings(
@@ -401,7 +588,10 @@ def _wage_findings(
 ) -> list[Finding]:
     on = paid.period_start
     holiday_rate: Decimal = p.at("holiday_allowance_rate", on).value
-    pay, hourly = _paid_hourly(paid, holiday_rate)
+    pay_exact, hourly_exact = wages.paid_hourly_exact(
+        paid.gross_wage, paid.hours_paid, paid.includes_holiday_allowance, holiday_rate
+    )
+    pay, hourly = wages.to_decimal(pay_exact), wages.to_decimal(hourly_exact)
     fulltime = next(
         (n.fulltime_hours_per_week for n in covering if n.fulltime_hours_per_week), None
     )
@@ -420,16 +610,16 @@ def _wage_findings(
     evidence.update({"paid_per_hour": hourly, "pay_without_holiday_allowance": pay})
     declared = _lowest_declared(covering, holiday_rate)
     if declared is not None:
-        evidence["declared_per_hour"] = declared[0]
+        evidence["declared_per_hour"] = wages.to_decimal(declared[0])
         evidence["declared_in"] = declared[1].receipt_number
 
     if paid.birth_date is None:
         adult = wages.minimum_hourly_wage(wages.ADULT_AGE, on, fulltime, p)
         lowest = wages.minimum_hourly_wage(wages.YOUTH_TABLE_MIN_AGE, on, fulltime, p)
-        if pay >= _cents(adult.hourly * paid.hours_paid):
-            return _declared_findings(paid, declared, pay, hourly, evidence, as_of, p)
-        if pay >= _cents(lowest.hourly * paid.hours_paid):
-            due = adult.hourly * paid.hours_paid
+        if pay_exact >= minimum_due(adult, paid):
+            return _declared_findings(paid, declared, pay, hourly_exact, evidence, as_of, p)
+        if pay_exact >= minimum_due(lowest, paid):
+            due = wages.to_decimal(minimum_due(adult, paid))
             evidence.update({"adult_minimum_per_hour": adult.hourly, "lowest_youth": lowest.hourly})
             return [
                 make_finding(
@@ -460,9 +650,9 @@ def _wage_findings(
     if age < wages.YOUTH_TABLE_MIN_AGE:
         return []  # the WML sets no amount; HOURS_PAID_ABOVE_LIMIT flags any work under 15
     minimum = wages.minimum_hourly_wage(age, on, fulltime, p)
-    if pay < _cents(minimum.hourly * paid.hours_paid):
+    if pay_exact < minimum_due(minimum, paid):
         return [_below_minimum(paid, minimum, age, pay, hourly, evidence, holiday_en, holiday_nl)]
-    return _declared_findings(paid, declared, pay, hourly, evidence, as_of, p)
+    return _declared_findings(paid, declared, pay, hourly_exact, evidence, as_of, p)
 
 
 def _below_minimum(
@@ -475,7 +665,7 @@ def _below_minimum(
     holiday_en: str,
     holiday_nl: str,
 ) -> Finding:
-    due = minimum.hourly * paid.hours_paid
+    due = wages.to_decimal(minimum_due(minimum, paid))
     hours = hours_text(paid.hours_paid)
     if age is None:
         who_en = "for any age (15 or older; the worker's birth date is unknown)"
@@ -491,7 +681,8 @@ def _below_minimum(
             "shortfall_for_period": due - pay,
             "arithmetic": (
                 f"pay {pay:.6f} / {paid.hours_paid} h = {hourly:.6f} per hour; due "
-                f"{minimum.hourly} x {paid.hours_paid} h = {due:.6f} ({minimum.basis_en})"
+                f"{wages.to_decimal(minimum.hourly_floor(_law_period(paid))):.6f} x "
+                f"{paid.hours_paid} h = {due:.6f} ({minimum.basis_en})"
             ),
         }
     )
@@ -517,7 +708,7 @@ def _below_minimum(
 
 def _lowest_declared(
     covering: list[NoticeSummary], holiday_rate: Decimal
-) -> tuple[Decimal, NoticeSummary] | None:
+) -> tuple[Fraction, NoticeSummary] | None:
     """The lowest checkable declared hourly wage among the covering notifications."""
     candidates = [
         (hourly, n) for n in covering if (hourly := declared_hourly(n, holiday_rate)) is not None
@@ -527,23 +718,25 @@ def _lowest_declared(
 
 def _declared_findings(
     paid: PaidPeriod,
-    declared: tuple[Decimal, NoticeSummary] | None,
+    declared: tuple[Fraction, NoticeSummary] | None,
     pay: Decimal,
-    hourly: Decimal,
+    hourly_exact: Fraction,
     evidence: dict[str, Any],
     as_of: date,
     p: Parameters,
 ) -> list[Finding]:
     """Pay below the notified wage; only asked when it is not below the statutory minimum,
-    which says more (its evidence carries the declared wage too)."""
+    which says more (its evidence carries the declared wage too). Compared exactly."""
     if declared is None:
         return []
-    declared_hour, notice = declared
+    declared_exact, notice = declared
     tolerance, use = _param(p, "policy_payroll_declared_wage_tolerance", as_of)
-    floor = declared_hour * (1 - tolerance)
-    if hourly >= floor:
+    floor_exact = declared_exact * (1 - Fraction(tolerance))
+    if hourly_exact >= floor_exact:
         return []
-    shortfall = (declared_hour - hourly) / declared_hour
+    declared_hour, hourly = wages.to_decimal(declared_exact), wages.to_decimal(hourly_exact)
+    floor = wages.to_decimal(floor_exact)
+    shortfall = wages.to_decimal((declared_exact - hourly_exact) / declared_exact)
     percent = f"{(shortfall * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
     allowed = f"{(tolerance * 100).normalize():f}%"
     evidence.update(
@@ -629,11 +822,56 @@ def _hours_findings(paid: PaidPeriod, as_of: date, p: Parameters) -> list[Findin
     ]
 
 
-def payroll_deadline(notice: NoticeSummary, params: Parameters | None = None) -> date:
-    """The day by which the first pay is expected: start + the policy's number of weeks."""
+NO_PAYROLL_WEEKS = "policy_payroll_no_payroll_weeks"
+
+
+def no_payroll_deadline(start_date: date, params: Parameters | None = None) -> PayrollDeadline:
+    """The day by which the first pay is expected: the start + N weeks, N the policy's number
+    of weeks read on the start date (so the deadline of a start never moves afterwards)."""
     p = params if params is not None else get_parameters()
-    weeks = int(p.at("policy_payroll_no_payroll_weeks", notice.start_date).value["weeks"])
-    return notice.start_date + timedelta(weeks=weeks)
+    value = p.at(NO_PAYROLL_WEEKS, start_date)
+    weeks = int(value.value["weeks"])
+    return PayrollDeadline(start_date + timedelta(weeks=weeks), weeks, value.as_use())
+
+
+@dataclass(frozen=True, slots=True)
+class PayrollDeadline:
+    """A date a policy sets, with the number of weeks it added and the parameter used."""
+
+    day: date
+    weeks: int
+    use: ParameterUse
+
+
+def payroll_deadline(notice: NoticeSummary, params: Parameters | None = None) -> date:
+    """The day by which the first pay is expected for a notification (`no_payroll_deadline`)."""
+    return no_payroll_deadline(notice.start_date, params).day
+
+
+def no_payroll_offsets(params: Parameters | None = None) -> frozenset[int]:
+    """Every number of days `no_payroll_deadline` can add to a start (for date schedules)."""
+    p = params if params is not None else get_parameters()
+    return frozenset(
+        7 * int(entry.value["weeks"]) for entry in p.entries(NO_PAYROLL_WEEKS) if entry.value
+    )
+
+
+def latest_start_due(as_of: date, params: Parameters | None = None) -> date:
+    """The latest start date whose `no_payroll_deadline` lies on or before `as_of`: a
+    notification starting later is not judged yet (the SQL pre-selection of the check)."""
+    p = params if params is not None else get_parameters()
+    entries = p.entries(NO_PAYROLL_WEEKS)
+    latest = date.min
+    for i, entry in enumerate(entries):
+        if not entry.value:
+            continue
+        until = entries[i + 1].effective_from - timedelta(days=1) if i + 1 < len(entries) else None
+        candidate = as_of - timedelta(weeks=int(entry.value["weeks"]))
+        if until is not None:
+            candidate = min(candidate, until)
+        if candidate >= entry.effective_from:
+            latest = max(latest, candidate)
+    return latest
 
 
 def check_no_payroll_after_start(
@@ -651,10 +889,10 @@ def check_no_payroll_after_start(
     (`employer_payroll_span` = first period start, last period end, by loonheffingennummer):
     without that, missing pay says nothing.
     """
-    p = params if params is not None else get_parameters()
-    value = p.at("policy_payroll_no_payroll_weeks", notice.start_date)
-    weeks = int(value.value["weeks"])
-    deadline = notice.start_date + timedelta(weeks=weeks)
+    if notice.withdrawn:
+        return []
+    deadline_at = no_payroll_deadline(notice.start_date, params)
+    deadline, weeks = deadline_at.day, deadline_at.weeks
     if notice.notice_date > as_of or as_of < deadline or employer_payroll_span is None:
         return []
     first, last = employer_payroll_span
@@ -694,6 +932,6 @@ def check_no_payroll_after_start(
                     f"{notice.start_date.isoformat()} - {window_end.isoformat()}"
                 ),
             },
-            parameters=(value.as_use(),),
+            parameters=(deadline_at.use,),
         )
     ]

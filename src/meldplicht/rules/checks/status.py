@@ -14,6 +14,7 @@ from meldplicht.rules.checks.base import (
     rule,
 )
 from meldplicht.rules.facts import EMPLOYMENT_CONTRACTS, Evaluation, Finding, Severity
+from meldplicht.rules.protection import protection_end_known_on
 
 BUWAV_BASIS = (
     "Besluit uitvoering Wet arbeid vreemdelingen 2022 art. 6.5 (Stb. 2022, 130): the exemption "
@@ -234,7 +235,7 @@ def check_protection_status(ctx: Context) -> list[Finding]:
 @rule(PROTECTION_ENDS)
 def check_protection_ends_before_end_date(ctx: Context) -> list[Finding]:
     f = ctx.facts
-    value = ctx.params.at("temporary_protection_end", ctx.as_of)
+    value = protection_end_known_on(ctx.as_of, ctx.params)
     tp_end: date = value.value
     if ctx.employment_period_over or f.end_date is None or f.end_date <= tp_end:
         return []
@@ -267,7 +268,7 @@ def check_protection_ends_before_end_date(ctx: Context) -> list[Finding]:
 
 @rule(WORK_AFTER_PROTECTION)
 def check_work_after_protection_end(ctx: Context) -> list[Finding]:
-    value = ctx.params.at("temporary_protection_end", ctx.as_of)
+    value = protection_end_known_on(ctx.as_of, ctx.params)
     tp_end: date = value.value
     if ctx.employment_period_over or ctx.judged_on <= tp_end:
         return []

@@ -1,0 +1,30 @@
+"""Payment in cash on a payroll record.
+
+`paid_in_cash`: the payroll source states the period's wage was paid in cash, not into an
+account in the worker's name (Wet minimumloon en minimumvakantiebijslag art. 7a). None: not
+stated.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("payroll_record") as batch:
+        batch.add_column(sa.Column("paid_in_cash", sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("payroll_record") as batch:
+        batch.drop_column("paid_in_cash")
