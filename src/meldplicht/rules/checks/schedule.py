@@ -60,6 +60,9 @@ EVERY_SWEEP = frozenset(
         "EMPLOYER_INACTIVE",
         "NEW_EMPLOYER_MANY_NOTICES",
         "AGENCY_NOT_REGISTERED_AS_LENDER",
+        # The admission phase looks every lending employer up in each sweep; its dates
+        # (register online, fines) are read there from the Wtta parameter.
+        "LENDER_NOT_ADMITTED",
     }
 )
 
