@@ -9,7 +9,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +21,9 @@ from meldplicht.notifications.schemas import NotificationCreate
 
 # Columns that describe the row rather than the notice. employer_kvk and received_at are
 # accepted only by the admin import: an employer can never choose its own receipt instant.
-META_COLUMNS = ("external_reference", "employer_kvk", "received_at")
+# fix_reason is the column the bulk "fix file" adds: a corrected fix file uploads as it is.
+FIX_REASON_COLUMN = "fix_reason"
+META_COLUMNS = ("external_reference", "employer_kvk", "received_at", FIX_REASON_COLUMN)
 IMPORT_ONLY_COLUMNS = ("employer_kvk", "received_at")
 
 _ADDRESS_PARTS = ("street", "house_number", "postcode", "city")
@@ -294,6 +296,17 @@ class Record:
     meta: dict[str, str]
     result: NotificationCreate | list[FieldError]
     errors_use_columns: bool = True
+    cells: dict[str, str] = field(default_factory=dict)  # the row as read (CSV only)
+
+    @property
+    def worker_name(self) -> str | None:
+        """The worker's name as the row gives it, also when the row is refused."""
+        if not isinstance(self.result, list):
+            return f"{self.result.worker.given_names} {self.result.worker.surname}"
+        name = " ".join(
+            self.cells.get(c, "").strip() for c in ("worker_given_names", "worker_surname")
+        ).strip()
+        return name or None
 
 
 FileFormat = Literal["csv", "jsonl"]
@@ -361,7 +374,7 @@ def _csv_record(line: int, header: list[str], cells: list[str]) -> Record:
             message_nl=f"De regel heeft {len(cells)} cellen, de kopregel {len(header)}.",
         )
         result = [too_many, *(result if isinstance(result, list) else [])]
-    return Record(line=line, meta=_meta_of(row), result=result)
+    return Record(line=line, meta=_meta_of(row), result=result, cells=row)
 
 
 def iter_jsonl(path: Path) -> Iterator[Record]:

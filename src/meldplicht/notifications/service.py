@@ -556,6 +556,12 @@ def _upsert_worker(session: Session, new_row: dict[str, Any], values: dict[str, 
     return worker_id
 
 
+def declaration_of(payload: NotificationCreate) -> dict[str, Any]:
+    """The notice as its first version stores it (JSON, without BSN or document number):
+    what a bulk replay with the same external reference is compared with."""
+    return _declaration(payload)
+
+
 def _declaration(payload: NotificationCreate) -> dict[str, Any]:
     """The whole notice as JSON for the version history, without BSN or document number."""
     data = payload.model_dump(mode="json")
