@@ -329,3 +329,39 @@ def test_cli_import_notifications(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert '"imported": 1' in result.output
     assert '"rejected": 1' in result.output
     assert read_report(report)["C-1"]["status"] == "accepted"
+
+
+def test_a_row_before_4_march_2022_is_a_row_error_and_the_rest_is_kept(
+    import_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    # Issue 17: this row used to crash the run (ParameterError), losing its batch and the rest.
+    url, engine = import_db
+    rows = [
+        example_row(external_reference="OLD-1"),
+        example_row(
+            external_reference="OLD-2",
+            worker_bsn="123456782",
+            received_at="2022-02-28T09:00:00+01:00",
+            start_date="2022-03-14",
+            end_date="",
+        ),
+        example_row(external_reference="OLD-3", worker_bsn="999996356"),
+    ]
+    summary = do_import(url, engine, write_csv(tmp_path / "old.csv", rows), tmp_path / "r.csv")
+    assert summary["imported"] == 2
+    assert summary["rejected"] == 1
+    [bad] = summary["rejected_rows"]
+    assert bad["line"] == 3
+    assert bad["external_reference"] == "OLD-2"
+    assert {e["code"] for e in bad["errors"]} >= {"received_before_protection"}
+    assert count(engine, Notification) == 2
+    assert read_report(tmp_path / "r.csv")["OLD-2"]["status"] == "rejected"
+
+
+def test_the_help_documents_the_file_format() -> None:
+    from meldplicht.cli import app
+
+    result = CliRunner().invoke(app, ["import-notifications", "--help"], terminal_width=120)
+    assert result.exit_code == 0
+    for word in ("external_reference", "employer_kvk", "received_at", "4 March 2022", "line"):
+        assert word in result.output
