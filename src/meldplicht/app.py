@@ -36,7 +36,11 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.logging import get_logger
 from meldplicht.core.migrations import ensure_schema_current
-from meldplicht.core.validation import field_errors_from_pydantic
+from meldplicht.core.validation import (
+    body_check_for,
+    field_errors_from_pydantic,
+    request_language,
+)
 from meldplicht.ops import mount_ops
 from meldplicht.web import _mount_web
 
@@ -365,13 +369,22 @@ def _include_routers(app: FastAPI) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return _problem_response(
-            exc.problem(request.url.path, request_id_var.get()), headers=exc.headers
-        )
+        problem = exc.problem(request.url.path, request_id_var.get())
+        lang = request_language(request.headers.get("accept-language", ""))
+        problem.errors = [e.in_language(lang) for e in problem.errors]
+        return _problem_response(problem, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = field_errors_from_pydantic(exc.errors())
+        # A route may add the checks that span fields, on whatever parts of the body parse.
+        route = request.scope.get("route")
+        check = body_check_for(getattr(route, "endpoint", None))
+        if check is not None:
+            seen = {(e.field, e.code) for e in errors}
+            errors += [e for e in check(exc.body) if (e.field, e.code) not in seen]
+        lang = request_language(request.headers.get("accept-language", ""))
+        errors = [e.in_language(lang) for e in errors]
         problem = Problem(
             type="https://meldplicht.example/problems/validation_failed",
             title="The request has invalid fields",

@@ -281,7 +281,27 @@ def import_notifications(
     file: Annotated[Path, typer.Argument(help="CSV or JSON lines (.csv, .jsonl).")],
     report: Annotated[Path | None, typer.Option(help="Write the per-row report here.")] = None,
 ) -> None:
-    """Migrate notifications an older system holds, with their original receipt instants."""
+    """Migrate notifications an older system holds, with their original receipt instants.
+
+    \b
+    FILE is CSV (UTF-8; `,` `;` or tab; header line first) or JSON
+    lines (one object per line: the body of POST /api/v1/notifications
+    plus the three fields below). CSV columns: the bulk template
+    (GET /employer/bulk/template.csv) plus
+      external_reference  the id in the old system (required; a re-run
+                          skips rows already imported)
+      employer_kvk        the employer's KvK number (registered first)
+      received_at         the original receipt instant, ISO 8601, e.g.
+                          2024-05-06T09:30:00+02:00 (no offset: Amsterdam
+                          time); not before 4 March 2022
+    Dates YYYY-MM-DD or DD-MM-YYYY; amounts 16.50 or 16,50; ja/nee.
+
+    \b
+    Each row is judged on its own: a bad row is reported with its line
+    number and reasons (rejected_rows in the summary; all in --report)
+    and every good row is kept, also the rows after it.
+    Exit code 0: all rows imported or already present; 2: some rows were rejected.
+    """
     from meldplicht.notifications.importer import run_import
 
     if not file.exists():

@@ -94,10 +94,13 @@ def test_a_batch_stores_everything_intake_stores(
 def test_a_reference_twice_in_one_file_falls_back_row_by_row(
     session: Session, employer: EmployerWithKey, settings: Settings
 ) -> None:
+    # Issue 17: the second row is another worker: a conflict, never "already notified".
     rows = [record(2, "DUP", bsn="111222333"), record(3, "DUP", bsn="123456782")]
     reports = list(bulk.store_rows(session, employer.employer.id, rows, actor(employer), settings))
-    assert [r.status for r in reports] == ["accepted", "already_present"]
-    assert reports[0].receipt_number == reports[1].receipt_number
+    assert [r.status for r in reports] == ["accepted", "conflict"]
+    assert reports[1].receipt_number is None
+    assert reports[1].errors[0].code == "reference_conflict"
+    assert reports[0].receipt_number in reports[1].errors[0].message
     again = list(bulk.store_rows(session, employer.employer.id, rows, actor(employer), settings))
-    assert [r.status for r in again] == ["already_present", "already_present"]
+    assert [r.status for r in again] == ["already_present", "conflict"]
     assert uuid.UUID(str(again[0].notification_id)) == reports[0].notification_id

@@ -160,11 +160,15 @@ def test_errors_name_the_csv_columns() -> None:
     }
 
 
-def test_missing_groups_land_on_their_first_column() -> None:
+def test_an_empty_required_group_names_every_cell_to_fill() -> None:
+    # Issue 17: an empty work location (or declaration) names each missing cell at once.
     row = example_row() | {
         f"location_{p}": "" for p in ("street", "house_number", "postcode", "city")
     }
-    assert error_fields(parse_row(row)) == {"location_street": "missing"}
+    row |= {"signatory_name": "", "declaration_truthful": ""}
+    assert error_fields(parse_row(row)) == {
+        f"location_{p}": "missing" for p in ("street", "house_number", "postcode", "city")
+    } | {"signatory_name": "missing", "declaration_truthful": "missing"}
     assert csv_format.column_for("housing.address") == "housing_street"
     assert csv_format.column_for("worker.birth_date") == "worker_birth_date"
     assert csv_format.column_for("hirer") == "hirer_kvk_number"

@@ -331,24 +331,15 @@ def test_cli_import_notifications(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert read_report(report)["C-1"]["status"] == "accepted"
 
 
-def test_a_row_received_before_protection_began_is_judged_not_crashed(
+def test_a_row_starting_before_protection_began_is_a_start_date_error(
     import_db: tuple[str, Engine], tmp_path: Path
 ) -> None:
-    """A migrated row received before 4 March 2022 (work from then on) is stored and judged:
-    the end of protection as known then is the first decision's, not a failed lookup."""
+    """Work before 4 March 2022 falls outside the exemption: a row error naming the date."""
     url, engine = import_db
     rows = [
         example_row(
-            external_reference="E-1",
-            received_at="2022-02-25T10:00:00+01:00",
-            start_date="2022-03-10",
-            end_date="2022-12-31",
-            wage_amount="11.00",
-        ),
-        example_row(
             external_reference="E-2",
             worker_bsn="999996356",
-            received_at="2022-02-25T10:00:00+01:00",
             start_date="2022-03-01",
             end_date="2022-12-31",
         ),
@@ -356,6 +347,41 @@ def test_a_row_received_before_protection_began_is_judged_not_crashed(
     report = tmp_path / "report.csv"
     do_import(url, engine, write_csv(tmp_path / "early.csv", rows), report)
     lines = read_report(report)
-    assert lines["E-1"]["status"] == "accepted", lines["E-1"]
     assert lines["E-2"]["errors"].startswith("start_date: "), lines["E-2"]
     assert "4 March 2022" in lines["E-2"]["errors"]
+
+
+def test_a_row_before_4_march_2022_is_a_row_error_and_the_rest_is_kept(
+    import_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    # Issue 17: this row used to crash the run (ParameterError), losing its batch and the rest.
+    url, engine = import_db
+    rows = [
+        example_row(external_reference="OLD-1"),
+        example_row(
+            external_reference="OLD-2",
+            worker_bsn="123456782",
+            received_at="2022-02-28T09:00:00+01:00",
+            start_date="2022-03-14",
+            end_date="",
+        ),
+        example_row(external_reference="OLD-3", worker_bsn="999996356"),
+    ]
+    summary = do_import(url, engine, write_csv(tmp_path / "old.csv", rows), tmp_path / "r.csv")
+    assert summary["imported"] == 2
+    assert summary["rejected"] == 1
+    [bad] = summary["rejected_rows"]
+    assert bad["line"] == 3
+    assert bad["external_reference"] == "OLD-2"
+    assert {e["code"] for e in bad["errors"]} >= {"received_before_protection"}
+    assert count(engine, Notification) == 2
+    assert read_report(tmp_path / "r.csv")["OLD-2"]["status"] == "rejected"
+
+
+def test_the_help_documents_the_file_format() -> None:
+    from meldplicht.cli import app
+
+    result = CliRunner().invoke(app, ["import-notifications", "--help"], terminal_width=120)
+    assert result.exit_code == 0
+    for word in ("external_reference", "employer_kvk", "received_at", "4 March 2022", "line"):
+        assert word in result.output

@@ -52,3 +52,47 @@ def test_readme_notification_gets_the_new_minimum_and_its_reference(
     assert table["effective_from"] == "2026-07-01"
     assert "Staatscourant" in table["reference"]
     assert table["possibly_out_of_date"] is False
+
+
+def readme_csv() -> bytes:
+    match = re.search(r"<<'CSV'\n(.*?)\nCSV\n", README.read_text(encoding="utf-8"), flags=re.S)
+    assert match, "the README's tour has no CSV file"
+    return (match.group(1) + "\n").encode()
+
+
+def test_readme_check_gives_the_findings_of_the_notification(
+    client: TestClient, employer: EmployerWithKey
+) -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "$API/notifications/check" in text
+    checked = client.post(
+        "/api/v1/notifications/check", json=readme_notification(), headers=employer.headers
+    )
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["stored"] is False
+    sent = client.post(
+        "/api/v1/notifications", json=readme_notification(), headers=employer.headers
+    )
+    assert sent.json()["findings"] == checked.json()["findings"]
+
+
+def test_readme_file_shows_the_conflict_and_the_flagged_row(
+    client: TestClient, employer: EmployerWithKey
+) -> None:
+    headers = {**employer.headers, "Content-Type": "text/csv"}
+    dry = client.post(
+        "/api/v1/notifications/bulk?dry_run=true", content=readme_csv(), headers=headers
+    )
+    assert dry.status_code == 200, dry.text
+    assert [r["status"] for r in dry.json()["rows"]] == ["checked", "conflict", "checked"]
+    report = client.post("/api/v1/notifications/bulk", content=readme_csv(), headers=headers)
+    rows = report.json()["rows"]
+    assert [r["status"] for r in rows] == ["accepted", "conflict", "accepted"]
+    assert rows[1]["worker_name"] == "Taras Melnyk"
+    assert "BELOW_MINIMUM_WAGE" in {f["code"] for f in rows[2]["findings"]}
+    again = client.post("/api/v1/notifications/bulk", content=readme_csv(), headers=headers)
+    assert [r["status"] for r in again.json()["rows"]] == [
+        "already_present",
+        "conflict",
+        "already_present",
+    ]

@@ -282,11 +282,14 @@ class TestBulk:
         response = self.upload_page(web, csv_upload(self.rows()))
         assert response.status_code == 200
         html = response.text
+        # total, accepted, already present, conflict, rejected, flagged
         assert re.findall(r'<strong class="count[^"]*">(\d+)</strong>', html) == [
             "5",
             "2",
             "0",
+            "0",
             "3",
+            "0",
         ]
         assert html.count('class="row--rejected"') == 3
         assert "<code>worker_bsn</code>" in html
@@ -302,7 +305,9 @@ class TestBulk:
             "5",
             "0",
             "2",
+            "0",
             "3",
+            "0",
         ]
         assert len(stored(web)) == 2
 
@@ -312,9 +317,11 @@ class TestBulk:
         link = re.search(r'href="(/employer/bulk/[0-9a-f]+/report\.csv)"', response.text)
         assert link
         report = web.client.get(link.group(1)).text.splitlines()
-        assert report[0] == "line,external_reference,status,receipt_number,errors"
-        assert report[1].startswith("2,R-1,accepted,MP")
-        assert report[2].startswith("3,R-2,rejected,,worker_bsn:")
+        assert report[0] == (
+            "line,external_reference,worker_name,status,receipt_number,findings,errors"
+        )
+        assert re.match(r"2,R-1,[^,]+ [^,]+,accepted,MP", report[1])
+        assert re.match(r"3,R-2,[^,]+,rejected,,,worker_bsn:", report[2])
 
     def test_not_utf8_is_refused_with_a_clear_message(self, web: Web) -> None:
         web.login()

@@ -16,8 +16,18 @@ class FieldError(BaseModel):
         description="Dotted path of the field, e.g. worker.bsn or rows.3.start_date."
     )
     code: str = Field(description="Stable machine-readable code, e.g. invalid_bsn.")
-    message: str = Field(description="What is wrong, in English.")
+    message: str = Field(
+        description="What is wrong, in the language the request asked for (Accept-Language: "
+        "nl or en; English where no Dutch text exists)."
+    )
     message_nl: str | None = Field(None, description="What is wrong, in Dutch.")
+    message_en: str | None = Field(None, description="What is wrong, in English.")
+
+    def in_language(self, lang: str) -> FieldError:
+        """This error with `message` in `lang` (nl or en) and both texts named."""
+        english = self.message_en or self.message
+        shown = self.message_nl if lang == "nl" and self.message_nl else english
+        return self.model_copy(update={"message": shown, "message_en": english})
 
 
 class Problem(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from meldplicht.core.errors import FieldError
@@ -70,3 +70,22 @@ def field_errors_from_pydantic(errors: Sequence[Any]) -> list[FieldError]:
             )
         )
     return out
+
+
+# Checks a route runs on a body that failed validation, so that its 422 holds every problem at
+# once (the structural errors and those that span fields), keyed by the route's endpoint.
+BodyCheck = Callable[[Any], list[FieldError]]
+_BODY_CHECKS: dict[Callable[..., Any], BodyCheck] = {}
+
+
+def register_body_check(endpoint: Callable[..., Any], check: BodyCheck) -> None:
+    _BODY_CHECKS[endpoint] = check
+
+
+def body_check_for(endpoint: Callable[..., Any] | None) -> BodyCheck | None:
+    return _BODY_CHECKS.get(endpoint) if endpoint is not None else None
+
+
+def request_language(accept_language: str) -> str:
+    """nl when the caller asks for Dutch first, else en."""
+    return "nl" if accept_language.strip().lower().startswith("nl") else "en"

@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,41 +42,174 @@ from meldplicht.core.errors import (
     problem_responses,
 )
 from meldplicht.core.security import Principal
+from meldplicht.core.validation import request_language
 from meldplicht.notifications import csv_format, service
-from meldplicht.notifications.models import Channel, Notification
+from meldplicht.notifications.models import Channel, Notification, NotificationVersion, Worker
 from meldplicht.notifications.schemas import NotificationCreate
+from meldplicht.rules.facts import Finding
 
 BATCH_SIZE = 50
 MAX_REFERENCE_LENGTH = 64
-RowStatus = Literal["accepted", "already_present", "rejected"]
+RowStatus = Literal["accepted", "checked", "already_present", "conflict", "rejected"]
+# Findings at or above this severity make a stored row "flagged": it goes into the fix file.
+FLAG_SEVERITIES = frozenset({"low", "medium", "high"})
+
+
+class RowFinding(BaseModel):
+    """A finding of the rules on the row, as the notification's receipt names it."""
+
+    code: str
+    severity: str
+    message: str = Field(description="In the language the request asked for.")
+    message_nl: str
+    message_en: str
+    legal_basis: str
 
 
 class RowReport(BaseModel):
     line: int = Field(description="Line number in the file (the header is line 1).")
     external_reference: str | None = None
-    status: RowStatus
+    worker_name: str | None = Field(None, description="The worker's name as the row gives it.")
+    status: RowStatus = Field(
+        description="accepted (stored, with receipt), checked (dry run: would be accepted), "
+        "already_present (the same reference with the same content was stored before: nothing "
+        "stored twice), conflict (the reference is already used for another notice: nothing "
+        "stored), rejected (errors: nothing stored)."
+    )
     receipt_number: str | None = None
     notification_id: uuid.UUID | None = None
     errors: list[FieldError] = Field(
         default_factory=list, description="Every error of the row; `field` names the column."
     )
+    findings: list[RowFinding] = Field(
+        default_factory=list, description="What the rules found (accepted or checked rows)."
+    )
+
+    @property
+    def flagged(self) -> bool:
+        return any(f.severity in FLAG_SEVERITIES for f in self.findings)
+
+    def in_language(self, lang: str) -> RowReport:
+        return self.model_copy(
+            update={
+                "errors": [e.in_language(lang) for e in self.errors],
+                "findings": [
+                    f.model_copy(update={"message": f.message_nl if lang == "nl" else f.message_en})
+                    for f in self.findings
+                ],
+            }
+        )
 
 
 class BulkReport(BaseModel):
+    dry_run: bool = Field(False, description="True: the file was checked, nothing was stored.")
     total: int
     accepted: int
+    checked: int = 0
     already_present: int
+    conflict: int = 0
     rejected: int
+    flagged: int = Field(0, description="Accepted or checked rows with findings to act on.")
     rows: list[RowReport]
 
 
-def report_of(rows: list[RowReport]) -> BulkReport:
+def report_of(rows: list[RowReport], *, dry_run: bool = False, lang: str = "en") -> BulkReport:
     return BulkReport(
+        dry_run=dry_run,
         total=len(rows),
         accepted=sum(r.status == "accepted" for r in rows),
+        checked=sum(r.status == "checked" for r in rows),
         already_present=sum(r.status == "already_present" for r in rows),
+        conflict=sum(r.status == "conflict" for r in rows),
         rejected=sum(r.status == "rejected" for r in rows),
-        rows=rows,
+        flagged=sum(r.flagged for r in rows),
+        rows=[r.in_language(lang) for r in rows],
+    )
+
+
+def _row_findings(findings: Iterable[Finding]) -> list[RowFinding]:
+    ordered = sorted(findings, key=lambda f: (str(f.severity), f.code))
+    return [
+        RowFinding(
+            code=f.code,
+            severity=str(f.severity),
+            message=f.message_en,
+            message_nl=f.message_nl,
+            message_en=f.message_en,
+            legal_basis=f.legal_basis,
+        )
+        for f in ordered
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Present:
+    """A notification already stored under an external reference, and what it declared."""
+
+    notification_id: uuid.UUID
+    receipt_number: str
+    bsn_hash: str
+    declaration: dict[str, Any]
+
+
+def _present(session: Session, employer_id: uuid.UUID, references: set[str]) -> dict[str, _Present]:
+    if not references:
+        return {}
+    rows = session.exec(
+        select(Notification, Worker.bsn_hash, NotificationVersion.declaration)
+        .join(Worker, col(Worker.id) == col(Notification.worker_id))
+        .join(
+            NotificationVersion,
+            and_(
+                col(NotificationVersion.notification_id) == col(Notification.id),
+                col(NotificationVersion.version) == 1,
+            ),
+        )
+        .where(
+            Notification.employer_id == employer_id,
+            col(Notification.external_reference).in_(references),
+        )
+    )
+    return {
+        n.external_reference: _Present(n.id, n.receipt_number, bsn_hash, dict(declaration))
+        for n, bsn_hash, declaration in rows
+        if n.external_reference is not None
+    }
+
+
+def _same_reference(
+    record: csv_format.Record, payload: NotificationCreate, known: _Present, bsn_hash: str
+) -> RowReport:
+    """A row whose reference is stored already: a replay when it declares the same notice,
+    else a conflict (never "already notified" for another worker or other terms)."""
+    reference = record.meta.get("external_reference")
+    if known.bsn_hash == bsn_hash and known.declaration == service.declaration_of(payload):
+        return RowReport(
+            line=record.line,
+            external_reference=reference,
+            worker_name=record.worker_name,
+            status="already_present",
+            receipt_number=known.receipt_number,
+            notification_id=known.notification_id,
+        )
+    return RowReport(
+        line=record.line,
+        external_reference=reference,
+        worker_name=record.worker_name,
+        status="conflict",
+        errors=[
+            FieldError(
+                field="external_reference",
+                code="reference_conflict",
+                message=f"This reference was used before for receipt {known.receipt_number}, "
+                "with other content (another worker or other terms). Nothing was stored: give "
+                "this row a reference of its own, or send a change notice for that receipt.",
+                message_nl=f"Dit kenmerk is eerder gebruikt voor ontvangstnummer "
+                f"{known.receipt_number}, met een andere inhoud (een andere werknemer of andere "
+                "voorwaarden). Er is niets opgeslagen: geef deze regel een eigen kenmerk, of "
+                "stuur een wijziging voor dat ontvangstnummer.",
+            )
+        ],
     )
 
 
@@ -147,6 +280,7 @@ def _refused(record: csv_format.Record, errors: list[FieldError]) -> RowReport:
     return RowReport(
         line=record.line,
         external_reference=record.meta.get("external_reference"),
+        worker_name=record.worker_name,
         status="rejected",
         errors=errors,
     )
@@ -182,19 +316,69 @@ def store_rows(
     records: Iterable[csv_format.Record],
     actor: Principal,
     settings: Settings,
+    *,
+    dry_run: bool = False,
 ) -> Iterator[RowReport]:
     """Store the valid rows; the caller owns (and commits) the session.
 
     The rows go in together (`service.create_batch`: one statement per table) inside one
     savepoint; if anything in the batch fails, it is rolled back and every row is stored in
     a savepoint of its own, so a bad row is reported alone and nothing is half-stored.
+    With `dry_run` nothing is written: each row gets what storing it would give (rejected,
+    conflict, already_present, or checked with the findings `service.check` gives).
     """
     records = list(records)
+    if dry_run:
+        yield from _check_rows(session, employer_id, records, settings)
+        return
     fast = _store_batch(session, employer_id, records, actor, settings)
     if fast is not None:
         yield from fast
         return
     yield from _store_one_by_one(session, employer_id, records, actor, settings)
+
+
+def _check_rows(
+    session: Session,
+    employer_id: uuid.UUID,
+    records: list[csv_format.Record],
+    settings: Settings,
+) -> Iterator[RowReport]:
+    cipher = cipher_for(settings)
+    references = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
+    present = _present(session, employer_id, references)
+    now = utcnow()
+    for record in records:
+        errors = _meta_errors(record)
+        if isinstance(record.result, list):
+            errors.extend(record.result)
+        if errors:
+            yield _refused(record, errors)
+            continue
+        assert not isinstance(record.result, list)
+        payload = record.result
+        reference = record.meta.get("external_reference")
+        bsn_hash = cipher.keyed_hash(payload.worker.bsn)
+        if reference is not None and reference in present:
+            yield _same_reference(record, payload, present[reference], bsn_hash)
+            continue
+        try:
+            findings = service.check(payload, now)
+        except DomainError as exc:
+            yield _refused(record, csv_format.to_columns(exc.errors) or [_whole_row(exc)])
+            continue
+        if reference is not None:
+            # A later row of this file with the same reference meets this one as stored.
+            present[reference] = _Present(
+                uuid.UUID(int=0), "", bsn_hash, service.declaration_of(payload)
+            )
+        yield RowReport(
+            line=record.line,
+            external_reference=reference,
+            worker_name=record.worker_name,
+            status="checked",
+            findings=_row_findings(findings),
+        )
 
 
 def _store_batch(
@@ -204,27 +388,12 @@ def _store_batch(
     actor: Principal,
     settings: Settings,
 ) -> list[RowReport] | None:
+    cipher = cipher_for(settings)
     reports: list[RowReport | None] = []
-    references = {
-        r.meta["external_reference"]
-        for r in records
-        if r.meta.get("external_reference") is not None
-    }
-    present = (
-        {
-            ref: (nid, receipt)
-            for ref, nid, receipt in session.exec(
-                select(
-                    Notification.external_reference, Notification.id, Notification.receipt_number
-                ).where(
-                    Notification.employer_id == employer_id,
-                    col(Notification.external_reference).in_(references),
-                )
-            )
-        }
-        if references
-        else {}
-    )
+    references = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
+    if len(references) < sum("external_reference" in r.meta for r in records):
+        return None  # a reference twice in one file: the careful path compares them in order
+    present = _present(session, employer_id, references)
     items: list[tuple[NotificationCreate, str | None]] = []
     slots: list[int] = []
     for record in records:
@@ -237,16 +406,8 @@ def _store_batch(
         assert not isinstance(record.result, list)
         reference = record.meta.get("external_reference")
         if reference is not None and reference in present:
-            nid, receipt = present[reference]
-            reports.append(
-                RowReport(
-                    line=record.line,
-                    external_reference=reference,
-                    status="already_present",
-                    receipt_number=receipt,
-                    notification_id=nid,
-                )
-            )
+            bsn_hash = cipher.keyed_hash(record.result.worker.bsn)
+            reports.append(_same_reference(record, record.result, present[reference], bsn_hash))
             continue
         slots.append(len(reports))
         reports.append(None)
@@ -254,7 +415,7 @@ def _store_batch(
     if items:
         ctx = service.Context(
             actor=actor,
-            cipher=cipher_for(settings),
+            cipher=cipher,
             channel=Channel.BULK,
             received_at=utcnow(),
         )
@@ -262,15 +423,17 @@ def _store_batch(
             with session.begin_nested():
                 created = service.create_batch(session, employer_id, items, ctx)
         except (DomainError, IntegrityError):
-            return None  # e.g. a reference twice in one file: the careful path sorts it out
+            return None  # the careful path names the failing row
         for slot, (_, reference), item in zip(slots, items, created, strict=True):
             record = records[slot]
             reports[slot] = RowReport(
                 line=record.line,
                 external_reference=reference,
+                worker_name=record.worker_name,
                 status="accepted",
                 receipt_number=item.receipt_number,
                 notification_id=item.notification_id,
+                findings=_row_findings(item.findings),
             )
     return [r for r in reports if r is not None]
 
@@ -293,16 +456,11 @@ def _store_one_by_one(
         assert not isinstance(record.result, list)
         reference = record.meta.get("external_reference")
         if reference is not None:
-            existing = service.find_by_reference(session, employer_id, reference)
-            if existing is not None:
-                # Uploading the same file again stores nothing twice.
-                yield RowReport(
-                    line=record.line,
-                    external_reference=reference,
-                    status="already_present",
-                    receipt_number=existing.receipt_number,
-                    notification_id=existing.id,
-                )
+            known = _present(session, employer_id, {reference}).get(reference)
+            if known is not None:
+                # The same file again stores nothing twice; another notice is a conflict.
+                bsn_hash = cipher.keyed_hash(record.result.worker.bsn)
+                yield _same_reference(record, record.result, known, bsn_hash)
                 continue
         ctx = service.Context(
             actor=actor,
@@ -312,7 +470,7 @@ def _store_one_by_one(
         )
         try:
             with session.begin_nested():
-                notification, _ = service.create(
+                notification, findings = service.create(
                     session, employer_id, record.result, ctx, external_reference=reference
                 )
         except DomainError as exc:
@@ -321,9 +479,11 @@ def _store_one_by_one(
         yield RowReport(
             line=record.line,
             external_reference=reference,
+            worker_name=record.worker_name,
             status="accepted",
             receipt_number=notification.receipt_number,
             notification_id=notification.id,
+            findings=_row_findings(findings),
         )
 
 
@@ -398,8 +558,9 @@ UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
         "requestBody": {
             "required": True,
             "description": "The CSV layout of GET /employer/bulk/template.csv: one notice per "
-            "row. Rows with an external_reference already stored are reported as "
-            "already_present, so a file can safely be sent again.",
+            "row. A row whose external_reference is stored already with the same content is "
+            "reported as already_present (a file can safely be sent again); with other content "
+            "(another worker) as conflict, and nothing is stored for it.",
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "multipart/form-data": {
@@ -419,11 +580,19 @@ def bulk_upload(
     data: UploadedCsv,
     principal: CurrentPrincipal,
     employer_id: CurrentEmployerId,
+    dry_run: Annotated[
+        bool,
+        Query(description="Check the file and answer the report; store nothing (rows: checked)."),
+    ] = False,
 ) -> BulkReport:
-    """Each row is accepted (with its receipt number) or rejected with every field error;
-    a rejected row stores nothing. The file is stored in one transaction and the answer comes
+    """Each row is accepted (with its receipt number and findings), rejected with every field
+    error, a conflict (its reference is used for another notice) or already present (the
+    same reference and content were stored before); a refused row stores nothing.
+    The file is stored in one transaction and the answer comes
     after the commit; rows take about 15 ms each, so send at most a few thousand rows per
     request (or use the employer page, which processes large files in the background)."""
     settings: Settings = request.app.state.settings
     records = read_csv(data)
-    return report_of(list(store_rows(session, employer_id, records, principal, settings)))
+    rows = list(store_rows(session, employer_id, records, principal, settings, dry_run=dry_run))
+    lang = request_language(request.headers.get("accept-language", ""))
+    return report_of(rows, dry_run=dry_run, lang=lang)

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
+from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.errors import FieldError
-from meldplicht.core.validation import field_errors_from_pydantic
+from meldplicht.notifications import service
 from meldplicht.notifications.schemas import NotificationCreate
 
 # Columns that describe the row rather than the notice. employer_kvk and received_at are
 # accepted only by the admin import: an employer can never choose its own receipt instant.
-META_COLUMNS = ("external_reference", "employer_kvk", "received_at")
+# fix_reason is the column the bulk "fix file" adds: a corrected fix file uploads as it is.
+FIX_REASON_COLUMN = "fix_reason"
+META_COLUMNS = ("external_reference", "employer_kvk", "received_at", FIX_REASON_COLUMN)
 IMPORT_ONLY_COLUMNS = ("employer_kvk", "received_at")
 
 _ADDRESS_PARTS = ("street", "house_number", "postcode", "city")
@@ -76,6 +79,13 @@ _GROUP_COLUMNS: dict[str, str] = {
     "hirer": "hirer_kvk_number",
     "declaration": "declaration_truthful",
 }
+
+_REQUIRED_GROUPS: tuple[tuple[str, Any], ...] = (
+    ("worker", {}),
+    ("wage", {}),
+    ("work_locations", [{}]),
+    ("declaration", {}),
+)
 
 TEMPLATE_HEADER: list[str] = ["external_reference", *IMPORT_ONLY_COLUMNS, *COLUMN_PATHS]
 EMPLOYER_HEADER: list[str] = [c for c in TEMPLATE_HEADER if c not in IMPORT_ONLY_COLUMNS]
@@ -232,8 +242,11 @@ def to_columns(errors: list[FieldError]) -> list[FieldError]:
     return [e.model_copy(update={"field": column_for(e.field)}) for e in errors]
 
 
-def parse_row(row: dict[str, str]) -> NotificationCreate | list[FieldError]:
-    """Validate one CSV row; errors name the CSV columns (e.g. worker_bsn, location_postcode)."""
+def parse_row(
+    row: dict[str, str], received_on: date | None = None
+) -> NotificationCreate | list[FieldError]:
+    """Validate one CSV row received on `received_on` (default today): every error at once
+    (`service.validate_notice`), each naming its CSV column (worker_bsn, location_postcode)."""
     unknown = [
         FieldError(
             field=column,
@@ -244,14 +257,20 @@ def parse_row(row: dict[str, str]) -> NotificationCreate | list[FieldError]:
         for column in row
         if column not in COLUMN_PATHS and column not in META_COLUMNS
     ]
-    try:
-        notification = NotificationCreate.model_validate(row_to_payload(row))
-    except ValidationError as exc:
-        return unknown + to_columns(field_errors_from_pydantic(exc.errors()))
-    return unknown or notification
+    payload = row_to_payload(row)
+    # A required group left wholly empty is one error per required column, not one for the
+    # group: the form and the file then name every cell to fill in at once.
+    for name, empty in _REQUIRED_GROUPS:
+        payload.setdefault(name, copy.deepcopy(empty))
+    result = service.validate_notice(payload, received_on or legal_date(utcnow()))
+    if isinstance(result, list):
+        return unknown + to_columns(result)
+    return unknown or result
 
 
-def parse_object(obj: Any) -> NotificationCreate | list[FieldError]:
+def parse_object(
+    obj: Any, received_on: date | None = None
+) -> NotificationCreate | list[FieldError]:
     """Validate one JSON-lines object (meta keys removed); errors keep their dotted paths."""
     if not isinstance(obj, dict):
         return [
@@ -263,10 +282,7 @@ def parse_object(obj: Any) -> NotificationCreate | list[FieldError]:
             )
         ]
     body = {k: v for k, v in obj.items() if k not in META_COLUMNS}
-    try:
-        return NotificationCreate.model_validate(body)
-    except ValidationError as exc:
-        return field_errors_from_pydantic(exc.errors())
+    return service.validate_notice(body, received_on or legal_date(utcnow()))
 
 
 # --- reading files --------------------------------------------------------------------------
@@ -280,6 +296,17 @@ class Record:
     meta: dict[str, str]
     result: NotificationCreate | list[FieldError]
     errors_use_columns: bool = True
+    cells: dict[str, str] = field(default_factory=dict)  # the row as read (CSV only)
+
+    @property
+    def worker_name(self) -> str | None:
+        """The worker's name as the row gives it, also when the row is refused."""
+        if not isinstance(self.result, list):
+            return f"{self.result.worker.given_names} {self.result.worker.surname}"
+        name = " ".join(
+            self.cells.get(c, "").strip() for c in ("worker_given_names", "worker_surname")
+        ).strip()
+        return name or None
 
 
 FileFormat = Literal["csv", "jsonl"]
@@ -347,7 +374,7 @@ def _csv_record(line: int, header: list[str], cells: list[str]) -> Record:
             message_nl=f"De regel heeft {len(cells)} cellen, de kopregel {len(header)}.",
         )
         result = [too_many, *(result if isinstance(result, list) else [])]
-    return Record(line=line, meta=_meta_of(row), result=result)
+    return Record(line=line, meta=_meta_of(row), result=result, cells=row)
 
 
 def iter_jsonl(path: Path) -> Iterator[Record]:

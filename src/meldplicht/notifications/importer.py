@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from meldplicht.core.clock import LEGAL_TZ, utcnow
+from meldplicht.core.clock import LEGAL_TZ, legal_date, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.db import create_db_engine
@@ -34,11 +34,16 @@ from meldplicht.employers.service import get_by_kvk
 from meldplicht.notifications import csv_format, service
 from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
+from meldplicht.rules.checks.base import date_en, date_nl
+from meldplicht.rules.params import ParameterError
+from meldplicht.rules.protection import protection_start
 
 BATCH_SIZE = 500
 IMPORT_ACTOR = Principal(role="admin", actor_id="cli:import", display_name="import")
 REPORT_HEADER = ["line", "external_reference", "status", "receipt_number", "errors"]
 MAX_REFERENCE_LENGTH = 64
+# The summary names this many rejected rows (line + reasons); --report holds them all.
+MAX_ROWS_IN_SUMMARY = 1000
 # A receipt instant later than now (beyond clock skew between systems) cannot be original.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -143,7 +148,23 @@ def _meta_errors(
                 )
             )
         else:
-            if received_at > now + FUTURE_TOLERANCE:
+            if legal_date(received_at) < (began := protection_start()):
+                errors.append(
+                    _error(
+                        "received_at",
+                        "received_before_protection",
+                        f"The receipt instant lies before {date_en(began)}, when temporary "
+                        "protection and its exemption began (Besluit uitvoering Wav 2022 art. "
+                        "6.5): no notice of this kind can have been received then. "
+                        "Check the date.",
+                        f"Het ontvangstmoment ligt voor {date_nl(began)}, toen de tijdelijke "
+                        "bescherming en haar vrijstelling begonnen (art. 6.5 Besluit uitvoering "
+                        "Wav 2022): zo'n melding kan toen niet ontvangen zijn. "
+                        "Controleer de datum.",
+                    )
+                )
+                received_at = None
+            elif received_at > now + FUTURE_TOLERANCE:
                 errors.append(
                     _error(
                         "received_at",
@@ -201,6 +222,22 @@ def _import_one(
     except DomainError as exc:
         found = exc.errors or [_error("", exc.code, str(exc), str(exc))]
         return RowOutcome(record.line, reference, REJECTED, errors=rename(found))
+    except ParameterError as exc:
+        # The law data does not cover this row's dates: a row error, never a crash that
+        # loses the batch and every row after it.
+        return RowOutcome(
+            record.line,
+            reference,
+            REJECTED,
+            errors=[
+                _error(
+                    "received_at",
+                    "no_law_data",
+                    f"The rules cannot judge this row: {exc}",
+                    f"De regels kunnen deze regel niet beoordelen: {exc}",
+                )
+            ],
+        )
     except SQLAlchemyError as exc:
         # One row the database refuses (a value too long for a column, say) must not stop a
         # migration of 100,000 rows: it is reported and the run goes on.
@@ -264,6 +301,7 @@ def run_import(
     employers = _EmployerIds()
     file_error: str | None = None
     pending: list[RowOutcome] = []
+    rejected_rows: list[dict[str, Any]] = []
 
     with ExitStack() as stack:
         report: Any = None
@@ -288,6 +326,17 @@ def run_import(
             session.expunge_all()
             for outcome in pending:
                 counts[outcome.status] += 1
+                if outcome.status == REJECTED and len(rejected_rows) < MAX_ROWS_IN_SUMMARY:
+                    rejected_rows.append(
+                        {
+                            "line": outcome.line,
+                            "external_reference": outcome.external_reference,
+                            "errors": [
+                                {"field": e.field, "code": e.code, "message": e.message}
+                                for e in outcome.errors
+                            ],
+                        }
+                    )
                 if report is not None:
                     report.writerow(outcome.report_row())
             pending.clear()
@@ -318,6 +367,8 @@ def run_import(
         "seconds": round(seconds, 2),
         "rows_per_second": round(total / seconds, 1) if seconds > 0 else None,
     }
+    if rejected_rows:
+        summary["rejected_rows"] = rejected_rows
     if file_error:
         summary["error"] = file_error
     if report_path is not None:

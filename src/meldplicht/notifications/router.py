@@ -15,11 +15,12 @@ from sqlmodel import Session
 
 from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
 from meldplicht.core import idempotency
-from meldplicht.core.clock import utcnow
+from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.db import SessionDep, commit_request
 from meldplicht.core.errors import (
+    FieldError,
     Forbidden,
     IdempotencyConflict,
     InvalidRequest,
@@ -31,11 +32,13 @@ from meldplicht.core.errors import (
     problem_responses,
 )
 from meldplicht.core.security import Principal
+from meldplicht.core.validation import register_body_check, request_language
 from meldplicht.notifications import service
 from meldplicht.notifications.models import Channel, Notification, NotificationStatus
 from meldplicht.notifications.schemas import (
     IsoDate,
     NotificationChange,
+    NotificationCheck,
     NotificationCreate,
     NotificationDetail,
     NotificationOut,
@@ -67,8 +70,7 @@ IdempotencyKey = Annotated[
 
 
 def language(request: Request) -> str:
-    accept = request.headers.get("accept-language", "")
-    return "nl" if accept.lower().startswith("nl") else "en"
+    return request_language(request.headers.get("accept-language", ""))
 
 
 def _context(request: Request, principal: Principal, channel: Channel) -> service.Context:
@@ -165,6 +167,34 @@ def create_notification(
         return 201, lambda: service.present_created(notification, payload, findings, lang)
 
     return _idempotent(session, principal, idempotency_key, request, payload, produce)
+
+
+@router.post(
+    "/check",
+    response_model=NotificationCheck,
+    responses=problem_responses(*WRITE_ERRORS),
+    summary="Check a notification without sending it: the findings it would get, nothing stored",
+)
+def check_notification(
+    payload: NotificationCreate,
+    request: Request,
+    _employer_id: CurrentEmployerId,  # an employer's key: the same access as sending
+) -> NotificationCheck:
+    """Takes the same body as POST /api/v1/notifications and answers exactly the findings a
+    notification sent now would get, or the same 422 with every problem. Nothing is stored: no
+    receipt, no notification, no signal to the inspectorate, no Idempotency-Key record."""
+    received_at = utcnow()
+    findings = service.check(payload, received_at)
+    return service.present_check(payload, findings, received_at, language(request))
+
+
+def _every_problem_at_once(body: Any) -> list[FieldError]:
+    """A notice body that failed validation: the checks that span fields, on what parses."""
+    return service.body_cross_field_errors(body, legal_date(utcnow()))
+
+
+register_body_check(create_notification, _every_problem_at_once)
+register_body_check(check_notification, _every_problem_at_once)
 
 
 @router.get(

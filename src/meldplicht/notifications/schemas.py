@@ -385,3 +385,14 @@ class NotificationDetail(NotificationOut):
 class NotificationPage(BaseModel):
     items: list[NotificationOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at end.")
+
+
+class NotificationCheck(BaseModel):
+    """What a notification would give if it were sent now; nothing is stored."""
+
+    stored: Literal[False] = Field(False, description="Always false: a check stores nothing.")
+    notice_date: date = Field(description="The receipt date it would have (Europe/Amsterdam).")
+    notice_deadline: date = Field(description="Latest notice date that is on time for the start.")
+    findings: list[FindingOut] = Field(
+        description="Exactly the findings a notification sent now would be given."
+    )

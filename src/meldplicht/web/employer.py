@@ -410,6 +410,8 @@ class BulkJob:
     employer_id: uuid.UUID
     filename: str
     progress: bulk.Progress
+    dry_run: bool = False
+    records: list[csv_format.Record] = field(default_factory=list)  # for the fix file
     started_at: datetime = field(default_factory=utcnow)
     finished_at: datetime | None = None
     failed: bool = False
@@ -509,16 +511,19 @@ def bulk_upload_page(
         records = bulk.read_csv(data)
     except InvalidRequest as exc:
         return _bulk_page(request, user, exc.errors, status_code=422)
+    dry_run = forms.is_checked(str(form.get("dry_run") or ""))
     job = BulkJob(
         id=uuid.uuid4().hex,
         employer_id=_employer_id(user),
         filename=upload.filename,
         progress=bulk.Progress(total=len(records)),
+        dry_run=dry_run,
+        records=records,
     )
     jobs.add(job)
-    if len(records) <= SYNC_ROWS:
+    if len(records) <= SYNC_ROWS or dry_run:  # a dry run writes nothing: no lock to spare
         rows = bulk.store_rows(
-            session, job.employer_id, records, user.principal, _settings(request)
+            session, job.employer_id, records, user.principal, _settings(request), dry_run=dry_run
         )
         job.progress.rows.extend(rows)
         job.progress.done = len(records)
@@ -534,25 +539,34 @@ def bulk_upload_page(
     return RedirectResponse(f"/employer/bulk/{job.id}", status_code=303)
 
 
+def _row_messages(row: bulk.RowReport, t: i18n.Translator) -> list[tuple[str, str]]:
+    """The row's errors and findings as (column or severity, message) in the reader's language."""
+    return [(e.field, t.error(e.message_en or e.message, e.message_nl)) for e in row.errors] + [
+        (
+            t(f"severity.{f.severity}") if t.has(f"severity.{f.severity}") else f.severity,
+            f"{t.error(f.message_en, f.message_nl)} ({f.legal_basis})",
+        )
+        for f in row.findings
+    ]
+
+
 @router.get("/bulk/{job_id}", name="bulk_job")
 def bulk_job(request: Request, user: EmployerUser, job_id: str) -> Response:
     job = jobs.get(job_id, _employer_id(user))
     t = i18n.Translator(language(request))
     rows = list(job.progress.rows)
-    rejected = [r for r in rows if r.status == "rejected"]
-    stored = [r for r in rows if r.status != "rejected"]
+    refused = [r for r in rows if r.status in ("rejected", "conflict")]
+    stored = [r for r in rows if r.status not in ("rejected", "conflict")]
     return render(
         request,
         "employer/bulk_job.html",
         {
             "job": job,
-            "report": bulk.report_of(rows),
-            "rejected": [
-                (r, [(e.field, t.error(e.message, e.message_nl)) for e in r.errors])
-                for r in rejected
-            ],
-            "stored": stored[:REPORT_ROWS_ON_PAGE],
+            "report": bulk.report_of(rows, dry_run=job.dry_run),
+            "rejected": [(r, _row_messages(r, t)) for r in refused],
+            "stored": [(r, _row_messages(r, t)) for r in stored[:REPORT_ROWS_ON_PAGE]],
             "stored_hidden": max(0, len(stored) - REPORT_ROWS_ON_PAGE),
+            "needs_fixing": any(_needs_fixing(r) for r in rows),
             "percent": int(100 * job.progress.done / job.progress.total)
             if job.progress.total
             else 100,
@@ -566,18 +580,80 @@ def _no_formula(cell: str) -> str:
     return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
 
 
+def _messages_text(row: bulk.RowReport, t: i18n.Translator) -> str:
+    return "; ".join(
+        f"{label or t('bulk.row')}: {message}" for label, message in _row_messages(row, t)
+    )
+
+
+def _csv_response(content: str, filename: str) -> Response:
+    return Response(
+        content.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get("/bulk/{job_id}/report.csv", name="bulk_job_report")
-def bulk_job_report(user: EmployerUser, job_id: str) -> Response:
+def bulk_job_report(request: Request, user: EmployerUser, job_id: str) -> Response:
     job = jobs.get(job_id, _employer_id(user))
+    t = i18n.Translator(language(request))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["line", "external_reference", "status", "receipt_number", "errors"])
-    for row in job.progress.rows:
-        errors = "; ".join(f"{e.field or '(row)'}: {e.message}" for e in row.errors)
-        cells = [row.external_reference or "", row.status, row.receipt_number or "", errors]
-        writer.writerow([row.line, *(_no_formula(c) for c in cells)])
-    return Response(
-        out.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="report-{job.id[:8]}.csv"'},
+    writer.writerow(
+        [
+            "line",
+            "external_reference",
+            "worker_name",
+            "status",
+            "receipt_number",
+            "findings",
+            "errors",
+        ]
     )
+    for row in job.progress.rows:
+        errors = "; ".join(
+            f"{e.field or t('bulk.row')}: {t.error(e.message_en or e.message, e.message_nl)}"
+            for e in row.errors
+        )
+        findings = "; ".join(
+            f"{f.code} ({f.severity}): {t.error(f.message_en, f.message_nl)}" for f in row.findings
+        )
+        cells = [
+            row.external_reference or "",
+            row.worker_name or "",
+            row.status,
+            row.receipt_number or "",
+            findings,
+            errors,
+        ]
+        writer.writerow([row.line, *(_no_formula(c) for c in cells)])
+    return _csv_response(out.getvalue(), f"report-{job.id[:8]}.csv")
+
+
+def _needs_fixing(row: bulk.RowReport) -> bool:
+    return row.status in ("rejected", "conflict") or row.flagged
+
+
+@router.get("/bulk/{job_id}/fix.csv", name="bulk_job_fix_file")
+def bulk_job_fix_file(request: Request, user: EmployerUser, job_id: str) -> Response:
+    """Only the rejected, conflicting and flagged rows, as uploaded, with a fix_reason column:
+    corrected, the file uploads again as it is (fix_reason is ignored on upload)."""
+    job = jobs.get(job_id, _employer_id(user))
+    t = i18n.Translator(language(request))
+    cells_by_line = {r.line: r.cells for r in job.records}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = [csv_format.FIX_REASON_COLUMN, *csv_format.EMPLOYER_HEADER]
+    writer.writerow(header)
+    for row in job.progress.rows:
+        if not _needs_fixing(row):
+            continue
+        reason = _messages_text(row, t)
+        if row.status == "accepted":
+            reason = t("bulk.fix_stored", receipt=row.receipt_number or "") + " " + reason
+        cells = cells_by_line.get(row.line, {})
+        writer.writerow(
+            [_no_formula(reason), *(cells.get(c, "") for c in csv_format.EMPLOYER_HEADER)]
+        )
+    return _csv_response(out.getvalue(), f"fix-{job.id[:8]}.csv")

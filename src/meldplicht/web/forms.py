@@ -24,8 +24,7 @@ from meldplicht.notifications.schemas import (
     TerminationIn,
     WithdrawalIn,
 )
-from meldplicht.rules.checks import evaluate_notification
-from meldplicht.rules.facts import Evaluation, Finding
+from meldplicht.rules.facts import Finding
 
 # The form's inputs: the employer's CSV columns without the bulk-only external reference.
 NOTIFICATION_FIELDS: tuple[str, ...] = tuple(csv_format.COLUMN_PATHS)
@@ -53,25 +52,17 @@ def notification_values(fields: dict[str, str]) -> dict[str, str]:
 
 
 def parse_notification(values: dict[str, str], received_at: datetime) -> Parsed:
-    """Structure first (every field error at once), then the checks that span fields."""
-    result = csv_format.parse_row(values)
+    """Every problem at once: field errors, the checks that span fields, eligibility."""
+    result = csv_format.parse_row(values, legal_date(received_at))
     if isinstance(result, list):
         return Parsed(None, result)
-    cross = service.cross_field_errors(result, legal_date(received_at))
-    if cross:
-        renamed = [e.model_copy(update={"field": csv_format.column_for(e.field)}) for e in cross]
-        return Parsed(None, renamed)
     return Parsed(result, [])
 
 
 def preview_findings(payload: NotificationCreate, received_at: datetime) -> list[Finding]:
-    """The findings the service will record if the notice is sent now (same rule code)."""
-    notice_date = legal_date(received_at)
-    return evaluate_notification(
-        service.facts_of_payload(payload, notice_date),
-        as_of=notice_date,
-        evaluation=Evaluation.INTAKE,
-    )
+    """The findings the service will record if the notice is sent now (`service.check`, the
+    service behind the API's check endpoint: nothing is stored)."""
+    return service.check(payload, received_at)
 
 
 # --- change, termination, withdrawal (inputs named by their dotted payload path) ----------
