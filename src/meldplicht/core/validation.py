@@ -2,10 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from meldplicht.core.errors import FieldError
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """The plausible dates of one kind of field; anything outside is refused at the door.
+
+    Far from the calendar's ends on purpose: the rules and the sweep add days, weeks and
+    years to these dates, and every such sum must stay a valid date (year 10000 is not).
+    """
+
+    earliest: date
+    latest: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.earliest <= day <= self.latest
+
+    def refuse(self, day: date) -> PydanticCustomError:
+        """The field error for a date outside the range (pydantic's error type)."""
+        return PydanticCustomError(
+            "date_out_of_range",
+            "must lie between {earliest} and {latest}",
+            {"earliest": self.earliest.isoformat(), "latest": self.latest.isoformat()},
+        )
+
+    def validator(self) -> Callable[[date], date]:
+        """An AfterValidator that lets a date through only when it lies in the range."""
+
+        def check(day: date) -> date:
+            if day not in self:
+                raise self.refuse(day)
+            return day
+
+        return check
+
+    def field_error(self, name: str) -> FieldError:
+        """The same refusal, for code that validates outside pydantic (forms, queries)."""
+        first, last = self.earliest.isoformat(), self.latest.isoformat()
+        return FieldError(
+            field=name,
+            code="date_out_of_range",
+            message=f"Must lie between {first} and {last}.",
+            message_nl=f"Moet liggen tussen {first} en {last}.",
+        )
+
+
+# Dates of employment, changes, payroll periods, snoozes and queue filters. The notification
+# duty began on 4 March 2022 and no law data here is older than 2014; 2000 leaves room for a
+# worker's history without letting year 1 in. 2099 is further than any contract runs.
+LAW_DATES = DateRange(date(2000, 1, 1), date(2099, 12, 31))
+# Birth dates: nobody working now was born before 1900; the rules judge too young an age.
+BIRTH_DATES = DateRange(date(1900, 1, 1), date(2099, 12, 31))
+# The end of a residence or identity document's validity (an expired one is a finding).
+DOCUMENT_DATES = DateRange(date(2000, 1, 1), date(2099, 12, 31))
 
 # Dutch for the error types a form user meets most; others fall back to the English text.
 _NL: dict[str, str] = {
@@ -44,6 +101,7 @@ _NL: dict[str, str] = {
     "invalid_v_number": "Geen geldig V-nummer (10 cijfers).",
     "invalid_name": "Een naam moet minstens één letter bevatten.",
     "control_characters": "Bevat niet-toegestane tekens.",
+    "date_out_of_range": "Moet liggen tussen {earliest} en {latest}.",
 }
 
 
@@ -58,6 +116,9 @@ def field_errors_from_pydantic(errors: Sequence[Any]) -> list[FieldError]:
     out: list[FieldError] = []
     for err in errors:
         kind = str(err.get("type", "invalid"))
+        dutch = _NL.get(kind)
+        if dutch is not None and err.get("ctx"):
+            dutch = dutch.format_map({k: str(v) for k, v in err["ctx"].items()})
         message = str(err.get("msg", "is invalid"))
         if kind == "literal_error" and tuple(err.get("loc", ()))[-1:] == ("truthful",):
             message = "The declaration must be made truthfully (true)."
@@ -66,7 +127,7 @@ def field_errors_from_pydantic(errors: Sequence[Any]) -> list[FieldError]:
                 field=field_path(err.get("loc", ())),
                 code=kind,
                 message=message[0].upper() + message[1:] if message else message,
-                message_nl=_NL.get(kind),
+                message_nl=dutch,
             )
         )
     return out

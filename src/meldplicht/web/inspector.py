@@ -31,6 +31,7 @@ from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.core.clock import LEGAL_TZ, legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest, NotFound
+from meldplicht.core.validation import LAW_DATES
 from meldplicht.employers.models import Employer
 from meldplicht.inspection import geo, queue, workflow
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
@@ -156,12 +157,16 @@ def _parse_day(values: dict[str, str], name: str, errors: list[FieldError]) -> d
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append(
             _field_error(name, "Give a date as yyyy-mm-dd.", "Geef een datum als jjjj-mm-dd.")
         )
         return None
+    if day not in LAW_DATES:
+        errors.append(LAW_DATES.field_error(name))
+        return None
+    return day
 
 
 def parse_filter(session: Session, user: PageUser, params: Any) -> ParsedFilter:
@@ -875,7 +880,9 @@ def _snooze(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormData
         errors.append(
             _required("until", "Give the last day of the snooze.", "Geef de laatste dag op.")
         )
-    if until is not None and until < today():
+    if until is not None and until not in LAW_DATES:
+        errors.append(LAW_DATES.field_error("until"))
+    elif until is not None and until < today():
         errors.append(
             _required("until", "The day lies in the past.", "De dag ligt in het verleden.")
         )
