@@ -26,7 +26,7 @@ class DateRange:
     def __contains__(self, day: date) -> bool:
         return self.earliest <= day <= self.latest
 
-    def refuse(self, day: date) -> PydanticCustomError:
+    def refuse(self) -> PydanticCustomError:
         """The field error for a date outside the range (pydantic's error type)."""
         return PydanticCustomError(
             "date_out_of_range",
@@ -39,7 +39,7 @@ class DateRange:
 
         def check(day: date) -> date:
             if day not in self:
-                raise self.refuse(day)
+                raise self.refuse()
             return day
 
         return check
