@@ -9,7 +9,7 @@ lies before as_of yields only timeliness findings.
 from __future__ import annotations
 
 import functools
-from datetime import date
+from datetime import date, timedelta
 
 from meldplicht.rules import wages
 from meldplicht.rules.checks import cross, notice, payroll, register, status, wage, work
@@ -83,18 +83,27 @@ def next_change_date(
         candidates.add(wages.next_birthday(birth, as_of))
     candidates.update(_change_dates(p))
     if facts.worker.document_valid_until is not None:
-        candidates.add(date.fromordinal(facts.worker.document_valid_until.toordinal() + 1))
+        candidates.add(_day_after(facts.worker.document_valid_until))
     if facts.end_date is not None:
-        candidates.add(date.fromordinal(facts.end_date.toordinal() + 1))
+        candidates.add(_day_after(facts.end_date))
     tp_end: date = p.at("temporary_protection_end", max(as_of, _first(p))).value
-    candidates.add(date.fromordinal(tp_end.toordinal() + 1))
+    candidates.add(_day_after(tp_end))
     if facts.worker.nationality.upper() != "UKR":
         cutoff: date = p.at("third_country_nationals_protection_end", _first(p)).value
-        candidates.add(date.fromordinal(cutoff.toordinal() + 1))
+        candidates.add(_day_after(cutoff))
     later = [d for d in candidates if d > as_of]
     if facts.terminated and facts.end_date is not None and facts.end_date < as_of:
         return None  # closed: only timeliness findings remain, and they never change
     return min(later) if later else None
+
+
+def _day_after(day: date) -> date:
+    """The next day; the calendar's last day stays itself (nothing changes after it).
+
+    Intake bounds every date far from the calendar's end, but a stored row may predate the
+    bounds: the sweep must still be able to judge it.
+    """
+    return day if day == date.max else day + timedelta(days=1)
 
 
 @functools.lru_cache(maxsize=16)
