@@ -211,3 +211,74 @@ class TestBulkCsv:
             files={"file": ("big.csv", data, "text/csv")},
         )
         assert response.status_code == 422, response.text
+
+
+SPOOFS = {
+    "rlo": "Kovalenko\u202eokne",
+    "isolate": "Kovalenko\u2066x\u2069",
+    "zero-width space": "Kova\u200blenko",
+    "zero-width joiner": "Kova\u200dlenko",
+    "bom": "\ufeffKovalenko",
+    "bell": "Kovalenko\x07",
+    "c1": "Kova\x85lenko",  # in the middle: at an end it is stripped as a line end
+}
+
+
+class TestFreeText:
+    @pytest.mark.parametrize("text", SPOOFS.values(), ids=SPOOFS.keys())
+    @pytest.mark.parametrize("where", ["surname", "given_names_original", "job_title"])
+    def test_spoofing_characters_are_a_field_error(
+        self, client: TestClient, employer: EmployerWithKey, text: str, where: str
+    ) -> None:
+        body = notification_body()
+        if where == "job_title":
+            body["job_title"] = text
+        else:
+            body["worker"][where] = text
+        response = client.post(NOTIFICATIONS, json=body, headers=employer.headers)
+        errors = problem(response)["errors"]
+        field = where if where == "job_title" else f"worker.{where}"
+        assert [e["field"] for e in errors] == [field]
+        assert errors[0]["code"] in {"invisible_characters", "control_characters"}
+        assert errors[0]["message_nl"]
+
+    def test_names_are_nfc_and_otherwise_byte_exact(
+        self, client: TestClient, employer: EmployerWithKey
+    ) -> None:
+        body = with_worker(
+            notification_body(),
+            given_names="Jose\u0301 Mari\u0301a",  # decomposed accents, as some keyboards type
+            given_names_original="Олена-Ївга",
+            surname_original="Ґонта",
+        )
+        body["job_title"] = "Ст. оператор / Operator"
+        response = client.post(NOTIFICATIONS, json=body, headers=employer.headers)
+        assert response.status_code == 201, response.text
+        stored = response.json()
+        assert stored["worker"]["given_names"] == "Jos\u00e9 Mar\u00eda"
+        assert stored["worker"]["given_names_original"].encode() == "Олена-Ївга".encode()
+        assert stored["worker"]["surname_original"] == "Ґонта"
+        assert stored["job_title"] == "Ст. оператор / Operator"
+
+    @pytest.mark.parametrize(
+        ("note", "code"),
+        [
+            ("\u200b", "invisible_characters"),
+            ("\x07", "control_characters"),
+            ("ok\u202e", "invisible_characters"),
+            ("\u2800\u3164", "no_visible_content"),
+            ("\u0301", "no_visible_content"),
+        ],
+    )
+    def test_a_resolve_note_needs_visible_content(
+        self, api: TestClient, settings: Settings, actors: dict[str, Actor], note: str, code: str
+    ) -> None:
+        client = client_as(api, settings, actors["inspector"])
+        url = f"{FLAGS}/{uuid.uuid4()}/resolve"
+        response = client.post(url, json={"outcome": "no_violation", "note": note})
+        errors = problem(response)["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("note", code)]
+        # A visible note passes validation (and then meets the unknown flag).
+        assert (
+            client.post(url, json={"outcome": "no_violation", "note": "Checked"}).status_code == 404
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -100,7 +102,11 @@ _NL: dict[str, str] = {
     "invalid_postcode": "Geen geldige postcode (1234 AB; nooit SA, SD of SS).",
     "invalid_v_number": "Geen geldig V-nummer (10 cijfers).",
     "invalid_name": "Een naam moet minstens één letter bevatten.",
-    "control_characters": "Bevat niet-toegestane tekens.",
+    "control_characters": "Bevat niet-toegestane tekens (stuurtekens).",
+    "invisible_characters": (
+        "Bevat onzichtbare of richtingveranderende tekens (zero-width of bidi-override)."
+    ),
+    "no_visible_content": "Moet zichtbare tekst bevatten.",
     "date_out_of_range": "Moet liggen tussen {earliest} en {latest}.",
 }
 
@@ -131,3 +137,56 @@ def field_errors_from_pydantic(errors: Sequence[Any]) -> list[FieldError]:
             )
         )
     return out
+
+
+# --- free text --------------------------------------------------------------------------------
+# Control characters (C0 but tab and line ends, DEL, C1) and the invisible formatting characters
+# that can disguise text: bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069,
+# the "RLO" spoof), zero-width space, joiners and marks (U+200B-200F), word joiner and invisible
+# operators (U+2060-2064) and the byte-order mark (U+FEFF).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# What a reader sees: letters, digits, punctuation, symbols (not spaces, marks alone, fillers).
+_VISIBLE_CATEGORIES = frozenset("LNPS")
+_FILLERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def text_problem(value: str) -> tuple[str, str, str] | None:
+    """Why `value` is not acceptable free text (code, English, Dutch), or None when it is."""
+    if _CONTROL.search(value):
+        return (
+            "control_characters",
+            "must not contain control characters",
+            "Bevat niet-toegestane tekens (stuurtekens).",
+        )
+    if _INVISIBLE.search(value):
+        return (
+            "invisible_characters",
+            "must not contain invisible or direction-changing characters "
+            "(zero-width or bidi override)",
+            "Bevat onzichtbare of richtingveranderende tekens (zero-width of bidi-override).",
+        )
+    if not any(
+        unicodedata.category(ch)[0] in _VISIBLE_CATEGORIES and ch not in _FILLERS for ch in value
+    ):
+        return ("no_visible_content", "must contain visible text", "Moet zichtbare tekst bevatten.")
+    return None
+
+
+def clean_text(value: str) -> str:
+    """Free text in NFC (so one name typed on two keyboards is stored once), refused when it
+    holds control or invisible characters or nothing visible; otherwise byte-exact."""
+    value = unicodedata.normalize("NFC", value)
+    problem = text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(problem[0], problem[1])
+    return value
+
+
+def text_field_error(name: str, value: str) -> FieldError | None:
+    """The same check for forms read outside pydantic."""
+    problem = text_problem(unicodedata.normalize("NFC", value))
+    if problem is None:
+        return None
+    code, en, nl = problem
+    return FieldError(field=name, code=code, message=en[0].upper() + en[1:] + ".", message_nl=nl)

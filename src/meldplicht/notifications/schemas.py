@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,18 +24,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from meldplicht.core.validation import BIRTH_DATES, DOCUMENT_DATES, LAW_DATES
+from meldplicht.core.validation import BIRTH_DATES, DOCUMENT_DATES, LAW_DATES, clean_text
 from meldplicht.rules import identifiers
 from meldplicht.rules.facts import ContractType, WagePeriod
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def _clean_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
-    # NFC so that the same name typed on two keyboards is stored the same way.
-    return unicodedata.normalize("NFC", value)
+    return clean_text(value)
 
 
 def _name(value: str) -> str:
