@@ -51,6 +51,43 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+class _KeepConnectionAfterError:
+    """Outermost ASGI layer: an exception that escapes after its 500 was sent ends here.
+
+    Starlette's ServerErrorMiddleware sends the 500 problem and then re-raises, so that the
+    server logs it; uvicorn, seeing an exception once the response has started, closes the
+    connection, and a keep-alive client's next request on it is reset. Our handler has
+    logged the error already, so a finished response needs nothing more. An exception before
+    any response (or during a streamed one) still goes up: only the server can end that.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def watch(message: Message) -> None:
+            nonlocal finished
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if not finished:
+                raise
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return _KeepConnectionAfterError(super().build_middleware_stack())
+
+
 def _problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         status_code=problem.status,
@@ -323,7 +360,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if engine is None:
             app.state.engine.dispose()
 
-    app = FastAPI(
+    app = _App(
         title="meldplicht",
         version=__version__,
         summary="Employer notifications for people under temporary protection from Ukraine.",

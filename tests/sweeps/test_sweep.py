@@ -4,7 +4,7 @@ reopening, idempotence, the cross-notification checks, and per-item failure isol
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -304,3 +304,67 @@ class TestFailureIsolation:
             assert stored is not None
             assert stored.next_check_date is None
             assert session.get(Notification, good).next_check_date not in (None, NEVER)  # type: ignore[union-attr]
+
+
+class TestFarOffDates:
+    """Issue 16: a date far in the future, stored past intake's bounds, must not let a
+    notification escape the nightly re-check, nor stop the run for the others."""
+
+    def _two(self, db: SweepDb) -> tuple[uuid.UUID, uuid.UUID]:
+        eid = employer_id(db)
+        good = notify(db, eid, body_for(start=date(2024, 6, 10), wage="13.50"), date(2024, 5, 27))
+        bad = notify(
+            db,
+            eid,
+            body_for(start=date(2024, 6, 10), bsn=valid_bsns(1, 200000000)[0]),
+            date(2024, 5, 27),
+        )
+        sweep(db, date(2024, 6, 20), SweepMode.FULL)
+        return good, bad
+
+    def test_year_9999_dates_are_judged_like_any_other(self, sweep_db: SweepDb) -> None:
+        good, bad = self._two(sweep_db)
+        with Session(sweep_db.engine) as session, session.begin():
+            # Written directly (as an old release or a hand edit could): intake refuses it.
+            session.execute(
+                update(Notification)
+                .where(Notification.id == bad)  # type: ignore[arg-type]
+                .values(end_date=date(9999, 12, 31), next_check_date=date(2024, 6, 30))
+            )
+            worker_id = session.get(Notification, bad).worker_id  # type: ignore[union-attr]
+            session.execute(
+                update(Worker)
+                .where(Worker.id == worker_id)  # type: ignore[arg-type]
+                .values(document_valid_until=date(9999, 12, 31))
+            )
+        run = sweep(sweep_db, date(2024, 7, 1))
+        assert run.counts["errors"] == 0, run.errors
+        assert [f.status for f in wage_flags(sweep_db, good)] == [FlagStatus.OPEN]
+        with sweep_db.session() as session:
+            stored = session.get(Notification, bad)
+            assert stored is not None
+            assert stored.next_check_date is not None
+            assert date(2024, 7, 1) < stored.next_check_date < NEVER
+
+    def test_an_item_that_fails_is_retried_on_every_run(self, sweep_db: SweepDb) -> None:
+        good, bad = self._two(sweep_db)
+        with Session(sweep_db.engine) as session, session.begin():
+            # Changed since the last run (so selected) but not due by its check date: before
+            # the fix its failure kept that date, and incremental runs skipped it until then.
+            session.execute(
+                update(Notification)
+                .where(Notification.id == bad)  # type: ignore[arg-type]
+                .values(
+                    wage_period="fortnight",
+                    next_check_date=date(2030, 1, 1),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        for day in (date(2024, 7, 1), date(2024, 7, 2), date(2024, 7, 3)):
+            run = run_sweep(sweep_db.engine, day, settings=sweep_db.settings)
+            assert run.status == SweepStatus.SUCCEEDED
+            assert run.counts["errors"] == 1, (day, run.counts)
+            assert [e["id"] for e in run.errors] == [str(bad)]
+            assert [f.status for f in wage_flags(sweep_db, good)] == [FlagStatus.OPEN]
+            with sweep_db.session() as session:
+                assert session.get(Notification, bad).next_check_date is None  # type: ignore[union-attr]

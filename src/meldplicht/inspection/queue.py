@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import LEGAL_TZ
 from meldplicht.core.crypto import mask_bsn
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
+from meldplicht.core.validation import LAW_DATES
 from meldplicht.employers.models import Employer
 from meldplicht.employers.service import EmployerNotFound as EmployerNotFound
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome
@@ -67,6 +68,7 @@ RELATED_LIMIT = 50
 # Up to this many rules in a filter, a page reads each (status, rule) pair as its own range
 # of the rule-first queue index; with more, one range per status tests the rules in the index.
 RULE_RANGES_MAX = 8
+RISK_KEY_MIN, RISK_KEY_MAX = -(2**31), 2**31 - 1
 
 
 class FlagNotFound(NotFound):
@@ -220,16 +222,23 @@ def decode_cursor(cursor: str, sort: QueueSort, flt: QueueFilter) -> Position:
             raise invalid("This cursor belongs to other filters: start again without a cursor.")
         key: SortKey
         if sort is QueueSort.RISK:
+            # A risk score is a 32-bit integer column; a larger key would overflow the query.
             if not isinstance(raw["k"], int) or isinstance(raw["k"], bool):
+                raise invalid("Not a cursor from this API.")
+            if not RISK_KEY_MIN <= raw["k"] <= RISK_KEY_MAX:
                 raise invalid("Not a cursor from this API.")
             key = raw["k"]
         else:
             key = datetime.fromisoformat(str(raw["k"]))
             if key.tzinfo is None:
                 raise invalid("Not a cursor from this API.")
+            # An extreme offset can put the instant outside the calendar once in UTC.
+            key = key.astimezone(UTC)
+            if key.date() not in LAW_DATES:
+                raise invalid("Not a cursor from this API.")
     except InvalidCursor:
         raise
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError) as exc:
         raise invalid("Not a cursor from this API.") from exc
     return Position(key=key, id=ident)
 

@@ -53,7 +53,7 @@ from meldplicht.inspection.schemas import (
     SnoozeIn,
     SnoozeOut,
 )
-from meldplicht.notifications.schemas import IsoDate
+from meldplicht.notifications.schemas import LawDate
 from meldplicht.rules.facts import Severity
 
 # Every route needs an inspector or supervisor; routes that need to know who ask again
@@ -101,8 +101,8 @@ def queue_filter(
         str | None,
         Query(max_length=40, description="A user id, `me`, or `none` for unassigned flags."),
     ] = None,
-    first_seen_from: Annotated[IsoDate | None, Query(description="Inclusive.")] = None,
-    first_seen_to: Annotated[IsoDate | None, Query(description="Inclusive.")] = None,
+    first_seen_from: Annotated[LawDate | None, Query(description="Inclusive.")] = None,
+    first_seen_to: Annotated[LawDate | None, Query(description="Inclusive.")] = None,
 ) -> queue.QueueFilter:
     """The queue filters, shared by the list and the CSV export."""
     if province is not None and province not in geo.PROVINCES:

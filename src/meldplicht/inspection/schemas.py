@@ -7,13 +7,22 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from meldplicht.core.validation import clean_text
 from meldplicht.inspection.models import FlagStatus, Outcome
-from meldplicht.notifications.schemas import NotificationDetail
+from meldplicht.notifications.schemas import LawDate, NotificationDetail
 
-NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+NoteText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(clean_text),
+]
+ReasonText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=2000),
+    AfterValidator(clean_text),
+]
 MAX_BULK = 500
 
 
@@ -159,7 +168,7 @@ class BulkResult(BaseModel):
 class SnoozeIn(_In):
     employer_id: uuid.UUID
     rule_code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    until: date = Field(description="Last day (inclusive) on which the rule stays silenced.")
+    until: LawDate = Field(description="Last day (inclusive) on which the rule stays silenced.")
     reason: ReasonText
 
 

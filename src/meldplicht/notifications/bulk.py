@@ -240,7 +240,18 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.csv"
         path.write_bytes(data)
-        records = list(itertools.islice(csv_format.iter_csv(path), MAX_ROWS + 1))
+        try:
+            records = list(itertools.islice(csv_format.iter_csv(path), MAX_ROWS + 1))
+        except csv.Error as exc:
+            # Python's csv module refuses a cell over 131,072 characters (and a few broken
+            # quotings); no real cell of a notification is near that.
+            raise _file_error(
+                "unreadable_csv",
+                "The file cannot be read as CSV (a cell is far too long or a quote is not "
+                "closed): start from the template.",
+                "Het bestand is niet als CSV te lezen (een cel is veel te lang of een "
+                "aanhalingsteken is niet gesloten): begin met het sjabloon.",
+            ) from exc
         with path.open(encoding="utf-8-sig") as f:
             header = f.readline()
     if not header.strip():

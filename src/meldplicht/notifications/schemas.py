@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,17 +24,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from meldplicht.core.validation import BIRTH_DATES, DOCUMENT_DATES, LAW_DATES, clean_text
 from meldplicht.rules import identifiers
 from meldplicht.rules.facts import ContractType, WagePeriod
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def _clean_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
-    # NFC so that the same name typed on two keyboards is stored the same way.
-    return unicodedata.normalize("NFC", value)
+    return clean_text(value)
 
 
 def _name(value: str) -> str:
@@ -153,6 +148,11 @@ def _iso_date_text(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+# Every date the law gives meaning to has a plausible range (core.validation): refused
+# outside it, so that no date stored can make the rules' or the sweep's arithmetic overflow.
+LawDate = Annotated[IsoDate, AfterValidator(LAW_DATES.validator())]
+BirthDate = Annotated[IsoDate, AfterValidator(BIRTH_DATES.validator())]
+DocumentDate = Annotated[IsoDate, AfterValidator(DOCUMENT_DATES.validator())]
 CENT = Decimal("0.01")
 
 
@@ -197,7 +197,7 @@ class WorkerIn(_In):
     surname: Name = Field(description="Surname in Latin script, as in the document.")
     given_names_original: Name | None = Field(None, description="Given names in Cyrillic.")
     surname_original: Name | None = Field(None, description="Surname in the original script.")
-    birth_date: IsoDate
+    birth_date: BirthDate
     sex: Sex
     nationality: Nationality = Field(description="ISO 3166-1 alpha-3, e.g. UKR.")
     bsn: Bsn = Field(description="Burgerservicenummer: 9 digits, 11-test.")
@@ -207,7 +207,7 @@ class WorkerIn(_In):
         Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,30}$")]
         | None
     ) = None
-    document_valid_until: IsoDate | None = None
+    document_valid_until: DocumentDate | None = None
 
 
 class WageIn(_In):
@@ -261,8 +261,8 @@ class NotificationCreate(_In):
 
     worker: WorkerIn
     contract_type: ContractType
-    start_date: IsoDate
-    end_date: IsoDate | None = None
+    start_date: LawDate
+    end_date: LawDate | None = None
     job_title: Text200
     job_description: Text2000 | None = None
     hours_per_week: Hours | None = Field(
@@ -290,12 +290,12 @@ class NotificationCreate(_In):
 class NotificationChange(_In):
     """A change notice: only the fields that change, from an effective date."""
 
-    effective_date: IsoDate
+    effective_date: LawDate
     hours_per_week: Hours | None = None
     fulltime_hours_per_week: FulltimeHours | None = None
     wage: WageIn | None = None
     work_locations: list[AddressIn] | None = Field(None, min_length=1, max_length=50)
-    end_date: IsoDate | None = None
+    end_date: LawDate | None = None
     job_title: Text200 | None = None
     job_description: Text2000 | None = None
     cao: Text200 | None = None
@@ -305,7 +305,7 @@ class NotificationChange(_In):
 
 
 class TerminationIn(_In):
-    end_date: IsoDate = Field(description="The last day of the employment.")
+    end_date: LawDate = Field(description="The last day of the employment.")
     reason: Text2000
 
 

@@ -35,8 +35,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from meldplicht.core.errors import FieldError
-from meldplicht.core.validation import field_errors_from_pydantic
-from meldplicht.notifications.schemas import IsoDate, Nationality
+from meldplicht.core.validation import BIRTH_DATES, LAW_DATES, DateRange, field_errors_from_pydantic
+from meldplicht.notifications.schemas import BirthDate, LawDate, Nationality
 from meldplicht.rules import identifiers
 from meldplicht.rules.checks.base import date_en, date_nl
 from meldplicht.rules.protection import protection_start
@@ -136,12 +136,12 @@ class PayrollRow(BaseModel):
 
     loonheffingennummer: Loonheffingennummer
     bsn: Bsn
-    period_start: IsoDate
-    period_end: IsoDate
+    period_start: LawDate
+    period_end: LawDate
     hours_paid: Hours
     gross_wage: Money
     includes_holiday_allowance: YesNo = False
-    birth_date: IsoDate | None = None
+    birth_date: BirthDate | None = None
     nationality: Nationality | None = None
     document_type: str | None = Field(None, max_length=20)
     reference: str | None = Field(None, max_length=64)
@@ -317,14 +317,15 @@ def _text(value: Any) -> str | None:
     return text if text == text.strip() else None
 
 
-def _lean_date(value: Any) -> date | None:
+def _lean_date(value: Any, bounds: DateRange) -> date | None:
     text = _text(value)
     if text is None or _DATE_TEXT.fullmatch(text) is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if day in bounds else None
 
 
 def _lean_amount(value: Any, pattern: re.Pattern[str]) -> Decimal | None:
@@ -344,8 +345,8 @@ def _lean(data: dict[str, Any]) -> ValidRow | None:
         return None
     if _NINE_DIGITS.fullmatch(bsn) is None or not _eleven_test(bsn):
         return None
-    start = _lean_date(data["period_start"])
-    end = _lean_date(data["period_end"])
+    start = _lean_date(data["period_start"], LAW_DATES)
+    end = _lean_date(data["period_end"], LAW_DATES)
     hours = _lean_amount(data["hours_paid"], _HOURS_TEXT)
     gross = _lean_amount(data["gross_wage"], _MONEY_TEXT)
     if start is None or end is None or hours is None or gross is None:
@@ -364,7 +365,7 @@ def _lean(data: dict[str, Any]) -> ValidRow | None:
                 return None
             row.includes_holiday_allowance = flag
     if "birth_date" in data:
-        if (born := _lean_date(data["birth_date"])) is None:
+        if (born := _lean_date(data["birth_date"], BIRTH_DATES)) is None:
             return None
         row.birth_date = born
     if "nationality" in data:

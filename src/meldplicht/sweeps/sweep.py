@@ -93,6 +93,8 @@ TERMINATED_GRACE_DAYS = 31
 # next_check_date for a notification whose verdict can no longer change (NULL means "never
 # evaluated", which an incremental sweep always picks up).
 NEVER = date(9999, 12, 31)
+# The next-check date of an item that failed: none, so that every run selects it again.
+RETRY: dict[str, Any] = {"next_check_date": None}
 # At most this many failing items are kept on the run row; the count is always complete.
 MAX_STORED_ERRORS = 200
 # Above this many re-declared workers an incremental run is no cheaper: it runs in full.
@@ -518,6 +520,10 @@ class _Sweep:
                     except Exception as exc:
                         log.error("sweep: notification %s failed", notification.id, exc_info=exc)
                         self._record_error("notification", notification.id, exc)
+                        # Due again on the next run (incremental too), until it can be judged:
+                        # an item that fails is retried, never left to its old check date.
+                        if notification.next_check_date is not None:
+                            next_checks[str(notification.id)] = RETRY | {"id": notification.id}
                         continue
                     items.append(item)
                     if notification.next_check_date != next_check:
@@ -527,9 +533,10 @@ class _Sweep:
                         }
                 failed = self._sync_batch(session, "notification", items, SWEEP_SCOPE, now)
                 self.tally.evaluated += len(items) - len(failed)
-                # A notification whose flags could not be synced keeps its old date, so the
-                # next incremental run tries it again.
-                changed = [v for k, v in next_checks.items() if k not in failed]
+                # A notification whose flags could not be synced is due again on the next run.
+                for subject_id in failed:
+                    next_checks[subject_id] = RETRY | {"id": uuid.UUID(subject_id)}
+                changed = list(next_checks.values())
                 if changed:
                     session.execute(update(Notification), changed)
                 last_id = rows[-1][0].id

@@ -11,6 +11,7 @@ errors and changes nothing.
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.core.clock import LEGAL_TZ, legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest, NotFound
+from meldplicht.core.validation import LAW_DATES, text_field_error
 from meldplicht.employers.models import Employer
 from meldplicht.inspection import geo, queue, workflow
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
@@ -156,12 +158,16 @@ def _parse_day(values: dict[str, str], name: str, errors: list[FieldError]) -> d
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append(
             _field_error(name, "Give a date as yyyy-mm-dd.", "Geef een datum als jjjj-mm-dd.")
         )
         return None
+    if day not in LAW_DATES:
+        errors.append(LAW_DATES.field_error(name))
+        return None
+    return day
 
 
 def parse_filter(session: Session, user: PageUser, params: Any) -> ParsedFilter:
@@ -779,7 +785,13 @@ def flag_page(
 
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else ""
+
+
+def _free_text(name: str, value: str) -> list[FieldError]:
+    """A field error when a typed text holds control or invisible characters or none visible."""
+    error = text_field_error(name, value) if value else None
+    return [error] if error is not None else []
 
 
 def _required(name: str, en: str, nl: str) -> FieldError:
@@ -816,6 +828,7 @@ def _resolve(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormDat
         )
     if len(note) > 4000:
         errors.append(_required("note", "At most 4000 characters.", "Hoogstens 4000 tekens."))
+    errors += _free_text("note", note)
     if errors:
         raise InvalidRequest("The resolution is incomplete.", errors=errors)
     workflow.resolve(session, staff_of(user), flag_id, Outcome(outcome), note)
@@ -835,6 +848,8 @@ def _note(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormData) 
                 )
             ],
         )
+    if errors := _free_text("body", body):
+        raise InvalidRequest("A note needs visible text.", errors=errors)
     workflow.add_note(session, staff_of(user), flag_id, body)
     return "noted"
 
@@ -859,7 +874,10 @@ def _assign(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormData
 
 def _reopen(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormData) -> str:
     _supervisor_only(user)
-    workflow.reopen(session, staff_of(user), flag_id, _text(form, "note") or None)
+    note = _text(form, "note")
+    if errors := _free_text("note", note):
+        raise InvalidRequest("The note holds characters that are not allowed.", errors=errors)
+    workflow.reopen(session, staff_of(user), flag_id, note or None)
     return "reopened"
 
 
@@ -875,10 +893,13 @@ def _snooze(session: Session, user: PageUser, flag_id: uuid.UUID, form: FormData
         errors.append(
             _required("until", "Give the last day of the snooze.", "Geef de laatste dag op.")
         )
-    if until is not None and until < today():
+    if until is not None and until not in LAW_DATES:
+        errors.append(LAW_DATES.field_error("until"))
+    elif until is not None and until < today():
         errors.append(
             _required("until", "The day lies in the past.", "De dag ligt in het verleden.")
         )
+    errors += _free_text("reason", reason)
     if len(reason) < 3 or len(reason) > 2000:
         errors.append(
             _required(

@@ -93,7 +93,19 @@ class Trigger:
         day: date | None = getattr(holder, self.field)
         if day is None:
             return set()
-        return {day + timedelta(days=offset) for offset in self.offsets(params)}
+        return {d for offset in self.offsets(params) if (d := shifted(day, offset)) is not None}
+
+
+def shifted(day: date, days: int) -> date | None:
+    """`day` + `days`, or None past the calendar's ends (no verdict moves there).
+
+    Intake bounds every date far from the calendar's ends, but a row stored before the bounds
+    (or written around intake) must still be judged: date arithmetic here never raises.
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def _windows(name: str) -> Callable[[Parameters], frozenset[int]]:
@@ -116,14 +128,16 @@ def _birthday(facts: NotificationFacts, as_of: date, _params: Parameters) -> set
 
 def _protection_end(_facts: NotificationFacts, as_of: date, params: Parameters) -> set[date]:
     end: date = protection_end_known_on(as_of, params).value
-    return {end + timedelta(days=1)}
+    after = shifted(end, 1)
+    return {after} if after is not None else set()
 
 
 def _third_country_cutoff(facts: NotificationFacts, _as_of: date, params: Parameters) -> set[date]:
     if facts.worker.nationality.upper() == "UKR":
         return set()
     cutoff: date = params.entries("third_country_nationals_protection_end")[-1].value
-    return {cutoff + timedelta(days=1)}
+    after = shifted(cutoff, 1)
+    return {after} if after is not None else set()
 
 
 def _one_day(_: Parameters) -> frozenset[int]:
