@@ -16,6 +16,7 @@ The result carries every part's arithmetic and the parameters used, with their r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -295,13 +296,13 @@ def back_pay(
     below the tables) are left out and said in `not_computed`.
     """
     p = params if params is not None else get_parameters()
-    if end < start or not declarations and not payroll:
+    if end < start or (not declarations and not payroll):
         return BackPay(start=start, end=end, parts=())
     points = [start, *_split_points(start, end, birth_date, declarations, payroll, p)]
     bounds = [*points, end + timedelta(days=1)]
     parts: list[Part] = []
     skipped: list[str] = []
-    for part_start, next_start in zip(bounds, bounds[1:], strict=False):
+    for part_start, next_start in itertools.pairwise(bounds):
         part_end = next_start - timedelta(days=1)
         age = age_on(birth_date, part_start)
         span = f"{part_start.isoformat()}..{part_end.isoformat()}"
