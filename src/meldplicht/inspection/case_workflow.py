@@ -105,9 +105,7 @@ def claim(session: Session, who: Staff, case_id: uuid.UUID, now: datetime | None
     return _touch(session, case, now)
 
 
-def release(
-    session: Session, who: Staff, case_id: uuid.UUID, now: datetime | None = None
-) -> Case:
+def release(session: Session, who: Staff, case_id: uuid.UUID, now: datetime | None = None) -> Case:
     """claimed/investigating -> open (the holder or a supervisor)."""
     now = now or utcnow()
     case = get_case(session, case_id, for_update=True)

@@ -372,14 +372,18 @@ def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | Non
             }
         )
     # Closed cases keep their figures: only open, claimed or investigating cases are updated.
-    open_ids = set(
+    opened = dict(
         session.execute(
-            sa_select(col(Case.id)).where(
+            sa_select(col(Case.id), col(Case.opened_at)).where(
                 col(Case.id).in_(list(case_ids)), col(Case.status) != CaseStatus.CLOSED
             )
-        ).scalars()
+        ).all()
     )
-    values = [v for v in values if v["id"] in open_ids]
+    values = [v for v in values if v["id"] in opened]
+    for v in values:
+        # A case whose flags were all worked keeps an age: from the day it was opened.
+        if v["condition_since"] is None:
+            v["condition_since"] = opened[v["id"]].astimezone(LEGAL_TZ).date()
     if values:
         session.execute(update(Case), values)
         _expire(session, Case, {v["id"] for v in values})
