@@ -65,7 +65,8 @@ def test_flags_of_one_employer_join_one_case(
     assert case.status == CaseStatus.OPEN
     assert case.workers_affected == 3
     assert case.active_flags == len(flags)
-    assert "BELOW_MINIMUM_WAGE" in case.rules and "LATE_NOTICE" in case.rules
+    assert "BELOW_MINIMUM_WAGE" in case.rules
+    assert "LATE_NOTICE" in case.rules
     # Risk: the highest flag score of each rule, added up (not one per flag).
     best: dict[str, int] = {}
     for f in flags:
