@@ -236,3 +236,26 @@ def test_back_pay_sort_puts_the_largest_estimate_first(
 def test_an_employer_key_cannot_read_cases(api: TestClient, employer: EmployerWithKey) -> None:
     assert api.get(CASES, headers=employer.headers).status_code == 403
     assert api.get(f"{CASES}/{uuid.uuid4()}", headers=employer.headers).status_code == 403
+
+
+def test_report_pdf_and_csv_are_dutch_masked_and_audited(
+    api: TestClient, employer: EmployerWithKey, inspector: StaffWithKey, session: Session
+) -> None:
+    body = notification_body(start_date="2026-07-06", end_date="2026-08-02")
+    body["hours_per_week"] = "40"
+    body["wage"] = {"amount": "9.00", "period": "hour", "includes_holiday_allowance": False}
+    notify(api, employer.headers, body)
+    [case] = cases_of(session, employer)
+    pdf = api.get(f"{CASES}/{case.id}/report.pdf", headers=inspector.headers)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    annex = api.get(f"{CASES}/{case.id}/report.csv", headers=inspector.headers)
+    assert annex.status_code == 200
+    lines = annex.text.splitlines()
+    assert lines[0].startswith("zaak;werkgever;kvk;werknemer;bsn")
+    [line] = lines[1:]
+    assert "******333" in line
+    assert "111222333" not in annex.text
+    assert line.endswith(";14.99;9.00;160.00;958.40;76.67;1035.07")
+    assert case_actions(session, case).count("case.report_generated") == 2

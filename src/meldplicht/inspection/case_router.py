@@ -5,13 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
+from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import InvalidRequest, problem_responses
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import case_detail, case_queue, case_workflow, geo, queue, workflow
+from meldplicht.inspection import (
+    case_detail,
+    case_queue,
+    case_report,
+    case_workflow,
+    geo,
+    queue,
+    workflow,
+)
 from meldplicht.inspection.case_schemas import CaseDetail, CasePage, CaseRow, CloseIn
 from meldplicht.inspection.dependencies import CurrentStaff, CurrentSupervisor, current_staff
 from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus
@@ -201,4 +210,59 @@ def add_case_note(
         author_name=note.author_name,
         body=note.body,
         created_at=note.created_at,
+    )
+
+
+def _report(session: SessionDep, staff: CurrentStaff, case_id: uuid.UUID, kind: str) -> CaseDetail:
+    detail = case_detail.case_detail(session, case_id, today())
+    audit.record(
+        session,
+        staff.actor,
+        "case.report_generated",
+        "case",
+        case_id,
+        {"key": staff.key_prefix, "format": kind},
+    )
+    return detail
+
+
+@router.get(
+    "/{case_id}/report.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The case report (Dutch)."},
+        **problem_responses(*READ_ONE),
+    },
+    summary="The case report as a PDF for the inspection file (audited)",
+)
+def case_report_pdf(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> Response:
+    detail = _report(session, staff, case_id, "pdf")
+    return Response(
+        case_report.report_pdf(detail),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="zaak-{detail.reference}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/{case_id}/report.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The back-pay annex (Dutch)."},
+        **problem_responses(*READ_ONE),
+    },
+    summary="The case report's CSV annex: back pay per worker and period (audited)",
+)
+def case_report_csv(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> Response:
+    detail = _report(session, staff, case_id, "csv")
+    return Response(
+        case_report.report_csv(detail),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="zaak-{detail.reference}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
