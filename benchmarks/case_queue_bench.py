@@ -38,7 +38,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def generate(url: str, cases: int, flags: int, seed: int = 7) -> None:
-    rnd = random.Random(seed)  # noqa: S311 - benchmark data, not security
+    rnd = random.Random(seed)  # benchmark data, not security
     engine = create_db_engine(url)
     now = datetime(2026, 12, 1, tzinfo=UTC)
     per_case = max(1, flags // cases)
