@@ -388,6 +388,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
+    from meldplicht.inspection.case_router import router as case_router
     from meldplicht.inspection.router import router as inspection_router
     from meldplicht.notifications.router import router as notifications_router
     from meldplicht.payroll.router import router as payroll_router
@@ -397,6 +398,7 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(notifications_router)
     app.include_router(inspection_router)
+    app.include_router(case_router)
     app.include_router(public_router)
     app.include_router(sweeps_router)
     app.include_router(payroll_router)

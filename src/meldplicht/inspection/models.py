@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Index, text
+from sqlalchemy import JSON, Index, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from meldplicht.core.clock import utcnow
@@ -106,6 +107,7 @@ class Flag(SQLModel, table=True):
         # Partial indexes per active status for filters that walk far in those (alembic 0006).
         *(_partial_index(*spec) for spec in ACTIVE_QUEUE_INDEXES),
         Index("ix_flag_employer_status", "employer_id", "status"),
+        Index("ix_flag_case_id", "case_id", "status"),
         Index("ix_flag_subject", "subject_type", "subject_id"),
     )
 
@@ -117,6 +119,10 @@ class Flag(SQLModel, table=True):
     subject_id: str = Field(max_length=64)
     period_key: str = Field(default="", max_length=40)
     employer_id: uuid.UUID | None = Field(default=None, foreign_key="employer.id")
+    # The employer's case the flag belongs to (None: the flag has no employer, or it was
+    # never active since cases exist). A flag stays in a closed case; reopened, it joins
+    # the employer's open case (alembic 0011).
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="inspection_case.id")
     notification_id: uuid.UUID | None = Field(
         default=None, foreign_key="notification.id", index=True
     )
@@ -147,6 +153,9 @@ class Flag(SQLModel, table=True):
     last_evaluated_on: date | None = None
     cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reopened_count: int = 0
+    # The day the condition began (a notification's start of work, a payroll period's
+    # start), not the day the flag was made; the case queue's age counts from it.
+    condition_since: date | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -175,3 +184,102 @@ class Snooze(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     lifted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+MONEY = Numeric(12, 2)
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    INVESTIGATING = "investigating"
+    CLOSED = "closed"
+
+
+ACTIVE_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.CLAIMED, CaseStatus.INVESTIGATING)
+
+
+class CaseOutcome(enum.StrEnum):
+    NO_VIOLATION = "no_violation"
+    WARNING = "warning"
+    FINE_REPORT = "fine_report"
+    ORDER_TO_PAY = "order_to_pay"  # an order to pay the wage arrears
+    REFERRED = "referred"  # referred to another authority
+
+
+CASE_FILTER_COLUMNS = ("sector", "province", "assignee_id")
+
+
+class Case(SQLModel, table=True):
+    """One employer's inspection case: its active flags, their aggregate risk and back pay.
+
+    One case per employer is not closed at a time (the partial unique index); the columns
+    after `employer_id` are the aggregates `cases.refresh` keeps current from its flags.
+    """
+
+    __tablename__ = "inspection_case"
+    __table_args__ = (
+        Index(
+            "ux_case_employer_active",
+            "employer_id",
+            unique=True,
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+        Index("ix_case_queue_risk", "status", "risk_score", "id", *CASE_FILTER_COLUMNS),
+        Index("ix_case_queue_back_pay", "status", "back_pay", "id", *CASE_FILTER_COLUMNS),
+        Index("ix_case_queue_age", "status", "condition_since", "id", *CASE_FILTER_COLUMNS),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(max_length=20, unique=True)  # "Z-2026-000123", for the file
+    employer_id: uuid.UUID = Field(foreign_key="employer.id", index=True)
+    status: str = Field(max_length=14, default=CaseStatus.OPEN)
+    outcome: str | None = Field(default=None, max_length=20)
+    closing_note: str | None = Field(default=None, max_length=4000)
+    assignee_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    sector: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, max_length=20)
+    risk_score: int = 0
+    risk_breakdown: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    active_flags: int = 0
+    flags_high: int = 0
+    flags_medium: int = 0
+    flags_low: int = 0
+    rules: list[str] = Field(default_factory=list, sa_type=JSON)
+    workers_affected: int = 0
+    back_pay: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    condition_since: date | None = None  # the oldest active condition began on this day
+    due_on: date | None = None  # from the most severe flag's target
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseNote(SQLModel, table=True):
+    __tablename__ = "case_note"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="inspection_case.id", index=True)
+    author_id: str = Field(max_length=64)
+    author_name: str = Field(max_length=200)
+    body: str = Field(max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseWorker(SQLModel, table=True):
+    """The back-pay estimate of one notification (one worker's employment) in a case."""
+
+    __tablename__ = "case_worker"
+    __table_args__ = (Index("ux_case_worker", "case_id", "notification_id", unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="inspection_case.id")
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    back_pay: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    # The calculation as data (periods, arithmetic, parameters with their references).
+    calculation: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    computed_on: date
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

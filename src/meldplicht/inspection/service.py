@@ -24,7 +24,7 @@ from meldplicht.core.clock import utcnow
 from meldplicht.core.db import insert_rows
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import geo, risk
+from meldplicht.inspection import cases, geo, risk
 from meldplicht.inspection.models import (
     Flag,
     FlagSource,
@@ -288,11 +288,13 @@ def sync_flags_many(
     updates: list[dict[str, Any]] = []
     clears: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
+    changed_employers: set[uuid.UUID | None] = set()  # whose open case needs a refresh
     for item in items:
         subject = item.subject
         known = {k.fingerprint: k for k in existing.get((subject.type, subject.id), [])}
         seen: set[str] = set()
         if _anomalies(item.findings, scope):
+            changed_employers.add(subject.employer_id)
             employer = _employer_facts(session, subject.employer_id, as_of)
             province = geo.province_for_postcode(subject.postcode)
         for finding in item.findings:
@@ -400,6 +402,7 @@ def sync_flags_many(
                     "cleared_at": now if clear else flag.cleared_at,
                 }
             )
+            changed_employers.add(subject.employer_id)
             if clear:
                 counts.cleared += 1
                 audit_rows.append(
@@ -420,6 +423,15 @@ def sync_flags_many(
         _expire_flags(session, {row["id"] for row in (*updates, *clears)})
     insert_rows(session, Flag, new_flags)
     audit.record_many(session, audit_rows)
+    # Every flag found joins its employer's open case (one is opened if there is none).
+    cases.join_flags(
+        session,
+        counts.flag_ids,
+        employer_ids=changed_employers,
+        actor=actor,
+        as_of=as_of,
+        now=now,
+    )
     return counts
 
 
@@ -557,6 +569,40 @@ def raise_new_notification_flags(
         as_of=as_of,
         new_subject=True,
     )
+
+
+def raise_new_notifications_flags(
+    session: Session,
+    employer_id: uuid.UUID,
+    rows: Sequence[tuple[uuid.UUID, str | None, str, Sequence[Finding]]],
+    as_of: date,
+) -> None:
+    """Flags of many notifications created in this transaction (bulk intake), in one sync:
+    (notification id, first postcode, person hash, findings) each."""
+    items = [
+        SyncItem(
+            Subject(
+                type=SubjectType.NOTIFICATION,
+                id=str(nid),
+                employer_id=employer_id,
+                notification_id=nid,
+                person_hash=person_hash,
+                postcode=postcode,
+            ),
+            findings,
+        )
+        for nid, postcode, person_hash, findings in rows
+        if any(f.severity != Severity.INFO for f in findings)
+    ]
+    if items:
+        sync_flags_many(
+            session,
+            items,
+            scope=notification_scope(Evaluation.INTAKE),
+            source=FlagSource.INTAKE,
+            as_of=as_of,
+            new_subjects=True,
+        )
 
 
 def raise_flags_at_intake(

@@ -23,10 +23,11 @@ from sqlmodel import Session, col, select
 
 from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.audit import service as audit
-from meldplicht.core.clock import utcnow
+from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.errors import Conflict, DomainError, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
+from meldplicht.inspection import cases
 from meldplicht.inspection import service as flags_service
 from meldplicht.inspection.models import (
     ACTIVE_STATUSES,
@@ -109,6 +110,16 @@ def _touch(session: Session, flag: Flag, now: datetime) -> Flag:
     flag.updated_at = now
     session.add(flag)
     session.flush()
+    # The flag's case follows: its counts change, and a reopened flag joins the open case.
+    cases.join_flags(
+        session,
+        [flag.id],
+        employer_ids=[flag.employer_id],
+        actor=cases.CASES_ACTOR,
+        as_of=now.astimezone(LEGAL_TZ).date(),
+        now=now,
+    )
+    session.refresh(flag)
     return flag
 
 
@@ -187,7 +198,7 @@ def release(session: Session, who: Staff, flag_id: uuid.UUID, now: datetime | No
     return _touch(session, flag, now)
 
 
-def _assignee(session: Session, assignee_id: uuid.UUID) -> UserAccount:
+def active_assignee(session: Session, assignee_id: uuid.UUID) -> UserAccount:
     user = session.get(UserAccount, assignee_id)
     if (
         user is None
@@ -216,7 +227,7 @@ def assign(
 ) -> Flag:
     """A supervisor gives an active flag to an inspector (an investigation keeps its status)."""
     now = now or utcnow()
-    user = _assignee(session, assignee_id)
+    user = active_assignee(session, assignee_id)
     flag = get_flag(session, flag_id, for_update=True)
     if flag.status not in ACTIVE_STATUSES:
         raise _refuse(flag, "assign", ACTIVE_STATUSES)
@@ -383,7 +394,7 @@ def bulk_assign(
     now: datetime | None = None,
 ) -> list[Flag]:
     now = now or utcnow()
-    _assignee(session, assignee_id)  # a bad assignee is one 422, not one error per flag
+    active_assignee(session, assignee_id)  # a bad assignee is one 422, not one error per flag
     return _bulk(flag_ids, lambda i: assign(session, who, i, assignee_id, now), "assigned")
 
 

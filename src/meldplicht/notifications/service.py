@@ -950,10 +950,8 @@ def create_batch(
     _insert_complete_rows(session, WorkLocation, locations)
     _insert_complete_rows(session, NotificationFinding, finding_rows)
     audit.record_many(session, audits)
-    for nid, postcode, bsn_hash, findings in pending_flags:
-        inspection.raise_new_notification_flags(
-            session, nid, employer_id, postcode, bsn_hash, findings, notice_date
-        )
+    # One sync for the batch: its flags join the employer's case once, not once per row.
+    inspection.raise_new_notifications_flags(session, employer_id, pending_flags, notice_date)
     for item in created:
         metrics.findings_emitted([f.code for f in item.findings], source="intake")
         metrics.notification_received(ctx.channel)

@@ -179,6 +179,7 @@ def _install_page_errors(app: FastAPI) -> None:
 def _mount_web(app: FastAPI) -> None:
     """Static files, sessions, security headers, page errors and the page routers."""
     from meldplicht.notifications.bulk import router as bulk_api_router
+    from meldplicht.web.cases import router as case_pages_router
     from meldplicht.web.employer import router as employer_router
     from meldplicht.web.inspector import router as inspector_pages_router
 
@@ -198,4 +199,5 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(shared_router)
     app.include_router(employer_router)
+    app.include_router(case_pages_router)
     app.include_router(inspector_pages_router)

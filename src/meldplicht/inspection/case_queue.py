@@ -1,0 +1,233 @@
+"""Reading the case queue: filters, sorts (risk, back pay, age) and keyset pages.
+
+Each status in the filter is read as its own range of the matching `ix_case_queue_*` index
+(status, key, id), newest key first (oldest condition first for age), and the few rows per
+status are merged: no OFFSET. The result count is one COUNT over the same filter.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, exists, func, tuple_, union_all
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col, select
+
+from meldplicht.core.errors import FieldError, InvalidRequest
+from meldplicht.employers.models import Employer
+from meldplicht.inspection.models import (
+    ACTIVE_CASE_STATUSES,
+    ACTIVE_STATUSES,
+    Case,
+    CaseStatus,
+    Flag,
+)
+from meldplicht.inspection.queue import InvalidCursor
+
+
+class CaseSort(enum.StrEnum):
+    RISK = "risk"  # risk score, highest first
+    BACK_PAY = "back_pay"  # estimated back pay, highest first
+    AGE = "age"  # the oldest active condition first
+
+
+SORTS = tuple(CaseSort)
+DUE_SOON_DAYS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
+    rules: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    sector: str | None = None
+    province: str | None = None
+    employer_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    match_nothing: bool = False
+
+    def digest(self) -> str:
+        raw = json.dumps(
+            {
+                "statuses": sorted(self.statuses),
+                "rules": sorted(self.rules),
+                "severities": sorted(self.severities),
+                "sector": self.sector,
+                "province": self.province,
+                "employer_id": str(self.employer_id) if self.employer_id else None,
+                "assignee_id": str(self.assignee_id) if self.assignee_id else None,
+                "unassigned": self.unassigned,
+                "match_nothing": self.match_nothing,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _key(sort: str) -> Any:
+    if sort == CaseSort.BACK_PAY:
+        return col(Case.back_pay)
+    if sort == CaseSort.AGE:
+        return col(Case.condition_since)
+    return col(Case.risk_score)
+
+
+def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if flt.sector is not None:
+        conds.append(col(Case.sector) == flt.sector)
+    if flt.province is not None:
+        conds.append(col(Case.province) == flt.province)
+    if flt.employer_id is not None:
+        conds.append(col(Case.employer_id) == flt.employer_id)
+    if flt.assignee_id is not None:
+        conds.append(col(Case.assignee_id) == flt.assignee_id)
+    if flt.unassigned:
+        conds.append(col(Case.assignee_id).is_(None))
+    if flt.severities:
+        columns = {"high": Case.flags_high, "medium": Case.flags_medium, "low": Case.flags_low}
+        conds.append(sa.or_(*(col(columns[s]) > 0 for s in flt.severities if s in columns)))
+    if flt.rules:
+        conds.append(
+            exists().where(
+                col(Flag.case_id) == col(Case.id),
+                col(Flag.status).in_(ACTIVE_STATUSES),
+                col(Flag.rule_code).in_(flt.rules),
+            )
+        )
+    return conds
+
+
+def encode_cursor(sort: str, flt: CaseFilter, key: Any, ident: uuid.UUID) -> str:
+    value = key.isoformat() if isinstance(key, date) else str(key)
+    raw = json.dumps({"s": sort, "f": flt.digest(), "k": value, "i": str(ident)})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, flt: CaseFilter) -> tuple[Any, uuid.UUID]:
+    def invalid(message: str) -> InvalidCursor:
+        return InvalidCursor(
+            errors=[FieldError(field="cursor", code="invalid_cursor", message=message)]
+        )
+
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        ident = uuid.UUID(str(raw["i"]))
+        if raw["s"] != sort or raw["f"] != flt.digest():
+            raise invalid("This cursor belongs to another sort or other filters.")
+        key: Any
+        if sort == CaseSort.AGE:
+            key = date.fromisoformat(str(raw["k"]))
+        elif sort == CaseSort.BACK_PAY:
+            key = Decimal(str(raw["k"]))
+        else:
+            key = int(str(raw["k"]))
+    except InvalidCursor:
+        raise
+    except (ValueError, KeyError, TypeError, ArithmeticError, UnicodeDecodeError) as exc:
+        raise invalid("Not a cursor from this API.") from exc
+    return key, ident
+
+
+class InvalidCaseSort(InvalidRequest):
+    code = "invalid_sort"
+    title = "Unknown sort order"
+
+
+def list_cases(
+    session: Session,
+    flt: CaseFilter,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[tuple[Case, Employer]], str | None, int]:
+    """One page of cases in `sort` order, the next cursor, and the result count."""
+    if sort not in SORTS:
+        raise InvalidCaseSort(f"Sort by one of: {', '.join(SORTS)}.")
+    if flt.match_nothing or not flt.statuses:
+        return [], None, 0
+    key_col = _key(sort)
+    ascending = sort == CaseSort.AGE
+    conds = _conditions(flt)
+    if sort == CaseSort.AGE:
+        conds.append(key_col.is_not(None))
+    page_conds = list(conds)
+    if cursor:
+        after = decode_cursor(cursor, sort, flt)
+        page_conds.append(
+            tuple_(key_col, col(Case.id)) > after
+            if ascending
+            else tuple_(key_col, col(Case.id)) < after
+        )
+    order = (
+        (key_col.asc(), col(Case.id).asc()) if ascending else (key_col.desc(), col(Case.id).desc())
+    )
+
+    def one_range(status: CaseStatus) -> Select[Any]:
+        return (
+            sa.select(col(Case.id).label("id"), key_col.label("k"))
+            .where(col(Case.status) == status, *page_conds)
+            .order_by(*order)
+            .limit(limit + 1)
+        )
+
+    ranges = [one_range(s) for s in sorted(set(flt.statuses))]
+    stmt: Select[Any]
+    if len(ranges) == 1:
+        stmt = ranges[0]
+    else:
+        merged = union_all(*(sa.select(r.subquery()) for r in ranges)).subquery()
+        merged_order = (
+            (merged.c.k.asc(), merged.c.id.asc())
+            if ascending
+            else (merged.c.k.desc(), merged.c.id.desc())
+        )
+        stmt = sa.select(merged.c.id, merged.c.k).order_by(*merged_order).limit(limit + 1)
+    positions = list(session.execute(stmt))
+    next_cursor = None
+    if len(positions) > limit:
+        positions = positions[:limit]
+        next_cursor = encode_cursor(sort, flt, positions[-1].k, positions[-1].id)
+    ids = [p.id for p in positions]
+    rows: dict[uuid.UUID, tuple[Case, Employer]] = {}
+    if ids:
+        for case, employer in session.exec(
+            select(Case, Employer)
+            .join(Employer, col(Employer.id) == col(Case.employer_id))
+            .where(col(Case.id).in_(ids))
+        ):
+            rows[case.id] = (case, employer)
+    total = session.execute(
+        sa.select(func.count()).select_from(Case).where(col(Case.status).in_(flt.statuses), *conds)
+    ).scalar_one()
+    return [rows[i] for i in ids if i in rows], next_cursor, int(total)
+
+
+def due_status(case: Case, today: date) -> str:
+    """overdue, due_soon (within two days), on_time, or none (no active flags)."""
+    if case.due_on is None or case.status == CaseStatus.CLOSED:
+        return "none"
+    if case.due_on < today:
+        return "overdue"
+    if (case.due_on - today).days <= DUE_SOON_DAYS:
+        return "due_soon"
+    return "on_time"
+
+
+def age_days(case: Case, today: date) -> int | None:
+    """Days since the oldest active condition of the case began."""
+    if case.condition_since is None:
+        return None
+    return max(0, (today - case.condition_since).days)

@@ -1,0 +1,268 @@
+"""JSON API v1 for cases: the case queue, one case, and its workflow (inspectors, supervisors)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from meldplicht.audit import service as audit
+from meldplicht.core.clock import today
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import InvalidRequest, problem_responses
+from meldplicht.employers.models import Employer
+from meldplicht.inspection import (
+    case_detail,
+    case_queue,
+    case_report,
+    case_workflow,
+    geo,
+    queue,
+    workflow,
+)
+from meldplicht.inspection.case_schemas import CaseDetail, CasePage, CaseRow, CloseIn
+from meldplicht.inspection.dependencies import CurrentStaff, CurrentSupervisor, current_staff
+from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus
+from meldplicht.inspection.router import AUTH, BODY, _invalid
+from meldplicht.inspection.schemas import AssignIn, NoteIn, NoteOut
+from meldplicht.rules.facts import Severity
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], dependencies=[Depends(current_staff)])
+
+READ_ONE = (*AUTH, case_workflow.CaseNotFound, InvalidRequest)
+TRANSITION = (*READ_ONE, workflow.InvalidTransition, workflow.ClaimedByOther)
+
+
+def case_filter(
+    session: SessionDep,
+    staff: CurrentStaff,
+    status: Annotated[
+        list[CaseStatus] | None,
+        Query(description="Repeat for several. Default: open, claimed and investigating."),
+    ] = None,
+    rule: Annotated[
+        list[str] | None, Query(max_length=40, description="Cases with an active flag of it.")
+    ] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    sector: Annotated[str | None, Query(max_length=100)] = None,
+    province: Annotated[str | None, Query(max_length=20)] = None,
+    employer: Annotated[
+        str | None, Query(max_length=40, description="Employer id or KvK number.")
+    ] = None,
+    assignee: Annotated[
+        str | None,
+        Query(max_length=40, description="A user id, `me`, or `none` for unassigned cases."),
+    ] = None,
+) -> case_queue.CaseFilter:
+    """The case queue filters (the flag queue's, applied to cases)."""
+    if province is not None and province not in geo.PROVINCES:
+        raise _invalid("province", "unknown_province", f"One of: {', '.join(geo.PROVINCES)}.")
+    employer_id: uuid.UUID | None = None
+    match_nothing = False
+    if employer is not None:
+        found = queue.employer_by_reference(session, employer)
+        if found is None:
+            match_nothing = True
+        else:
+            employer_id = found.id
+    assignee_id: uuid.UUID | None = None
+    unassigned = False
+    if assignee == "me":
+        assignee_id = staff.user_id
+    elif assignee == "none":
+        unassigned = True
+    elif assignee is not None:
+        try:
+            assignee_id = uuid.UUID(assignee)
+        except ValueError:
+            raise _invalid("assignee", "invalid_assignee", "A user id, `me` or `none`.") from None
+    return case_queue.CaseFilter(
+        statuses=tuple(dict.fromkeys(status)) if status else ACTIVE_CASE_STATUSES,
+        rules=tuple(sorted(set(rule or ()))),
+        severities=tuple(sorted({s.value for s in severity or ()})),
+        sector=sector,
+        province=province,
+        employer_id=employer_id,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        match_nothing=match_nothing,
+    )
+
+
+CaseFilterDep = Annotated[case_queue.CaseFilter, Depends(case_filter)]
+
+
+@router.get(
+    "",
+    response_model=CasePage,
+    responses=problem_responses(*AUTH, InvalidRequest),
+    summary="The case queue: one row per employer's case, by risk, back pay or age",
+)
+def list_cases(
+    session: SessionDep,
+    flt: CaseFilterDep,
+    sort: case_queue.CaseSort = case_queue.CaseSort.RISK,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CasePage:
+    rows, next_cursor, count = case_queue.list_cases(
+        session, flt, sort=sort, cursor=cursor, limit=limit
+    )
+    day = today()
+    return CasePage(
+        items=[case_detail.case_row(c, e, day) for c, e in rows],
+        count=count,
+        next_cursor=next_cursor,
+    )
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseDetail,
+    responses=problem_responses(*READ_ONE),
+    summary="One case: employer, workers with back pay, flags by rule, timeline, notes, audit",
+)
+def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
+    return case_detail.case_detail(session, case_id, today())
+
+
+def _row(session: SessionDep, case_id: uuid.UUID) -> CaseRow:
+    case = case_workflow.get_case(session, case_id)
+    employer = session.get(Employer, case.employer_id)
+    assert employer is not None
+    return case_detail.case_row(case, employer, today())
+
+
+@router.post(
+    "/{case_id}/claim",
+    response_model=CaseRow,
+    responses=problem_responses(*TRANSITION),
+    summary="Claim an open case (it becomes yours)",
+)
+def claim_case(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> CaseRow:
+    case_workflow.claim(session, staff, case_id)
+    return _row(session, case_id)
+
+
+@router.post(
+    "/{case_id}/release",
+    response_model=CaseRow,
+    responses=problem_responses(*TRANSITION),
+    summary="Release a claimed case back to the queue (the holder or a supervisor)",
+)
+def release_case(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> CaseRow:
+    case_workflow.release(session, staff, case_id)
+    return _row(session, case_id)
+
+
+@router.post(
+    "/{case_id}/investigate",
+    response_model=CaseRow,
+    responses=problem_responses(*TRANSITION),
+    summary="Start investigating a case you claimed",
+)
+def investigate_case(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> CaseRow:
+    case_workflow.start_investigating(session, staff, case_id)
+    return _row(session, case_id)
+
+
+@router.post(
+    "/{case_id}/assign",
+    response_model=CaseRow,
+    responses=problem_responses(*TRANSITION, *BODY),
+    summary="Assign a case to an inspector (supervisors)",
+)
+def assign_case(
+    case_id: uuid.UUID, body: AssignIn, session: SessionDep, supervisor: CurrentSupervisor
+) -> CaseRow:
+    case_workflow.assign(session, supervisor, case_id, body.assignee_id)
+    return _row(session, case_id)
+
+
+@router.post(
+    "/{case_id}/close",
+    response_model=CaseRow,
+    responses=problem_responses(*TRANSITION, *BODY),
+    summary="Close a claimed or investigated case with an outcome and a mandatory note",
+)
+def close_case(
+    case_id: uuid.UUID, body: CloseIn, session: SessionDep, staff: CurrentStaff
+) -> CaseRow:
+    case_workflow.close(session, staff, case_id, body.outcome, body.note)
+    return _row(session, case_id)
+
+
+@router.post(
+    "/{case_id}/notes",
+    response_model=NoteOut,
+    status_code=201,
+    responses=problem_responses(*READ_ONE, *BODY),
+    summary="Add a note to a case",
+)
+def add_case_note(
+    case_id: uuid.UUID, body: NoteIn, session: SessionDep, staff: CurrentStaff
+) -> NoteOut:
+    note = case_workflow.add_note(session, staff, case_id, body.body)
+    return NoteOut(
+        id=note.id,
+        author_id=note.author_id,
+        author_name=note.author_name,
+        body=note.body,
+        created_at=note.created_at,
+    )
+
+
+def _report(session: SessionDep, staff: CurrentStaff, case_id: uuid.UUID, kind: str) -> CaseDetail:
+    detail = case_detail.case_detail(session, case_id, today())
+    audit.record(
+        session,
+        staff.actor,
+        "case.report_generated",
+        "case",
+        case_id,
+        {"key": staff.key_prefix, "format": kind},
+    )
+    return detail
+
+
+@router.get(
+    "/{case_id}/report.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The case report (Dutch)."},
+        **problem_responses(*READ_ONE),
+    },
+    summary="The case report as a PDF for the inspection file (audited)",
+)
+def case_report_pdf(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> Response:
+    detail = _report(session, staff, case_id, "pdf")
+    return Response(
+        case_report.report_pdf(detail),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="zaak-{detail.reference}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/{case_id}/report.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The back-pay annex (Dutch)."},
+        **problem_responses(*READ_ONE),
+    },
+    summary="The case report's CSV annex: back pay per worker and period (audited)",
+)
+def case_report_csv(case_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> Response:
+    detail = _report(session, staff, case_id, "csv")
+    return Response(
+        case_report.report_csv(detail),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="zaak-{detail.reference}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

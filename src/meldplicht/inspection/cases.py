@@ -1,0 +1,539 @@
+"""Cases: one open case per employer gathers that employer's active flags.
+
+`join_flags` is the one way flags enter cases; `sync_flags_many` calls it for every batch it
+writes (intake, sweep, payroll, register), and the flag workflow calls it when a flag
+changes status. It puts each active flag that is in no open case into its employer's open
+case (opening one if there is none: a closed case stays closed, a later flag opens a new
+one), then recomputes the aggregates of every open case the batch touched: flags by
+severity, workers affected, risk score with its breakdown, the due date, the day the oldest
+active condition began, and the estimated back pay (the sum of its workers' estimates,
+`CaseWorker`, recomputed for the notifications of the batch's wage flags).
+
+A closed case keeps the figures it had when it was closed (the file shows what was decided on).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from meldplicht.audit import service as audit
+from meldplicht.core.clock import LEGAL_TZ, utcnow
+from meldplicht.core.security import Principal
+from meldplicht.employers.models import Employer
+from meldplicht.inspection.models import (
+    ACTIVE_STATUSES,
+    Case,
+    CaseStatus,
+    CaseWorker,
+    Flag,
+    SubjectType,
+)
+from meldplicht.notifications.models import (
+    Notification,
+    NotificationStatus,
+    NotificationVersion,
+    VersionKind,
+    Worker,
+)
+from meldplicht.payroll.models import PayrollRecord
+from meldplicht.rules.backpay import BackPay, Declared, Paid, back_pay
+from meldplicht.rules.facts import WagePeriod
+
+# How many days a case may stay open from its most severe flag's first sighting; the same
+# product-policy targets the flag queue's health report uses (docs/RULES.md).
+SEVERITY_TARGET_DAYS: dict[str, int] = {"high": 5, "medium": 15, "low": 30}
+SEVERITY_ORDER = ("high", "medium", "low")
+# The rules whose condition is a wage below the statutory minimum: their notifications get a
+# back-pay estimate in the case.
+BACK_PAY_RULES = frozenset({"BELOW_MINIMUM_WAGE", "PAID_BELOW_MINIMUM_WAGE"})
+_IN_CHUNK = 500
+# Who joins a flag to a case when a person's flag transition moves it (the transition
+# itself is audited in that person's name).
+CASES_ACTOR = Principal(role="system", actor_id="system:cases", display_name="meldplicht")
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def case_reference(case_id: uuid.UUID, opened: datetime) -> str:
+    return f"Z-{opened.astimezone(LEGAL_TZ).year}-{case_id.hex[:8].upper()}"
+
+
+# --- joining --------------------------------------------------------------------------------
+
+
+def _open_cases(session: Session, employer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    for chunk in _chunks(employer_ids):
+        for employer_id, case_id in session.execute(
+            sa_select(col(Case.employer_id), col(Case.id)).where(
+                col(Case.employer_id).in_(chunk), col(Case.status) != CaseStatus.CLOSED
+            )
+        ):
+            found[employer_id] = case_id
+    return found
+
+
+def _open_case(
+    session: Session, employer_id: uuid.UUID, actor: Principal, now: datetime
+) -> uuid.UUID:
+    """A new open case for the employer, or the one a concurrent writer opened first."""
+    employer = session.get(Employer, employer_id)
+    case_id = uuid.uuid4()
+    try:
+        with session.begin_nested():
+            session.add(
+                Case(
+                    id=case_id,
+                    reference=case_reference(case_id, now),
+                    employer_id=employer_id,
+                    sector=employer.sector if employer else None,
+                    opened_at=now,
+                    updated_at=now,
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        # ux_case_employer_active: another transaction opened the employer's case first.
+        existing = _open_cases(session, [employer_id])
+        return existing[employer_id]
+    audit.record(session, actor, "case.opened", "case", case_id, {"employer_id": str(employer_id)})
+    return case_id
+
+
+def join_flags(
+    session: Session,
+    flag_ids: Iterable[uuid.UUID],
+    *,
+    employer_ids: Iterable[uuid.UUID | None] = (),
+    actor: Principal,
+    as_of: date,
+    now: datetime | None = None,
+) -> set[uuid.UUID]:
+    """Put the active flags among `flag_ids` that are in no open case into their employer's
+    open case, then refresh the open cases of those employers and of `employer_ids` (whose
+    flags may have cleared). Returns the ids of the cases refreshed."""
+    now = now or utcnow()
+    ids = sorted(set(flag_ids))
+    loose: dict[uuid.UUID, list[uuid.UUID]] = {}
+    wage_notifications: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            sa_select(
+                col(Flag.id),
+                col(Flag.employer_id),
+                col(Flag.case_id),
+                col(Case.status),
+                col(Flag.rule_code),
+                col(Flag.notification_id),
+            )
+            .outerjoin(Case, col(Case.id) == col(Flag.case_id))
+            .where(
+                col(Flag.id).in_(chunk),
+                col(Flag.status).in_(ACTIVE_STATUSES),
+                col(Flag.employer_id).is_not(None),
+            )
+        )
+        for flag_id, employer_id, case_id, case_status, rule_code, notification_id in rows:
+            if case_id is None or case_status == CaseStatus.CLOSED:
+                loose.setdefault(employer_id, []).append(flag_id)
+            if rule_code in BACK_PAY_RULES and notification_id is not None:
+                wage_notifications.setdefault(employer_id, set()).add(notification_id)
+    employers = sorted({*loose, *(e for e in employer_ids if e is not None)})
+    if not employers:
+        return set()
+    cases = _open_cases(session, employers)
+    for employer_id in sorted(loose):
+        if employer_id not in cases:
+            cases[employer_id] = _open_case(session, employer_id, actor, now)
+    joined: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for employer_id, flags in loose.items():
+        case_id = cases[employer_id]
+        joined.extend({"id": f, "case_id": case_id} for f in flags)
+        audit_rows.append(
+            audit.entry(
+                actor,
+                "case.flags_joined",
+                "case",
+                case_id,
+                {"flags": len(flags), "flag_ids": [str(f) for f in flags[:20]]},
+            )
+        )
+    if joined:
+        session.flush()
+        session.execute(update(Flag), joined)
+        _expire(session, Flag, {row["id"] for row in joined})
+        _set_condition_since(session, [row["id"] for row in joined])
+    audit.record_many(session, audit_rows)
+    for employer_id, notifications in wage_notifications.items():
+        if employer_id in cases:
+            update_back_pay(session, cases[employer_id], sorted(notifications), as_of, now)
+    touched = {cases[e] for e in employers if e in cases}
+    refresh(session, sorted(touched), now)
+    return touched
+
+
+def _expire(session: Session, model: type[Any], ids: set[uuid.UUID]) -> None:
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and obj.id in ids:
+            session.expire(obj)
+
+
+def _set_condition_since(session: Session, flag_ids: Sequence[uuid.UUID]) -> None:
+    """The day each flag's condition began, where not yet known: the start of work of its
+    notification, or the start of the payroll period, never after the flag was first seen."""
+    values: list[dict[str, Any]] = []
+    for chunk in _chunks(flag_ids):
+        rows = session.execute(
+            sa_select(
+                col(Flag.id),
+                col(Flag.first_seen_at),
+                col(Flag.subject_type),
+                col(Flag.subject_id),
+                col(Notification.start_date),
+            )
+            .outerjoin(Notification, col(Notification.id) == col(Flag.notification_id))
+            .where(col(Flag.id).in_(chunk), col(Flag.condition_since).is_(None))
+        ).all()
+        payroll_ids = []
+        for row in rows:
+            if row.subject_type == SubjectType.PAYROLL:
+                try:
+                    payroll_ids.append(uuid.UUID(row.subject_id))
+                except ValueError:
+                    continue
+        periods = (
+            dict(
+                session.execute(
+                    sa_select(col(PayrollRecord.id), col(PayrollRecord.period_start)).where(
+                        col(PayrollRecord.id).in_(payroll_ids)
+                    )
+                ).all()
+            )
+            if payroll_ids
+            else {}
+        )
+        for row in rows:
+            seen = row.first_seen_at.astimezone(LEGAL_TZ).date()
+            began: date | None = None
+            if row.subject_type == SubjectType.PAYROLL:
+                try:
+                    began = periods.get(uuid.UUID(row.subject_id))
+                except ValueError:
+                    began = None
+            if began is None:
+                began = row.start_date
+            values.append({"id": row.id, "condition_since": min(began or seen, seen)})
+    if values:
+        session.execute(update(Flag), values)
+        _expire(session, Flag, {v["id"] for v in values})
+
+
+# --- aggregates -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RuleGroup:
+    rule: str
+    severity: str
+    flags: int
+    top_score: int
+    first_seen: datetime
+    condition_since: date | None
+
+
+def risk_of(groups: Sequence[_RuleGroup]) -> tuple[int, dict[str, Any]]:
+    """The case's risk: the highest flag score of each rule, added up.
+
+    Many flags of one rule (one per worker) weigh as that rule's worst flag, whose score
+    already counts the workers affected; each further rule adds its own. Product policy.
+    """
+    best: dict[str, _RuleGroup] = {}
+    for g in groups:
+        if g.rule not in best or g.top_score > best[g.rule].top_score:
+            best[g.rule] = g
+    counts: dict[str, int] = {}
+    for g in groups:
+        counts[g.rule] = counts.get(g.rule, 0) + g.flags
+    parts = sorted(best.values(), key=lambda g: (-g.top_score, g.rule))
+    total = sum(g.top_score for g in parts)
+    return total, {
+        "rules": [
+            {
+                "rule": g.rule,
+                "severity": g.severity,
+                "flags": counts[g.rule],
+                "highest_flag_score": g.top_score,
+            }
+            for g in parts
+        ],
+        "formula": (" + ".join(str(g.top_score) for g in parts) or "0") + f" = {total}",
+    }
+
+
+def due_of(groups: Sequence[_RuleGroup]) -> date | None:
+    """The target date of the most severe flag: its first sighting + the severity's days."""
+    for severity in SEVERITY_ORDER:
+        firsts = [g.first_seen for g in groups if g.severity == severity]
+        if firsts:
+            first = min(firsts).astimezone(LEGAL_TZ).date()
+            return first + timedelta(days=SEVERITY_TARGET_DAYS[severity])
+    return None
+
+
+def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | None = None) -> None:
+    """Recompute the aggregates of the given open cases from their active flags."""
+    now = now or utcnow()
+    if not case_ids:
+        return
+    session.flush()
+    groups: dict[uuid.UUID, list[_RuleGroup]] = {c: [] for c in case_ids}
+    workers: dict[uuid.UUID, int] = {}
+    provinces: dict[uuid.UUID, list[tuple[int, str]]] = {}
+    back_pay_sum: dict[uuid.UUID, Decimal] = {}
+    active = col(Flag.status).in_(ACTIVE_STATUSES)
+    for chunk in _chunks(list(case_ids)):
+        for row in session.execute(
+            sa_select(
+                col(Flag.case_id),
+                col(Flag.rule_code),
+                col(Flag.severity),
+                func.count(),
+                func.max(col(Flag.risk_score)),
+                func.min(col(Flag.first_seen_at)),
+                func.min(col(Flag.condition_since)),
+            )
+            .where(col(Flag.case_id).in_(chunk), active)
+            .group_by(col(Flag.case_id), col(Flag.rule_code), col(Flag.severity))
+        ):
+            groups[row[0]].append(_RuleGroup(row[1], row[2], row[3], row[4], row[5], row[6]))
+        for case_id, n in session.execute(
+            sa_select(
+                col(Flag.case_id),
+                func.count(
+                    func.distinct(func.coalesce(col(Flag.person_hash), col(Flag.subject_id)))
+                ),
+            )
+            .where(col(Flag.case_id).in_(chunk), active)
+            .group_by(col(Flag.case_id))
+        ):
+            workers[case_id] = int(n)
+        for case_id, province, n in session.execute(
+            sa_select(col(Flag.case_id), col(Flag.province), func.count())
+            .where(col(Flag.case_id).in_(chunk), active, col(Flag.province).is_not(None))
+            .group_by(col(Flag.case_id), col(Flag.province))
+        ):
+            provinces.setdefault(case_id, []).append((int(n), province))
+        for case_id, total in session.execute(
+            sa_select(col(CaseWorker.case_id), func.sum(col(CaseWorker.back_pay)))
+            .where(col(CaseWorker.case_id).in_(chunk))
+            .group_by(col(CaseWorker.case_id))
+        ):
+            back_pay_sum[case_id] = Decimal(total or 0).quantize(Decimal("0.01"))
+    values: list[dict[str, Any]] = []
+    for case_id, rule_groups in groups.items():
+        score, breakdown = risk_of(rule_groups)
+        by_severity = {
+            s: sum(g.flags for g in rule_groups if g.severity == s) for s in SEVERITY_ORDER
+        }
+        since = [g.condition_since for g in rule_groups if g.condition_since is not None]
+        values.append(
+            {
+                "id": case_id,
+                "risk_score": score,
+                "risk_breakdown": breakdown,
+                "active_flags": sum(g.flags for g in rule_groups),
+                "flags_high": by_severity["high"],
+                "flags_medium": by_severity["medium"],
+                "flags_low": by_severity["low"],
+                "rules": sorted({g.rule for g in rule_groups}),
+                "workers_affected": workers.get(case_id, 0),
+                # The province most of the case's flags are in (ties: alphabetically first).
+                "province": min(provinces[case_id], key=lambda p: (-p[0], p[1]))[1]
+                if case_id in provinces
+                else None,
+                "back_pay": back_pay_sum.get(case_id, Decimal("0.00")),
+                "condition_since": min(since) if since else None,
+                "due_on": due_of(rule_groups),
+                "updated_at": now,
+            }
+        )
+    # Closed cases keep their figures: only open, claimed or investigating cases are updated.
+    opened = dict(
+        session.execute(
+            sa_select(col(Case.id), col(Case.opened_at)).where(
+                col(Case.id).in_(list(case_ids)), col(Case.status) != CaseStatus.CLOSED
+            )
+        ).all()
+    )
+    values = [v for v in values if v["id"] in opened]
+    for v in values:
+        # A case whose flags were all worked keeps an age: from the day it was opened.
+        if v["condition_since"] is None:
+            v["condition_since"] = opened[v["id"]].astimezone(LEGAL_TZ).date()
+    if values:
+        session.execute(update(Case), values)
+        _expire(session, Case, {v["id"] for v in values})
+
+
+# --- back pay -------------------------------------------------------------------------------
+
+
+def _declarations(
+    notification: Notification, versions: Sequence[NotificationVersion]
+) -> list[Declared]:
+    """What was declared when: each version's wage from the day it took effect."""
+    found: list[Declared] = []
+    for v in sorted(versions, key=lambda v: v.version):
+        if v.kind == VersionKind.WITHDRAWAL:
+            continue
+        data = v.declaration
+        wage = data.get("wage") or {}
+        if "amount" not in wage:
+            continue
+        if v.kind == VersionKind.INITIAL:
+            effective = notification.start_date
+        else:
+            effective = v.effective_date or v.received_at.astimezone(LEGAL_TZ).date()
+        hours = data.get("hours_per_week")
+        fulltime = data.get("fulltime_hours_per_week")
+        found.append(
+            Declared(
+                effective_from=effective,
+                amount=Decimal(str(wage["amount"])),
+                period=WagePeriod(wage["period"]),
+                hours_per_week=Decimal(str(hours)) if hours is not None else None,
+                includes_holiday_allowance=bool(wage.get("includes_holiday_allowance")),
+                fulltime_hours_per_week=Decimal(str(fulltime)) if fulltime is not None else None,
+            )
+        )
+    return found
+
+
+def estimate(session: Session, notification: Notification, worker: Worker, as_of: date) -> BackPay:
+    """The back-pay estimate of one notification up to `as_of` (from its versions and the
+    payroll of the same person at the same employer)."""
+    end = min(notification.end_date or as_of, as_of)
+    start = notification.start_date
+    if notification.status == NotificationStatus.WITHDRAWN or end < start:
+        return BackPay(start=start, end=end, parts=())
+    versions = session.exec(
+        select(NotificationVersion).where(NotificationVersion.notification_id == notification.id)
+    ).all()
+    payroll = [
+        _clipped(r, start, end)
+        for r in session.exec(
+            select(PayrollRecord).where(
+                PayrollRecord.employer_id == notification.employer_id,
+                PayrollRecord.bsn_hash == worker.bsn_hash,
+                col(PayrollRecord.period_end) >= start,
+                col(PayrollRecord.period_start) <= end,
+            )
+        )
+    ]
+    return back_pay(
+        birth_date=worker.birth_date,
+        start=start,
+        end=end,
+        declarations=_declarations(notification, versions),
+        payroll=payroll,
+        bbl_student=bool(notification.bbl_student),
+    )
+
+
+def _clipped(record: PayrollRecord, start: date, end: date) -> Paid:
+    """A payroll record reaching past the employment: its hours and wage pro rata the days
+    inside it (the hourly wage is unchanged)."""
+    paid = Paid(
+        period_start=record.period_start,
+        period_end=record.period_end,
+        hours_paid=record.hours_paid,
+        gross_wage=record.gross_wage,
+        includes_holiday_allowance=record.includes_holiday_allowance,
+    )
+    if record.period_start >= start and record.period_end <= end:
+        return paid
+    days = (record.period_end - record.period_start).days + 1
+    inside_start, inside_end = max(record.period_start, start), min(record.period_end, end)
+    inside = (inside_end - inside_start).days + 1
+    share = Decimal(inside) / Decimal(days)
+    return Paid(
+        period_start=inside_start,
+        period_end=inside_end,
+        hours_paid=record.hours_paid * share,
+        gross_wage=record.gross_wage * share,
+        includes_holiday_allowance=record.includes_holiday_allowance,
+    )
+
+
+def update_back_pay(
+    session: Session,
+    case_id: uuid.UUID,
+    notification_ids: Sequence[uuid.UUID],
+    as_of: date,
+    now: datetime | None = None,
+) -> None:
+    """(Re)compute the back-pay estimate of these notifications in the case."""
+    now = now or utcnow()
+    if not notification_ids:
+        return
+    rows = session.exec(
+        select(Notification, Worker)
+        .join(Worker, col(Worker.id) == col(Notification.worker_id))
+        .where(col(Notification.id).in_(list(notification_ids)))
+    ).all()
+    existing = {
+        cw.notification_id: cw
+        for cw in session.exec(
+            select(CaseWorker).where(
+                CaseWorker.case_id == case_id,
+                col(CaseWorker.notification_id).in_(list(notification_ids)),
+            )
+        )
+    }
+    for notification, worker in rows:
+        result = estimate(session, notification, worker, as_of)
+        row = existing.get(notification.id) or CaseWorker(
+            case_id=case_id, notification_id=notification.id, computed_on=as_of
+        )
+        row.back_pay = result.total
+        row.calculation = result.to_json()
+        row.computed_on = as_of
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+
+
+def recompute_case(session: Session, case: Case, as_of: date, now: datetime | None = None) -> None:
+    """Every worker's estimate of an open case again (payroll may have arrived since)."""
+    if case.status == CaseStatus.CLOSED:
+        return
+    notification_ids = sorted(
+        {
+            n
+            for n in session.execute(
+                sa_select(col(Flag.notification_id)).where(
+                    col(Flag.case_id) == case.id,
+                    col(Flag.rule_code).in_(BACK_PAY_RULES),
+                    or_(col(Flag.status).in_(ACTIVE_STATUSES), col(Flag.status) == "resolved"),
+                    col(Flag.notification_id).is_not(None),
+                )
+            ).scalars()
+            if n is not None
+        }
+    )
+    update_back_pay(session, case.id, notification_ids, as_of, now)
+    refresh(session, [case.id], now)

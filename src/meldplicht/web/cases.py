@@ -1,0 +1,270 @@
+"""The inspector's case pages: the case queue, one case with its actions, and its report.
+
+HTTP only: reads go through inspection.case_queue / case_detail, changes through
+inspection.case_workflow (which audits them); a successful POST redirects with a message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from meldplicht.audit import service as audit
+from meldplicht.core.clock import today
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import DomainError, FieldError, InvalidRequest
+from meldplicht.inspection import case_detail, case_queue, case_report, case_workflow, geo
+from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, Case, CaseOutcome, CaseStatus
+from meldplicht.inspection.queue import InvalidCursor
+from meldplicht.web import i18n
+from meldplicht.web.csrf import VerifiedForm
+from meldplicht.web.inspector import StaffUser, staff_of
+from meldplicht.web.pages import finding_title, language, render
+
+router = APIRouter(prefix="/inspector/cases", include_in_schema=False)
+PAGE_SIZE = 25
+SEVERITIES = ("high", "medium", "low")
+
+
+def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
+    values = {
+        k: str(params.get(k, "") or "")
+        for k in ("status", "severity", "sector", "province", "sort")
+    }
+    if values["sort"] not in {s.value for s in case_queue.CaseSort}:
+        values["sort"] = case_queue.CaseSort.RISK.value
+    statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
+    if values["status"] == "all":
+        statuses = tuple(CaseStatus)
+    elif values["status"] in {s.value for s in CaseStatus}:
+        statuses = (CaseStatus(values["status"]),)
+    else:
+        values["status"] = ""
+    flt = case_queue.CaseFilter(
+        statuses=statuses,
+        severities=(values["severity"],) if values["severity"] in SEVERITIES else (),
+        sector=values["sector"] or None,
+        province=values["province"] if values["province"] in geo.PROVINCES else None,
+    )
+    return flt, values
+
+
+@router.get("", name="inspector_cases")
+def cases_page(
+    request: Request, session: SessionDep, user: StaffUser, cursor: str | None = None
+) -> Response:
+    flt, values = _filter(request.query_params)
+    sort = case_queue.CaseSort(values["sort"])
+    try:
+        rows, next_cursor, count = case_queue.list_cases(
+            session, flt, sort=sort, cursor=cursor, limit=PAGE_SIZE
+        )
+    except InvalidCursor:
+        rows, next_cursor, count = case_queue.list_cases(
+            session, flt, sort=sort, cursor=None, limit=PAGE_SIZE
+        )
+    on = today()
+    sectors = sorted(
+        s
+        for s in session.exec(select(Case.sector).where(col(Case.sector).is_not(None)).distinct())
+        if s
+    )
+    query = {k: v for k, v in values.items() if v}
+    return render(
+        request,
+        "inspector/cases.html",
+        {
+            "rows": [case_detail.case_row(c, e, on) for c, e in rows],
+            "count": count,
+            "values": values,
+            "next_href": f"/inspector/cases?{urlencode({**query, 'cursor': next_cursor})}"
+            if next_cursor
+            else "",
+            "sort_href": {
+                s.value: f"/inspector/cases?{urlencode({**query, 'sort': s.value})}"
+                for s in case_queue.CaseSort
+            },
+            "statuses": [s.value for s in CaseStatus],
+            "severities": SEVERITIES,
+            "sectors": sectors,
+            "provinces": geo.PROVINCES,
+            "user_id": str(user.id),
+            "nav": "cases",
+        },
+        user=user,
+    )
+
+
+def _case_page(
+    request: Request,
+    session: Session,
+    user: Any,
+    case_id: uuid.UUID,
+    *,
+    problem: str | None = None,
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    detail = case_detail.case_detail(session, case_id, today())
+    mine = detail.assignee_id is not None and str(detail.assignee_id) == str(user.id)
+    supervisor = user.role == "supervisor"
+    held = detail.status in (CaseStatus.CLAIMED, CaseStatus.INVESTIGATING)
+    lang = language(request)
+    return render(
+        request,
+        "inspector/case.html",
+        {
+            "c": detail,
+            "can": {
+                "claim": detail.status == CaseStatus.OPEN,
+                "investigate": detail.status == CaseStatus.CLAIMED and mine,
+                "release": held and (mine or supervisor),
+                "close": held and (mine or supervisor),
+            },
+            "outcomes": [o.value for o in CaseOutcome],
+            "rule_titles": {
+                g.rule_code: finding_title(g.rule_code, lang) for g in detail.flags_by_rule
+            },
+            "problem": problem,
+            "form_errors": errors or [],
+            "done": request.query_params.get("done", ""),
+            "nav": "cases",
+        },
+        user=user,
+        status_code=status_code,
+    )
+
+
+@router.get("/{case_id}", name="inspector_case")
+def case_page(
+    request: Request, session: SessionDep, user: StaffUser, case_id: uuid.UUID
+) -> Response:
+    return _case_page(request, session, user, case_id)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _close(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> str:
+    outcome = _text(form, "outcome")
+    if outcome not in {o.value for o in CaseOutcome}:
+        raise InvalidRequest(
+            "Choose an outcome.",
+            errors=[
+                FieldError(
+                    field="outcome",
+                    code="required",
+                    message="Kies een uitkomst / choose an outcome.",
+                )
+            ],
+        )
+    case_workflow.close(session, staff_of(user), case_id, CaseOutcome(outcome), _text(form, "note"))
+    return "closed"
+
+
+def _claim(session: Session, user: Any, case_id: uuid.UUID, _form: FormData) -> str:
+    case_workflow.claim(session, staff_of(user), case_id)
+    return "claimed"
+
+
+def _investigate(session: Session, user: Any, case_id: uuid.UUID, _form: FormData) -> str:
+    case_workflow.start_investigating(session, staff_of(user), case_id)
+    return "investigating"
+
+
+def _release(session: Session, user: Any, case_id: uuid.UUID, _form: FormData) -> str:
+    case_workflow.release(session, staff_of(user), case_id)
+    return "released"
+
+
+def _note(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> str:
+    case_workflow.add_note(session, staff_of(user), case_id, _text(form, "body"))
+    return "noted"
+
+
+ACTIONS: dict[str, Callable[[Session, Any, uuid.UUID, FormData], str]] = {
+    "claim": _claim,
+    "investigate": _investigate,
+    "release": _release,
+    "close": _close,
+    "note": _note,
+}
+
+
+def _action(action: str) -> Callable[..., Response]:
+    run = ACTIONS[action]
+
+    def endpoint(
+        request: Request,
+        session: SessionDep,
+        user: StaffUser,
+        case_id: uuid.UUID,
+        form: VerifiedForm,
+    ) -> Response:
+        t = i18n.Translator(language(request))
+        try:
+            with session.begin_nested():
+                done = run(session, user, case_id, form)
+        except InvalidRequest as exc:
+            return _case_page(
+                request,
+                session,
+                user,
+                case_id,
+                errors=exc.errors or [FieldError(field="", code=exc.code, message=str(exc))],
+                status_code=422,
+            )
+        except case_workflow.CaseNotFound:
+            raise
+        except DomainError as exc:
+            key = f"inspector.problem.{exc.code}"
+            problem = t(key) if t.has(key) else (exc.detail or exc.title)
+            return _case_page(
+                request, session, user, case_id, problem=problem, status_code=exc.status
+            )
+        return RedirectResponse(f"/inspector/cases/{case_id}?done={done}", status_code=303)
+
+    return endpoint
+
+
+for _name in ACTIONS:
+    router.add_api_route(
+        f"/{{case_id}}/{_name}", _action(_name), methods=["POST"], name=f"inspector_case_{_name}"
+    )
+
+
+@router.get("/{case_id}/report.{kind}", name="inspector_case_report")
+def case_report_page(
+    session: SessionDep, user: StaffUser, case_id: uuid.UUID, kind: str
+) -> Response:
+    if kind not in ("pdf", "csv"):
+        raise case_workflow.CaseNotFound("No such report.")
+    detail = case_detail.case_detail(session, case_id, today())
+    staff = staff_of(user)
+    audit.record(
+        session,
+        staff.actor,
+        "case.report_generated",
+        "case",
+        case_id,
+        {"key": "web", "format": kind},
+    )
+    name = f"zaak-{detail.reference}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if kind == "pdf":
+        return Response(
+            case_report.report_pdf(detail), media_type="application/pdf", headers=headers
+        )
+    return Response(
+        case_report.report_csv(detail), media_type="text/csv; charset=utf-8", headers=headers
+    )
