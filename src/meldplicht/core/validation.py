@@ -156,6 +156,8 @@ def body_check_for(endpoint: Callable[..., Any] | None) -> BodyCheck | None:
 def request_language(accept_language: str) -> str:
     """nl when the caller asks for Dutch first, else en."""
     return "nl" if accept_language.strip().lower().startswith("nl") else "en"
+
+
 # --- free text --------------------------------------------------------------------------------
 # Control characters (C0 but tab and line ends, DEL, C1) and the invisible formatting characters
 # that can disguise text: bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069,
