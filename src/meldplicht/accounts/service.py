@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from meldplicht.accounts.models import ApiKey, Role, UserAccount
@@ -194,6 +195,42 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(session: Session, user_id: uuid.UUID) -> None:
+    """End every page session of the account, on every device, at once.
+
+    One UPDATE that adds one to the generation in the database (not a read-modify-write), so
+    two sign-outs at the same moment cannot undo each other.
+    """
+    session.exec(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user_id)
+        .values(session_generation=col(UserAccount.session_generation) + 1)
+    )
+    known = session.identity_map.get(identity_key(UserAccount, user_id))
+    if known is not None:
+        session.refresh(known, ["session_generation"])
+
+
+def set_password(session: Session, user: UserAccount, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    end_sessions(session, user.id)
+
+
+def set_disabled(session: Session, user: UserAccount, disabled: bool = True) -> None:
+    """Disable (or enable again) an account; disabling ends its sessions and keeps its keys
+    from reaching inspection routes (inspection/dependencies.py re-reads the account)."""
+    user.disabled = disabled
+    session.add(user)
+    session.flush()
+    if disabled:
+        end_sessions(session, user.id)
 
 
 @functools.cache

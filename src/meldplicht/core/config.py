@@ -71,6 +71,19 @@ class Settings(BaseSettings):
         ),
     )
 
+    session_max_hours: float = Field(
+        8.0,
+        gt=0,
+        le=24,
+        description="A page session ends this many hours after sign-in, however it is used.",
+    )
+    session_idle_minutes: float = Field(
+        30.0,
+        gt=0,
+        le=24 * 60,
+        description="A page session ends after this many minutes without a request.",
+    )
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if (

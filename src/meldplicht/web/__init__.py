@@ -188,7 +188,7 @@ def _mount_web(app: FastAPI) -> None:
         PageSessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
         session_cookie=SESSION_COOKIE,
-        max_age=auth.SESSION_HOURS * 3600,
+        max_age=int(settings.session_max_hours * 3600),
         same_site="lax",
         https_only=settings.environment not in (Environment.DEVELOPMENT, Environment.TEST),
     )
