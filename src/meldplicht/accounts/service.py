@@ -252,7 +252,7 @@ def authenticate(
 
     After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
     password guessing; the answer is the same for unknown, locked and wrong (no user
-    enumeration). With a `limiter`, attempts per username and per client address are also
+    enumeration), and so is its time: every path does one Argon2 verify. With a `limiter`, attempts per username and per client address are also
     counted in a sliding window, and one too many raises `RateLimited` (429, Retry-After)
     before the password is even checked.
     """
@@ -261,13 +261,16 @@ def authenticate(
     account = session.exec(
         select(UserAccount).where(UserAccount.username == username.strip())
     ).first()
+    # One Argon2 verify on every path (unknown, locked, disabled, wrong, right), so the time
+    # of the answer does not tell which it was.
     if account is None:
         verify_password(password, _dummy_hash())
         return None
+    correct = verify_password(password, account.password_hash)
     now = utcnow()
     if account.locked_until is not None and account.locked_until > now:
-        return None
-    if account.disabled or not verify_password(password, account.password_hash):
+        return None  # a lock is not extended by more guesses: it ends LOCKOUT after it began
+    if account.disabled or not correct:
         account.failed_logins += 1
         if account.failed_logins >= MAX_FAILED_LOGINS:
             account.locked_until = now + LOCKOUT
