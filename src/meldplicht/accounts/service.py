@@ -252,9 +252,9 @@ def authenticate(
 
     After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
     password guessing; the answer is the same for unknown, locked and wrong (no user
-    enumeration), and so is its time: every path does one Argon2 verify. With a `limiter`, attempts per username and per client address are also
-    counted in a sliding window, and one too many raises `RateLimited` (429, Retry-After)
-    before the password is even checked.
+    enumeration), and so is its time: every path does one Argon2 verify. With a `limiter`,
+    attempts per username and per client address are also counted in a sliding window, and
+    one too many raises `RateLimited` (429, Retry-After) before the password is checked.
     """
     if limiter is not None:
         limiter.check_login(username, client_address)
