@@ -69,7 +69,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        # X-Forwarded-For only from MELDPLICHT_TRUSTED_PROXIES (none by default), so a client
+        # cannot pick its own address for the per-address sign-in limit.
+        **settings.proxy_header_options(),
     )
 
 

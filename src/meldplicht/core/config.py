@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value we refuse outside development
 
@@ -71,6 +73,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto `serve` believes. Empty (default): no forwarded header is "
+            "believed, the client is the peer of the connection."
+        ),
+    )
     session_max_hours: float = Field(
         8.0,
         gt=0,
@@ -95,6 +105,29 @@ class Settings(BaseSettings):
                 "before running in production."
             )
         return self
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_are_addresses(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("MELDPLICHT_TRUSTED_PROXIES: a comma-separated list of addresses")
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"MELDPLICHT_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(a name or '*' is refused: trusting every sender defeats the limit)."
+                ) from None
+        return [entry.strip() for entry in value]
+
+    def proxy_header_options(self) -> dict[str, Any]:
+        """uvicorn's options for forwarded headers: believed only from the trusted proxies."""
+        if not self.trusted_proxies:
+            return {"proxy_headers": False}
+        return {"proxy_headers": True, "forwarded_allow_ips": list(self.trusted_proxies)}
 
     @property
     def is_sqlite(self) -> bool:
