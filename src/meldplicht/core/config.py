@@ -76,9 +76,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(
-            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For and "
-            "X-Forwarded-Proto `serve` believes. Empty (default): no forwarded header is "
-            "believed, the client is the peer of the connection."
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto `serve` believes. Empty (default): no "
+            "forwarded header is believed, the client is the peer of the connection."
         ),
     )
     session_max_hours: float = Field(
