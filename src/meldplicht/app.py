@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meldplicht import __version__
+from meldplicht.accounts.gate import ApiKeyGateMiddleware
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.context import request_id_var
 from meldplicht.core.db import create_db_engine
@@ -340,6 +341,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    # Outside the body limit (which collects a JSON body): the key before any of the body.
+    app.add_middleware(ApiKeyGateMiddleware)
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)

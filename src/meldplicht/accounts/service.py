@@ -10,8 +10,9 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Row, Table, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
@@ -135,19 +136,32 @@ def forget_checked_keys() -> None:
         cache.clear()
 
 
-def authenticate_token(session: Session, token: str) -> Principal:
-    parts = split_api_key(token)
-    invalid = Unauthorized(
+def invalid_key() -> Unauthorized:
+    return Unauthorized(
         "The API key is missing, malformed, unknown or revoked.",
         headers={"WWW-Authenticate": 'Bearer realm="meldplicht"'},
     )
+
+
+def _valid_key(session: Session, token: str) -> Row[Any]:
+    parts = split_api_key(token)
     if parts is None:
-        raise invalid
+        raise invalid_key()
     prefix, secret = parts
     # The columns only, not an ORM object: this runs on every API request.
     key = session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
     if key is None or key.revoked_at is not None or not secret_matches(secret, key.secret_hash):
-        raise invalid
+        raise invalid_key()
+    return key
+
+
+def check_token(session: Session, token: str) -> None:
+    """Raises Unauthorized unless `token` is a live key; reads only (writes nothing)."""
+    _valid_key(session, token)
+
+
+def authenticate_token(session: Session, token: str) -> Principal:
+    key = _valid_key(session, token)
     now = utcnow()
     # Write last-used at most once a minute so reads don't all become writes.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
