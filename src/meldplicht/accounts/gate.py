@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meldplicht.accounts.dependencies import key_cache_for
@@ -56,6 +57,13 @@ def _check(app: FastAPI, token: str) -> None:
         check_token(session, token)
 
 
+def _is_a_route(scope: Scope) -> bool:
+    app = scope.get("app")
+    if not isinstance(app, FastAPI):  # pragma: no cover - always mounted on our app
+        return True
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+
+
 class ApiKeyGateMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,7 +73,9 @@ class ApiKeyGateMiddleware:
             scope["type"] != "http"
             or scope["method"] not in GATED_METHODS
             or not scope["path"].startswith("/api/")
+            or not _is_a_route(scope)
         ):
+            # An unknown path or a wrong method keeps its 404 or 405 (it reads no body).
             await self.app(scope, receive, send)
             return
         try:
