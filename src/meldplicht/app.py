@@ -267,6 +267,57 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
+# Probes are called by address (a load balancer, an orchestrator); they carry no data and
+# build no links, so they answer whatever the Host.
+_ANY_HOST_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def host_of(raw: str) -> str:
+    """The host name of a Host header, without the port, lower case ('' if malformed)."""
+    raw = raw.strip().lower()
+    if raw.startswith("["):
+        end = raw.find("]")
+        return raw[: end + 1] if end > 0 else ""
+    return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    host = host.rstrip(".")
+    return bool(host) and any(
+        host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in allowed
+    )
+
+
+class AllowedHostMiddleware:
+    """Answers only to the configured host names (settings.hosts), like Starlette's
+    TrustedHostMiddleware but with a problem+json 400: every URL the app builds from the
+    request (the trailing-slash redirect, links) then names a host we chose, never a forged
+    Host header."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.allowed = settings.hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in _ANY_HOST_PATHS:
+            await self.app(scope, receive, send)
+            return
+        raw = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        if host_allowed(host_of(raw.decode("latin-1")), self.allowed):
+            await self.app(scope, receive, send)
+            return
+        problem = Problem(
+            title="Unknown host",
+            status=400,
+            detail="This service does not answer to that Host header.",
+            instance=scope["path"],
+            code="invalid_host",
+            request_id=request_id_var.get(),
+        )
+        await _problem_response(problem)(scope, receive, send)
+
+
 class RequestIdMiddleware:
     """Gives every request an id (the client's X-Request-ID if it is sensible, else a new
     one): in `request_id_var` while the request runs, and in the response's X-Request-ID.
@@ -346,6 +397,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)
+    app.add_middleware(AllowedHostMiddleware, settings=settings)  # outermost: before all else
     return app
 
 
@@ -460,9 +512,17 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+NO_HOSTS = (
+    "MELDPLICHT_ALLOWED_HOSTS is empty: in production set the host names the service answers "
+    "to (e.g. meldplicht.example.nl)."
+)
+
+
 def create_checked_app(settings: Settings | None = None) -> FastAPI:
     """The app `serve` runs: refuses to start on a database behind the newest migration."""
     settings = settings or get_settings()
+    if not settings.hosts:
+        raise RuntimeError(NO_HOSTS)
     engine = create_db_engine(settings.database_url)
     ensure_schema_current(engine)
     app = create_app(settings, engine)

@@ -54,9 +54,12 @@ def serve(
     """Run the web service (API and pages)."""
     import uvicorn
 
+    from meldplicht.app import NO_HOSTS
     from meldplicht.core.migrations import SchemaNotCurrent, ensure_schema_current
 
     settings = get_settings()
+    if not settings.hosts:
+        _fail(NO_HOSTS)
     try:
         ensure_schema_current(create_db_engine(settings.database_url))
     except SchemaNotCurrent as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value we refuse outside development
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "testserver")
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 class Environment(enum.StrEnum):
@@ -73,6 +78,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated host names the service answers to (the Host header), e.g. "
+            "meldplicht.example.nl; `*.example.nl` covers subdomains. Any other Host is "
+            "refused (400), so no redirect or link is built from a forged one. Required in "
+            "production; empty elsewhere: localhost, 127.0.0.1 and testserver."
+        ),
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(
@@ -122,6 +136,30 @@ class Settings(BaseSettings):
                     "(a name or '*' is refused: trusting every sender defeats the limit)."
                 ) from None
         return [entry.strip() for entry in value]
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_are_names(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("MELDPLICHT_ALLOWED_HOSTS: a comma-separated list of host names")
+        hosts = [v.strip().lower().rstrip(".") for v in value if v.strip()]
+        for host in hosts:
+            bare = host.removeprefix("*.")
+            if not bare or "*" in bare or not HOST_NAME.fullmatch(bare):
+                raise ValueError(
+                    f"MELDPLICHT_ALLOWED_HOSTS: {host!r} is not a host name (a bare '*' is "
+                    "refused: it would answer to any Host)."
+                )
+        return hosts
+
+    @property
+    def hosts(self) -> list[str]:
+        """The host names answered to: `allowed_hosts`, or the local ones outside production."""
+        if self.allowed_hosts or self.environment is Environment.PRODUCTION:
+            return list(self.allowed_hosts)
+        return list(LOCAL_HOSTS)
 
     def proxy_header_options(self) -> dict[str, Any]:
         """uvicorn's options for forwarded headers: believed only from the trusted proxies."""
