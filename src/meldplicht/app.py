@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import json
 import re
 import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -131,12 +133,58 @@ def _too_deep() -> InvalidRequest:
     )
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key that appears twice in one object of the JSON `body`, if any (None also
+    for text that is not JSON: the route's own parser reports that)."""
+    try:
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except DuplicateKey as exc:
+        return exc.key
+    except ValueError:  # not JSON (json.JSONDecodeError, or bytes in no Unicode encoding)
+        return None
+    return None
+
+
+def _duplicate(key: str) -> InvalidRequest:
+    shown = key if len(key) <= 80 else key[:80] + "…"
+    return InvalidRequest(
+        f"The key {shown!r} appears twice in one JSON object.",
+        errors=[
+            FieldError(
+                field="body",
+                code="json_duplicate_key",
+                message=f"The key {shown!r} appears twice in one object; send it once.",
+                message_nl=f"De sleutel {shown!r} staat twee keer in één object; stuur hem "
+                "één keer.",
+            )
+        ],
+    )
+
+
 class BodyLimitMiddleware:
     """Refuses bodies above the limit before they are read whole (413 problem+json).
 
-    On the JSON API it also refuses a body that is not JSON (415) and JSON nested deeper than
-    MAX_JSON_DEPTH (422), checking each chunk as it arrives: a JSON body (at most
-    max_body_bytes) is collected here once and handed on, uploads are checked in passing.
+    On the JSON API it also refuses a body that is not JSON (415), JSON nested deeper than
+    MAX_JSON_DEPTH (422) and JSON with a key twice in one object (422), checking each chunk
+    as it arrives: a JSON body (at most max_body_bytes) is collected here once and handed on,
+    uploads are checked in passing.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -255,6 +303,11 @@ class BodyLimitMiddleware:
                 return
             if not more:
                 break
+        # Two values for one key: refused, never "the last one wins" (a filter in front of
+        # us may have read the first).
+        if body and (key := duplicate_key(bytes(body))) is not None:
+            await self._refuse(_duplicate(key), scope, receive, send)
+            return
         handed_on = False
 
         async def replay() -> Message:
