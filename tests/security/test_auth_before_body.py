@@ -141,3 +141,19 @@ def test_a_good_key_still_reaches_the_route(
     assert client.post(bulk, content=b"", headers=employer.headers | csv).status_code == 422
     inspector = actors["inspector"].headers | csv
     assert client.post(bulk, content=b"a", headers=inspector).status_code == 403
+
+
+PAGE_POSTS = (
+    "/employer/bulk",
+    "/employer/notifications/new",
+    "/inspector/flags/00000000-0000-4000-8000-000000000001/personal-data",
+)
+
+
+def test_a_page_post_without_a_session_is_sent_to_sign_in_unread(app: FastAPI) -> None:
+    # The pages check the session (a dependency before the form) before the form is parsed;
+    # a form page refuses 19 MiB by its declared length (413) before that.
+    for path in PAGE_POSTS:
+        status, taken, _ = call(app, "POST", path, None)
+        assert status == (303 if path == "/employer/bulk" else 413), path
+        assert taken == 0, f"{path} read {taken} bytes before answering"
