@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import json
 import re
 import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meldplicht import __version__
+from meldplicht.accounts.gate import ApiKeyGateMiddleware
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.context import request_id_var
 from meldplicht.core.db import create_db_engine
@@ -171,12 +174,58 @@ def _too_deep() -> InvalidRequest:
     )
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key that appears twice in one object of the JSON `body`, if any (None also
+    for text that is not JSON: the route's own parser reports that)."""
+    try:
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except DuplicateKey as exc:
+        return exc.key
+    except ValueError:  # not JSON (json.JSONDecodeError, or bytes in no Unicode encoding)
+        return None
+    return None
+
+
+def _duplicate(key: str) -> InvalidRequest:
+    shown = key if len(key) <= 80 else key[:80] + "…"
+    return InvalidRequest(
+        f"The key {shown!r} appears twice in one JSON object.",
+        errors=[
+            FieldError(
+                field="body",
+                code="json_duplicate_key",
+                message=f"The key {shown!r} appears twice in one object; send it once.",
+                message_nl=f"De sleutel {shown!r} staat twee keer in één object; stuur hem "
+                "één keer.",
+            )
+        ],
+    )
+
+
 class BodyLimitMiddleware:
     """Refuses bodies above the limit before they are read whole (413 problem+json).
 
-    On the JSON API it also refuses a body that is not JSON (415) and JSON nested deeper than
-    MAX_JSON_DEPTH (422), checking each chunk as it arrives: a JSON body (at most
-    max_body_bytes) is collected here once and handed on, uploads are checked in passing.
+    On the JSON API it also refuses a body that is not JSON (415), JSON nested deeper than
+    MAX_JSON_DEPTH (422) and JSON with a key twice in one object (422), checking each chunk
+    as it arrives: a JSON body (at most max_body_bytes) is collected here once and handed on,
+    uploads are checked in passing.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -295,6 +344,11 @@ class BodyLimitMiddleware:
                 return
             if not more:
                 break
+        # Two values for one key: refused, never "the last one wins" (a filter in front of
+        # us may have read the first).
+        if body and (key := duplicate_key(bytes(body))) is not None:
+            await self._refuse(_duplicate(key), scope, receive, send)
+            return
         handed_on = False
 
         async def replay() -> Message:
@@ -305,6 +359,57 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+# Probes are called by address (a load balancer, an orchestrator); they carry no data and
+# build no links, so they answer whatever the Host.
+_ANY_HOST_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def host_of(raw: str) -> str:
+    """The host name of a Host header, without the port, lower case ('' if malformed)."""
+    raw = raw.strip().lower()
+    if raw.startswith("["):
+        end = raw.find("]")
+        return raw[: end + 1] if end > 0 else ""
+    return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    host = host.rstrip(".")
+    return bool(host) and any(
+        host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in allowed
+    )
+
+
+class AllowedHostMiddleware:
+    """Answers only to the configured host names (settings.hosts), like Starlette's
+    TrustedHostMiddleware but with a problem+json 400: every URL the app builds from the
+    request (the trailing-slash redirect, links) then names a host we chose, never a forged
+    Host header."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.allowed = settings.hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in _ANY_HOST_PATHS:
+            await self.app(scope, receive, send)
+            return
+        raw = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        if host_allowed(host_of(raw.decode("latin-1")), self.allowed):
+            await self.app(scope, receive, send)
+            return
+        problem = Problem(
+            title="Unknown host",
+            status=400,
+            detail="This service does not answer to that Host header.",
+            instance=scope["path"],
+            code="invalid_host",
+            request_id=request_id_var.get(),
+        )
+        await _problem_response(problem)(scope, receive, send)
 
 
 class RequestIdMiddleware:
@@ -381,9 +486,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    # Outside the body limit (which collects a JSON body): the key before any of the body.
+    app.add_middleware(ApiKeyGateMiddleware)
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)
+    app.add_middleware(AllowedHostMiddleware, settings=settings)  # outermost: before all else
     return app
 
 
@@ -509,9 +617,17 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+NO_HOSTS = (
+    "MELDPLICHT_ALLOWED_HOSTS is empty: in production set the host names the service answers "
+    "to (e.g. meldplicht.example.nl)."
+)
+
+
 def create_checked_app(settings: Settings | None = None) -> FastAPI:
     """The app `serve` runs: refuses to start on a database behind the newest migration."""
     settings = settings or get_settings()
+    if not settings.hosts:
+        raise RuntimeError(NO_HOSTS)
     engine = create_db_engine(settings.database_url)
     ensure_schema_current(engine)
     app = create_app(settings, engine)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from meldplicht.core.config import get_settings
 from meldplicht.core.db import create_db_engine
+
+if TYPE_CHECKING:
+    from meldplicht.accounts.models import UserAccount
 
 app = typer.Typer(
     help="meldplicht: notifications under the Dutch meldplicht for Ukrainians.",
@@ -51,9 +54,12 @@ def serve(
     """Run the web service (API and pages)."""
     import uvicorn
 
+    from meldplicht.app import NO_HOSTS
     from meldplicht.core.migrations import SchemaNotCurrent, ensure_schema_current
 
     settings = get_settings()
+    if not settings.hosts:
+        _fail(NO_HOSTS)
     try:
         ensure_schema_current(create_db_engine(settings.database_url))
     except SchemaNotCurrent as exc:
@@ -66,7 +72,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        # X-Forwarded-For only from MELDPLICHT_TRUSTED_PROXIES (none by default), so a client
+        # cannot pick its own address for the per-address sign-in limit.
+        **settings.proxy_header_options(),
     )
 
 
@@ -232,6 +240,53 @@ def users_create(
             employer_id=employer_id,
         )
         typer.echo(f"User {user.username} ({user.role}) created.")
+
+
+def _user(session: Session, username: str) -> UserAccount:
+    from meldplicht.accounts.models import UserAccount
+
+    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+    if user is None:
+        _fail(f"No user {username}.")
+        raise AssertionError  # unreachable: _fail exits
+    return user
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Give a user a new password; every session they have open ends."""
+    from meldplicht.accounts.service import set_password
+
+    if len(password) < 12:
+        _fail("Use a password of at least 12 characters.")
+    with _session() as session, session.begin():
+        set_password(session, _user(session, username), password)
+        typer.echo(f"New password set for {username}; their sessions have ended.")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Option()]) -> None:
+    """Disable a user: no sign-in, every open session ends at once."""
+    from meldplicht.accounts.service import set_disabled
+
+    with _session() as session, session.begin():
+        set_disabled(session, _user(session, username))
+        typer.echo(f"User {username} disabled; their sessions have ended.")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Option()]) -> None:
+    """Enable a disabled user again (sessions ended by disabling stay ended)."""
+    from meldplicht.accounts.service import set_disabled
+
+    with _session() as session, session.begin():
+        set_disabled(session, _user(session, username), False)
+        typer.echo(f"User {username} enabled.")
 
 
 @app.command()

@@ -29,8 +29,8 @@ from meldplicht.core.security import hash_password
 from meldplicht.inspection.dependencies import stream_sessions
 from meldplicht.inspection.export import SessionFactory
 from meldplicht.web import SESSION_COOKIE
-from meldplicht.web.auth import SIGNED_IN_KEY, USER_KEY
 from meldplicht.web.csrf import SESSION_KEY as CSRF_KEY
+from meldplicht.web.sessions import signed_in_data
 from tests.conftest import EmployerWithKey
 
 PASSWORD = "correct horse battery staple"
@@ -59,8 +59,7 @@ def session_cookie(settings: Settings, user: UserAccount | None) -> str:
     """A signed session cookie as SessionMiddleware writes it (signed in if `user`)."""
     data: dict[str, object] = {CSRF_KEY: CSRF_TOKEN}
     if user is not None:
-        data[USER_KEY] = str(user.id)
-        data[SIGNED_IN_KEY] = utcnow().timestamp()
+        data.update(signed_in_data(user, utcnow()))
     signer = itsdangerous.TimestampSigner(settings.secret_key.get_secret_value())
     return signer.sign(b64encode(json.dumps(data).encode())).decode()
 

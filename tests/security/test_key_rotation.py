@@ -77,6 +77,7 @@ def test_rotate_keys_re_encrypts_everything_in_batches(
     counts = rotate_keys(engine, cipher_for(rotating), batch_size=2)
     assert counts.bsns_rotated >= len(BSNS)
     assert counts.document_numbers_rotated >= len(BSNS)
+    assert counts.v_numbers_rotated >= len(BSNS)
     assert counts.payroll_rotated >= 1
 
     only_new = cipher_for(_settings(database_url, [new]))
@@ -89,6 +90,8 @@ def test_rotate_keys_re_encrypts_everything_in_batches(
         for w in workers:
             assert w.document_number_encrypted is not None
             assert only_new.decrypt(w.document_number_encrypted) == "OX1234567"
+            assert w.v_number_encrypted is not None
+            assert only_new.decrypt(w.v_number_encrypted) == "1234567890"
             with pytest.raises(InvalidToken):
                 only_old.decrypt(w.bsn_encrypted)
             # Matching is unchanged: the keyed hash did not move.
@@ -101,6 +104,7 @@ def test_rotate_keys_re_encrypts_everything_in_batches(
     # A second run (or a resumed one) re-writes nothing that is already current.
     again = rotate_keys(engine, cipher_for(rotating), batch_size=2)
     assert (again.bsns_rotated, again.document_numbers_rotated, again.payroll_rotated) == (0, 0, 0)
+    assert again.v_numbers_rotated == 0
 
 
 def test_cli_prints_counts(

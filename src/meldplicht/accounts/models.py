@@ -34,6 +34,9 @@ class UserAccount(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled: bool = False
+    # Raised to end every page session of the account at once (sign-out, a new password,
+    # disabling): a session cookie carries the number it was issued under (web/auth.py).
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

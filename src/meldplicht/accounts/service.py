@@ -10,9 +10,11 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Row, Table, bindparam, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from meldplicht.accounts.models import ApiKey, Role, UserAccount
@@ -134,19 +136,32 @@ def forget_checked_keys() -> None:
         cache.clear()
 
 
-def authenticate_token(session: Session, token: str) -> Principal:
-    parts = split_api_key(token)
-    invalid = Unauthorized(
+def invalid_key() -> Unauthorized:
+    return Unauthorized(
         "The API key is missing, malformed, unknown or revoked.",
         headers={"WWW-Authenticate": 'Bearer realm="meldplicht"'},
     )
+
+
+def _valid_key(session: Session, token: str) -> Row[Any]:
+    parts = split_api_key(token)
     if parts is None:
-        raise invalid
+        raise invalid_key()
     prefix, secret = parts
     # The columns only, not an ORM object: this runs on every API request.
     key = session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
     if key is None or key.revoked_at is not None or not secret_matches(secret, key.secret_hash):
-        raise invalid
+        raise invalid_key()
+    return key
+
+
+def check_token(session: Session, token: str) -> None:
+    """Raises Unauthorized unless `token` is a live key; reads only (writes nothing)."""
+    _valid_key(session, token)
+
+
+def authenticate_token(session: Session, token: str) -> Principal:
+    key = _valid_key(session, token)
     now = utcnow()
     # Write last-used at most once a minute so reads don't all become writes.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
@@ -196,6 +211,42 @@ def create_user(
     return user
 
 
+def end_sessions(session: Session, user_id: uuid.UUID) -> None:
+    """End every page session of the account, on every device, at once.
+
+    One UPDATE that adds one to the generation in the database (not a read-modify-write), so
+    two sign-outs at the same moment cannot undo each other.
+    """
+    session.exec(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user_id)
+        .values(session_generation=col(UserAccount.session_generation) + 1)
+    )
+    known = session.identity_map.get(identity_key(UserAccount, user_id))
+    if known is not None:
+        session.refresh(known, ["session_generation"])
+
+
+def set_password(session: Session, user: UserAccount, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    end_sessions(session, user.id)
+
+
+def set_disabled(session: Session, user: UserAccount, disabled: bool = True) -> None:
+    """Disable (or enable again) an account; disabling ends its sessions and keeps its keys
+    from reaching inspection routes (inspection/dependencies.py re-reads the account)."""
+    user.disabled = disabled
+    session.add(user)
+    session.flush()
+    if disabled:
+        end_sessions(session, user.id)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     # Checked when the username is unknown, so that answer takes as long as a wrong password.
@@ -215,22 +266,25 @@ def authenticate(
 
     After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT, which blunts
     password guessing; the answer is the same for unknown, locked and wrong (no user
-    enumeration). With a `limiter`, attempts per username and per client address are also
-    counted in a sliding window, and one too many raises `RateLimited` (429, Retry-After)
-    before the password is even checked.
+    enumeration), and so is its time: every path does one Argon2 verify. With a `limiter`,
+    attempts per username and per client address are also counted in a sliding window, and
+    one too many raises `RateLimited` (429, Retry-After) before the password is checked.
     """
     if limiter is not None:
         limiter.check_login(username, client_address)
     account = session.exec(
         select(UserAccount).where(UserAccount.username == username.strip())
     ).first()
+    # One Argon2 verify on every path (unknown, locked, disabled, wrong, right), so the time
+    # of the answer does not tell which it was.
     if account is None:
         verify_password(password, _dummy_hash())
         return None
+    correct = verify_password(password, account.password_hash)
     now = utcnow()
     if account.locked_until is not None and account.locked_until > now:
-        return None
-    if account.disabled or not verify_password(password, account.password_hash):
+        return None  # a lock is not extended by more guesses: it ends LOCKOUT after it began
+    if account.disabled or not correct:
         account.failed_logins += 1
         if account.failed_logins >= MAX_FAILED_LOGINS:
             account.locked_until = now + LOCKOUT

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value we refuse outside development
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "testserver")
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 class Environment(enum.StrEnum):
@@ -78,6 +85,36 @@ class Settings(BaseSettings):
         ),
     )
 
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated host names the service answers to (the Host header), e.g. "
+            "meldplicht.example.nl; `*.example.nl` covers subdomains. Any other Host is "
+            "refused (400), so no redirect or link is built from a forged one. Required in "
+            "production; empty elsewhere: localhost, 127.0.0.1 and testserver."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto `serve` believes. Empty (default): no "
+            "forwarded header is believed, the client is the peer of the connection."
+        ),
+    )
+    session_max_hours: float = Field(
+        8.0,
+        gt=0,
+        le=24,
+        description="A page session ends this many hours after sign-in, however it is used.",
+    )
+    session_idle_minutes: float = Field(
+        30.0,
+        gt=0,
+        le=24 * 60,
+        description="A page session ends after this many minutes without a request.",
+    )
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if (
@@ -89,6 +126,53 @@ class Settings(BaseSettings):
                 "before running in production."
             )
         return self
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_are_addresses(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("MELDPLICHT_TRUSTED_PROXIES: a comma-separated list of addresses")
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"MELDPLICHT_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(a name or '*' is refused: trusting every sender defeats the limit)."
+                ) from None
+        return [entry.strip() for entry in value]
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_are_names(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("MELDPLICHT_ALLOWED_HOSTS: a comma-separated list of host names")
+        hosts = [v.strip().lower().rstrip(".") for v in value if v.strip()]
+        for host in hosts:
+            bare = host.removeprefix("*.")
+            if not bare or "*" in bare or not HOST_NAME.fullmatch(bare):
+                raise ValueError(
+                    f"MELDPLICHT_ALLOWED_HOSTS: {host!r} is not a host name (a bare '*' is "
+                    "refused: it would answer to any Host)."
+                )
+        return hosts
+
+    @property
+    def hosts(self) -> list[str]:
+        """The host names answered to: `allowed_hosts`, or the local ones outside production."""
+        if self.allowed_hosts or self.environment is Environment.PRODUCTION:
+            return list(self.allowed_hosts)
+        return list(LOCAL_HOSTS)
+
+    def proxy_header_options(self) -> dict[str, Any]:
+        """uvicorn's options for forwarded headers: believed only from the trusted proxies."""
+        if not self.trusted_proxies:
+            return {"proxy_headers": False}
+        return {"proxy_headers": True, "forwarded_allow_ips": list(self.trusted_proxies)}
 
     @property
     def is_sqlite(self) -> bool:

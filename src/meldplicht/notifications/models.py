@@ -62,7 +62,9 @@ class Worker(SQLModel, table=True):
     birth_date: date
     sex: str = Field(max_length=1)
     nationality: str = Field(max_length=3)
-    v_number: str | None = Field(default=None, max_length=12)
+    # The V-number (vreemdelingennummer) identifies the person as surely as the BSN: stored
+    # encrypted like the document number, never in clear (migration 0010).
+    v_number_encrypted: str | None = Field(default=None, max_length=255)
     document_type: str | None = Field(default=None, max_length=20)
     document_number_encrypted: str | None = Field(default=None, max_length=255)
     document_valid_until: date | None = None

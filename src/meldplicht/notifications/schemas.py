@@ -334,7 +334,8 @@ class WorkerOut(BaseModel):
     sex: str
     nationality: str
     bsn_masked: str
-    v_number: str | None
+    # Not answered, like the BSN in full and the document number: the V-number is stored
+    # encrypted and shown only in the data-subject export.
     document_type: str | None
     document_valid_until: date | None
 

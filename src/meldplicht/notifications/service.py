@@ -509,7 +509,7 @@ _WORKER_DECLARED = (
     "birth_date",
     "sex",
     "nationality",
-    "v_number",
+    "v_number_encrypted",
     "document_type",
     "document_number_encrypted",
     "document_valid_until",
@@ -526,7 +526,7 @@ def _worker_values(w: Any, cipher: PersonalDataCipher) -> dict[str, Any]:
         "birth_date": w.birth_date,
         "sex": w.sex,
         "nationality": w.nationality,
-        "v_number": w.v_number,
+        "v_number_encrypted": cipher.encrypt(w.v_number) if w.v_number else None,
         "document_type": w.document_type,
         "document_number_encrypted": (
             cipher.encrypt(w.document_number) if w.document_number else None
@@ -570,10 +570,12 @@ def declaration_of(payload: NotificationCreate) -> dict[str, Any]:
 
 
 def _declaration(payload: NotificationCreate) -> dict[str, Any]:
-    """The whole notice as JSON for the version history, without BSN or document number."""
+    """The whole notice as JSON for the version history, without BSN, V-number or document
+    number (they live encrypted on the worker row)."""
     data = payload.model_dump(mode="json")
     data["worker"]["bsn_masked"] = mask_bsn(data["worker"].pop("bsn"))
     data["worker"].pop("document_number", None)
+    data["worker"].pop("v_number", None)
     return data
 
 
@@ -1441,7 +1443,6 @@ def _worker_out(w: Worker | WorkerIn, bsn_last3: str) -> WorkerOut:
         sex=w.sex,
         nationality=w.nationality,
         bsn_masked=mask_bsn("000000" + bsn_last3),
-        v_number=w.v_number,
         document_type=w.document_type,
         document_valid_until=w.document_valid_until,
     )

@@ -38,6 +38,7 @@ class RotationCounts:
     workers_seen: int = 0
     bsns_rotated: int = 0
     document_numbers_rotated: int = 0
+    v_numbers_rotated: int = 0
     payroll_seen: int = 0
     payroll_rotated: int = 0
     unreadable: int = 0  # under none of the configured keys: a key was removed too early
@@ -79,7 +80,7 @@ def _batches(
 def rotate_keys(
     engine: Engine, cipher: PersonalDataCipher, batch_size: int = DEFAULT_BATCH
 ) -> RotationCounts:
-    """Re-encrypt every stored BSN and document number under the newest key."""
+    """Re-encrypt every stored BSN, V-number and document number under the newest key."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     import_all_models()
@@ -93,6 +94,9 @@ def rotate_keys(
         if (doc := _rotated(cipher, row.document_number_encrypted, counts)) is not None:
             row.document_number_encrypted = doc
             counts.document_numbers_rotated += 1
+        if (v_number := _rotated(cipher, row.v_number_encrypted, counts)) is not None:
+            row.v_number_encrypted = v_number
+            counts.v_numbers_rotated += 1
 
     def payroll(row: PayrollRecord) -> None:
         counts.payroll_seen += 1

@@ -241,7 +241,7 @@ def _workers(session: Session, worker_ids: set[uuid.UUID], empty: str) -> int:
         worker.bsn_hash = _anonymous_hash()
         worker.bsn_encrypted = empty
         worker.bsn_last3 = ""
-        worker.v_number = None
+        worker.v_number_encrypted = None
         worker.document_number_encrypted = None
         worker.document_valid_until = None
         session.add(worker)

@@ -297,7 +297,7 @@ def export_subject(
                 birth_date=w.birth_date,
                 sex=w.sex,
                 nationality=w.nationality,
-                v_number=w.v_number,
+                v_number=_decrypt(cipher, w.v_number_encrypted),
                 document_type=w.document_type,
                 document_number=_decrypt(cipher, w.document_number_encrypted),
                 document_valid_until=w.document_valid_until,

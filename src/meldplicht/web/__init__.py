@@ -38,6 +38,23 @@ CSP = (
 )
 # The interactive API docs load their script from a CDN; they keep FastAPI's own headers.
 _NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json")
+# Answers that never carry personal data (public law data, API docs, probes, static files);
+# every other answer, page or API, error or not, is `Cache-Control: no-store`.
+CACHEABLE_PREFIXES = (
+    "/api/v1/parameters",
+    "/api/v1/rules",
+    "/static/",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+
+
+def may_be_cached(path: str) -> bool:
+    return path == "/" or path.startswith(CACHEABLE_PREFIXES)
 
 
 def is_page(path: str) -> bool:
@@ -45,7 +62,8 @@ def is_page(path: str) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """nosniff and a referrer policy on every response; CSP and no framing on the pages."""
+    """nosniff and a referrer policy on every response; CSP and no framing on the pages;
+    `Cache-Control: no-store` on every answer that may carry personal data."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -55,6 +73,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         page = is_page(scope["path"])
+        cacheable = may_be_cached(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,9 +90,9 @@ class SecurityHeadersMiddleware:
                         (b"cross-origin-opener-policy", b"same-origin"),
                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                     ]
-                    if scope["path"] != "/" and not scope["path"].startswith("/static/"):
-                        # Pages show personal data: never keep them in shared caches.
-                        extra.append((b"cache-control", b"no-store"))
+                if not cacheable:
+                    # Pages and API answers carry personal data: never kept in any cache.
+                    extra.append((b"cache-control", b"no-store"))
                 headers += [(k, v) for k, v in extra if k not in names]
                 message["headers"] = headers
             await send(message)
@@ -189,7 +208,7 @@ def _mount_web(app: FastAPI) -> None:
         PageSessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
         session_cookie=SESSION_COOKIE,
-        max_age=auth.SESSION_HOURS * 3600,
+        max_age=int(settings.session_max_hours * 3600),
         same_site="lax",
         https_only=settings.environment not in (Environment.DEVELOPMENT, Environment.TEST),
     )

@@ -1,9 +1,7 @@
 """Sign-in and sign-out for user accounts, the signed-in user, and role checks for pages.
 
-The session cookie (Starlette's SessionMiddleware, signed with settings.secret_key) holds the
-user's id and the instant of sign-in. Each request loads the account again, so a disabled or
-deleted account loses access at once; a session older than SESSION_HOURS is refused even if
-the browser kept the cookie.
+Sessions are checked against the account on every request (web/sessions.py): sign-out, a new
+password and disabling end every copy of the cookie; idle and absolute timeouts apply.
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,23 +17,27 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from meldplicht.accounts.models import Role, UserAccount
+from meldplicht.accounts.models import Role
 from meldplicht.accounts.ratelimit import RateLimited, limiter_for
 from meldplicht.accounts.service import (  # noqa: F401 - the lock-out lives in the service
     LOCKOUT,
     MAX_FAILED_LOGINS,
     authenticate,
+    end_sessions,
 )
-from meldplicht.core.clock import utcnow
 from meldplicht.core.db import SessionDep
 from meldplicht.core.security import Principal
 from meldplicht.web import csrf
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.pages import render
-
-SESSION_HOURS = 8
-USER_KEY = "uid"
-SIGNED_IN_KEY = "signed_in_at"
+from meldplicht.web.sessions import (  # noqa: F401 - the cookie's keys, for tests and tools
+    GENERATION_KEY,
+    SIGNED_IN_KEY,
+    USER_KEY,
+    end_cookie_session,
+    live_account,
+    signed_in_data,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,20 +73,8 @@ class PageUser:
 
 
 def _session_user(request: Request, session: Session) -> PageUser | None:
-    raw_id = request.session.get(USER_KEY)
-    raw_at = request.session.get(SIGNED_IN_KEY)
-    if not isinstance(raw_id, str) or not isinstance(raw_at, (int, float)):
-        return None
-    signed_in = datetime.fromtimestamp(raw_at, UTC)
-    if utcnow() - signed_in > timedelta(hours=SESSION_HOURS):
-        request.session.pop(USER_KEY, None)
-        return None
-    try:
-        account = session.get(UserAccount, uuid.UUID(raw_id))
-    except ValueError:
-        return None
-    if account is None or account.disabled:
-        request.session.pop(USER_KEY, None)
+    account = live_account(request, session)
+    if account is None:
         return None
     return PageUser(
         id=account.id,
@@ -184,23 +173,21 @@ def login(request: Request, session: SessionDep, form: VerifiedForm) -> Response
     if account is None:
         return render(request, "login.html", failed, status_code=401)
     # A fresh session on sign-in (no fixation); the language choice survives.
-    lang = request.session.get("lang")
-    request.session.clear()
-    if isinstance(lang, str):
-        request.session["lang"] = lang
-    request.session[USER_KEY] = str(account.id)
-    request.session[SIGNED_IN_KEY] = utcnow().timestamp()
+    end_cookie_session(request)
+    request.session.update(signed_in_data(account))
     csrf.rotate(request)
     user = PageUser(account.id, account.username, account.display_name, account.role, None)
     return RedirectResponse(next_path or home_for(user), status_code=303)
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, _form: VerifiedForm) -> Response:
-    lang = request.session.get("lang")
-    request.session.clear()
-    if isinstance(lang, str):
-        request.session["lang"] = lang
+def logout(request: Request, session: SessionDep, _form: VerifiedForm) -> Response:
+    # Ends this session and every other copy of the account's sessions (all devices): the
+    # generation they carry is no longer the account's.
+    account = live_account(request, session)
+    if account is not None:
+        end_sessions(session, account.id)
+    end_cookie_session(request)
     csrf.rotate(request)
     return RedirectResponse("/login?signed_out=1", status_code=303)
 

@@ -15,6 +15,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from meldplicht.core.db import SessionDep
+from meldplicht.web.sessions import live_account
+
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"
 
@@ -46,7 +49,15 @@ def _same_origin(request: Request) -> bool:
     return origin == own
 
 
-async def verified_form(request: Request) -> FormData:
+def live_session(request: Request, session: SessionDep) -> None:
+    """Empties a cookie whose sign-in has ended (sign-out elsewhere, timeout, new password),
+    its token with it, before the token is compared: such a copy cannot post a form."""
+    live_account(request, session)
+
+
+async def verified_form(
+    request: Request, _live: Annotated[None, Depends(live_session)]
+) -> FormData:
     """The posted form, after checking its CSRF token against the session's."""
     form = await request.form()
     sent = form.get(FIELD)
