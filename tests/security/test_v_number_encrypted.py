@@ -1,5 +1,5 @@
 """The V-number is personal data: stored only encrypted (like the document number), never in
-the version history or an ordinary answer, and migration 0010 encrypts the rows stored before
+the version history or an ordinary answer, and migration 0012 encrypts the rows stored before
 it (both databases)."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ query looks a worker up by V-number, so no keyed hash is needed for it.
 
 The downgrade decrypts the column back; the declarations keep no V-number.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 
 from collections.abc import Callable, Sequence
@@ -23,8 +23,8 @@ from alembic import op
 from meldplicht.core.config import get_settings
 from meldplicht.core.crypto import cipher_for
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
