@@ -83,7 +83,7 @@ def fresh(
             drop_postgres(name)
 
 
-def test_migration_0010_encrypts_the_rows_stored_before_it(fresh: tuple[str, Settings]) -> None:
+def test_migration_0012_encrypts_the_rows_stored_before_it(fresh: tuple[str, Settings]) -> None:
     url, settings = fresh
     upgrade(url)
     engine = create_db_engine(url)
@@ -96,9 +96,9 @@ def test_migration_0010_encrypts_the_rows_stored_before_it(fresh: tuple[str, Set
             )
             assert created.status_code == 201, created.text
 
-        # Back to 0009: the V-number in clear on the worker, as it was stored then, and in the
+        # Back to 0011: the V-number in clear on the worker, as it was stored then, and in the
         # declaration of the version history.
-        command.downgrade(alembic_config(url), "0009")
+        command.downgrade(alembic_config(url), "0011")
         with engine.begin() as conn:
             assert conn.execute(text("SELECT v_number FROM worker")).scalar_one() == V_NUMBER
             version_id, declaration = conn.execute(
