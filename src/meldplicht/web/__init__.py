@@ -181,6 +181,7 @@ def _mount_web(app: FastAPI) -> None:
     from meldplicht.notifications.bulk import router as bulk_api_router
     from meldplicht.web.employer import router as employer_router
     from meldplicht.web.inspector import router as inspector_pages_router
+    from meldplicht.web.verify import router as verify_router
 
     settings: Settings = app.state.settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -199,3 +200,4 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(shared_router)
     app.include_router(employer_router)
     app.include_router(inspector_pages_router)
+    app.include_router(verify_router)

@@ -48,6 +48,7 @@ from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
 from meldplicht.web.pages import language, render
 from meldplicht.web.pdf import receipt_pdf
+from meldplicht.web.receipt import receipt_party
 
 log = logging.getLogger("meldplicht.web")
 
@@ -270,9 +271,10 @@ def _detail_context(detail: NotificationOut) -> dict[str, Any]:
 def notification_detail(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     context = _detail_context(detail)
     context["done"] = request.query_params.get("done", "")
+    context["party"] = receipt_party(request, session, _settings(request), notification)
     return render(request, "employer/detail.html", context, user=user)
 
 
@@ -280,9 +282,10 @@ def notification_detail(
 def notification_receipt(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     context = _detail_context(detail)
     context["created"] = request.query_params.get("created") == "1"
+    context["party"] = receipt_party(request, session, _settings(request), notification)
     return render(request, "employer/receipt.html", context, user=user)
 
 
@@ -291,9 +294,10 @@ def notification_receipt_pdf(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
     lang = language(request)
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     timeliness = _timeliness(detail.start_date, detail.notice_date)
-    content = receipt_pdf(detail, timeliness, i18n.Translator(lang))
+    party = receipt_party(request, session, _settings(request), notification)
+    content = receipt_pdf(detail, timeliness, i18n.Translator(lang), party)
     return Response(
         content,
         media_type="application/pdf",
