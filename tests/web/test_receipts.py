@@ -53,3 +53,51 @@ def test_both_receipts_name_the_employer_and_carry_the_qr_link(web: Web) -> None
     check = web.client.get(link.group(1).removeprefix("http://testserver"))
     assert check.status_code == 200
     assert "Kwekerij De Tuin B.V." in check.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "minimum"),
+    [
+        ("uk", "Ваш примірник повідомлення", "щонайменше"),
+        ("en", "Your copy of the notification", "at least"),
+        ("nl", "Uw exemplaar van de melding", "ten minste"),
+    ],
+)
+def test_the_worker_copy_in_three_languages_without_bsn(
+    web: Web, lang: str, title: str, minimum: str
+) -> None:
+    web.login()
+    values = form_values(wage_amount="700", wage_period="week", hours_per_week="38")
+    receipt = submit_notification(web, values)
+    base = receipt.removesuffix("/receipt")
+    default = web.client.get(f"{base}/worker-copy")
+    assert '<html lang="uk">' in default.text  # the worker's language unless asked otherwise
+    page = web.client.get(f"{base}/worker-copy?lang={lang}")
+    assert page.status_code == 200
+    html = page.text
+    assert f'<html lang="{lang}">' in html
+    assert title in html
+    assert "Kwekerij De Tuin B.V." in html
+    assert "12345678" in html
+    assert "0800 5151" in html
+    assert minimum in html
+    for bsn in ("111222333", values["worker_bsn"]):
+        assert bsn not in html
+    assert values["worker_document_number"] not in html
+    # The employer's own pages keep their language.
+    assert '<html lang="nl">' in web.client.get(receipt).text
+
+
+def test_the_worker_copy_quotes_the_rule_for_the_age_on_the_start_date(web: Web) -> None:
+    from datetime import date
+
+    from meldplicht.rules import wages
+
+    web.login()
+    values = form_values(worker_birth_date="2008-06-01", wage_amount="11.00", wage_period="hour")
+    receipt = submit_notification(web, values)
+    html = web.client.get(f"{receipt.removesuffix('/receipt')}/worker-copy?lang=en").text
+    start = date.fromisoformat(values["start_date"])
+    age = wages.age_on(date(2008, 6, 1), start)
+    expected = wages.minimum_hourly_wage(age, start, bbl_student=False).hourly
+    assert f"at least {wages.eur(expected)} gross per hour at age {age}" in html

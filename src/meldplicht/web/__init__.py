@@ -22,11 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from meldplicht.core.clock import today
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.errors import DomainError
-from meldplicht.rules.params import get_parameters
 from meldplicht.web import auth, i18n
 from meldplicht.web.auth import OptionalUser, PageForbidden
 from meldplicht.web.csrf import CsrfFailed
 from meldplicht.web.pages import STATIC_DIR, render
+from meldplicht.web.worker_copy import rights_facts
 
 log = logging.getLogger("meldplicht.web")
 
@@ -105,18 +105,7 @@ def home(user: OptionalUser) -> Response:
 @shared_router.get("/worker", name="worker_info")
 def worker_info(request: Request, user: OptionalUser) -> Response:
     """Public: what a notification means for the worker, their rights, where to get help."""
-    on = today()
-    params = get_parameters()
-    wml = params.at("wml_hourly", on)
-    cap = params.at("housing_deduction_cap", on).value
-    limits = params.at("working_time_limits", on).value
-    facts = {
-        "minimum_wage": wml.value["21"],  # keys are ages as text ("21" = 21 and older)
-        "minimum_wage_from": wml.effective_from,
-        "housing_cap_percent": int(Decimal(str(cap)) * 100),
-        "max_week": limits["adult_week_max"],
-        "average_week": limits["adult_sixteen_week_average"],
-    }
+    facts = rights_facts(today())
     return render(
         request, "worker.html", {"facts": facts}, languages=i18n.WORKER_LANGUAGES, user=user
     )

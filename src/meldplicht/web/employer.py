@@ -43,7 +43,7 @@ from meldplicht.notifications.models import Channel, NotificationStatus
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.rules import calendar
 from meldplicht.rules.facts import Finding
-from meldplicht.web import forms, i18n
+from meldplicht.web import forms, i18n, worker_copy
 from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
 from meldplicht.web.pages import language, render
@@ -304,6 +304,31 @@ def notification_receipt_pdf(
         headers={
             "Content-Disposition": f'attachment; filename="{detail.receipt_number}.pdf"',
         },
+    )
+
+
+@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
+def notification_worker_copy(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+    requested = request.query_params.get("lang", "uk")
+    lang = requested if requested in i18n.WORKER_LANGUAGES else "uk"
+    notification = service.get_owned(session, _employer_id(user), notification_id)
+    detail = service.present_detail(session, notification, lang)
+    context = {
+        "n": detail,
+        "party": receipt_party(request, session, _settings(request), notification),
+        "minimum": worker_copy.minimum_for(detail),
+        "facts": worker_copy.rights_facts(detail.start_date),
+    }
+    return render(
+        request,
+        "employer/worker_copy.html",
+        context,
+        languages=i18n.WORKER_LANGUAGES,
+        user=user,
+        lang=lang,
     )
 
 
