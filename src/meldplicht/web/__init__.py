@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
