@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.datastructures import MutableHeaders
@@ -319,7 +320,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if engine is None:
             app.state.engine.dispose()
 
-    app = FastAPI(
+    # The API docs (/docs, /redoc) load Swagger UI and ReDoc from the assets fastapi-offline
+    # ships, not from a CDN: they work offline and inside a closed network.
+    app = FastAPIOffline(
+        static_url="/static-offline-docs",
+        favicon_url="/static/favicon.svg",
         title="meldplicht",
         version=__version__,
         summary="Employer notifications for people under temporary protection from Ukraine.",

@@ -35,8 +35,16 @@ CSP = (
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-# The interactive API docs load their script from a CDN; they keep FastAPI's own headers.
-_NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json")
+# The API docs may run Swagger UI's inline set-up script and ReDoc's injected styles, but
+# load nothing from elsewhere (ReDoc's attribution logo would come from its CDN).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+# The interactive API docs run an inline script (Swagger UI's set-up): they keep FastAPI's own
+# headers. Their assets come from this server (fastapi-offline), never from a CDN.
+_NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 
 
 def is_page(path: str) -> bool:
@@ -63,6 +71,8 @@ class SecurityHeadersMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]
+                if scope["path"] in ("/docs", "/redoc"):
+                    extra.append((b"content-security-policy", DOCS_CSP.encode()))
                 if page:
                     extra += [
                         (b"content-security-policy", CSP.encode()),
@@ -99,6 +109,12 @@ shared_router = APIRouter(include_in_schema=False)
 @shared_router.get("/", name="home")
 def home(user: OptionalUser) -> Response:
     return RedirectResponse(auth.home_for(user) if user else "/login", status_code=303)
+
+
+@shared_router.get("/favicon.ico", name="favicon")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; the icon is an SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @shared_router.get("/worker", name="worker_info")
