@@ -14,7 +14,13 @@ from tests.web.conftest import csv_upload, form_values
 
 pytestmark = pytest.mark.browser
 
-SELECTS = {"worker_sex", "worker_document_type", "contract_type", "wage_period"}
+SELECTS = {
+    "worker_sex",
+    "worker_nationality",
+    "worker_document_type",
+    "contract_type",
+    "wage_period",
+}
 CHECKBOXES = {
     "wage_includes_holiday_allowance",
     "housing_written_consent",

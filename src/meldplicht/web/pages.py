@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from meldplicht.rules.checks import catalogue
-from meldplicht.web import forms, i18n
+from meldplicht.web import countries, forms, i18n
 from meldplicht.web.csrf import FIELD as CSRF_FIELD
 from meldplicht.web.csrf import csrf_token
 
@@ -42,6 +42,8 @@ templates.env.globals.update(
     is_checked=forms.is_checked,
     summary=forms.summary,
     finding_title=finding_title,
+    countries=countries.choices,
+    country_name=countries.name,
 )
 
 
