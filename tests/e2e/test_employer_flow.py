@@ -30,6 +30,17 @@ CHECKBOXES = {
 }
 
 
+DATES = {"worker_birth_date", "worker_document_valid_until", "start_date", "end_date"}
+
+
+def fill_date(page: Page, name: str, iso: str) -> None:
+    """A date as a person enters it: day, month and year in their own boxes."""
+    year, month, day = iso.split("-") if iso else ("", "", "")
+    page.fill(f"#{name}", day)
+    page.fill(f"#{name}-month", month)
+    page.fill(f"#{name}-year", year)
+
+
 def fill_notification(page: Page, values: dict[str, str]) -> None:
     for name, value in values.items():
         if name == "housing_provided":
@@ -41,6 +52,8 @@ def fill_notification(page: Page, values: dict[str, str]) -> None:
             page.select_option(f"#{name}", value)
         elif name.startswith("location2_"):
             continue
+        elif name in DATES:
+            fill_date(page, name, value)
         else:
             page.fill(f"#{name}", value)
 

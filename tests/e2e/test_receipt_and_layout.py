@@ -78,7 +78,8 @@ def test_api_docs_work_with_the_network_blocked(
 
     page.route("**/*", only_local)
     page.goto(path)
-    expect(page.locator(ready).first).to_contain_text("meldplicht")
+    # ReDoc parses a 1 MB script before it draws: give a busy machine time.
+    expect(page.locator(ready).first).to_contain_text("meldplicht", timeout=30_000)
     assert outside == []
 
 
@@ -130,3 +131,24 @@ def test_the_favicon_is_served(page: Page) -> None:
     assert response.ok
     assert "svg" in response.headers["content-type"]
     assert page.request.get("/favicon.ico").ok
+
+
+def test_dates_are_entered_day_month_year_and_typed_digits_read_the_dutch_way(
+    page: Page,
+) -> None:
+    sign_in(page)
+    page.goto("/employer/notifications/new")
+    birth = page.locator("fieldset.date-input", has=page.locator("#worker_birth_date"))
+    labels = [t.strip() for t in birth.locator("label").all_inner_texts()]
+    assert labels == ["Dag", "Maand", "Jaar"]
+    values = form_values(worker_bsn="999993653")
+    fill_notification(page, values)
+    # Someone types the birth date as one run of digits in the first box.
+    page.fill("#worker_birth_date", "14031995")
+    page.fill("#worker_birth_date-month", "")
+    page.fill("#worker_birth_date-year", "")
+    page.click("button[value=review]")
+    expect(page.locator("main")).to_contain_text("14 maart 1995")
+    page.click("button[value=submit]")
+    expect(page.locator("h1")).to_have_text("Ontvangstbevestiging")
+    expect(page.locator("main")).to_contain_text("14 maart 1995")

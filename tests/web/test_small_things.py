@@ -62,3 +62,51 @@ def test_favicon(web: Web) -> None:
     icon = web.client.get("/favicon.ico")
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.parametrize(
+    ("typed", "iso"),
+    [
+        ("14031995", "1995-03-14"),
+        ("14-03-1995", "1995-03-14"),
+        ("1/2/2027", "2027-02-01"),
+        ("14.3.1995", "1995-03-14"),
+        ("1995-03-14", "1995-03-14"),
+        ("morgen", "morgen"),
+    ],
+)
+def test_a_typed_date_is_read_in_dutch_order(typed: str, iso: str) -> None:
+    from meldplicht.web.forms import typed_date
+
+    assert typed_date(typed) == iso
+
+
+def test_the_form_asks_day_month_year_and_joins_them(web: Web) -> None:
+    web.login()
+    html = web.client.get(NEW).text
+    for part in ("day", "month", "year"):
+        assert f'name="worker_birth_date-{part}"' in html
+    assert 'type="date"' not in html
+    values = form_values()
+    values.pop("worker_birth_date")
+    parts = {
+        "worker_birth_date-day": "14",
+        "worker_birth_date-month": "3",
+        "worker_birth_date-year": "1995",
+    }
+    review = post_form(web, values, "review", **parts)
+    assert review.status_code == 200, review.text
+    assert "14 maart 1995" in review.text
+    assert 'name="worker_birth_date" value="1995-03-14"' in review.text
+    wrong = post_form(
+        web,
+        values,
+        "review",
+        **{**parts, "worker_birth_date-day": "31", "worker_birth_date-month": "2"},
+    )
+    assert wrong.status_code == 422
+    # What was typed comes back in its own boxes, with the error beside it.
+    assert 'name="worker_birth_date-day" type="text" inputmode="numeric" size="2" value="31"' in (
+        wrong.text
+    )
+    assert 'href="#worker_birth_date"' in wrong.text

@@ -38,7 +38,8 @@ CSP = (
 # The API docs may run Swagger UI's inline set-up script and ReDoc's injected styles, but
 # load nothing from elsewhere (ReDoc's attribution logo would come from its CDN).
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )

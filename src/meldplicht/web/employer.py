@@ -172,7 +172,7 @@ def new_notification(request: Request, user: EmployerUser) -> Response:
 def post_notification(
     request: Request, session: SessionDep, user: EmployerUser, form: VerifiedForm
 ) -> Response:
-    fields = text_fields(form)
+    fields = forms.with_dates(text_fields(form))
     action = fields.get("action", "review")
     values = forms.notification_values(fields)
     if action == "edit":
@@ -383,7 +383,7 @@ def _action_post(action: str) -> Any:
         notification_id: uuid.UUID,
         form: VerifiedForm,
     ) -> Response:
-        values = {k: v for k, v in text_fields(form).items() if k != "action"}
+        values = {k: v for k, v in forms.with_dates(text_fields(form)).items() if k != "action"}
         payload, errors = parse(values)
         t = i18n.Translator(language(request))
         problem = ""

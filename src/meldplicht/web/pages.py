@@ -43,6 +43,7 @@ templates.env.globals.update(
     summary=forms.summary,
     finding_title=finding_title,
     countries=countries.choices,
+    date_parts=forms.date_parts,
     country_name=countries.name,
 )
 
