@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.datastructures import MutableHeaders
@@ -465,7 +466,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if engine is None:
             app.state.engine.dispose()
 
-    app = _App(
+    # The API docs (/docs, /redoc) load Swagger UI and ReDoc from the assets fastapi-offline
+    # ships, not from a CDN: they work offline and inside a closed network.
+    app = FastAPIOffline(
+        static_url="/static-offline-docs",
+        favicon_url="/static/favicon.svg",
         title="meldplicht",
         version=__version__,
         summary="Employer notifications for people under temporary protection from Ukraine.",
@@ -478,6 +483,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
     )
+    # fastapi-offline builds a plain FastAPI; ours differs only in its outermost layer.
+    app.__class__ = _App
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
     if app.state.engine.dialect.name == "sqlite":

@@ -14,7 +14,13 @@ from tests.web.conftest import csv_upload, form_values
 
 pytestmark = pytest.mark.browser
 
-SELECTS = {"worker_sex", "worker_document_type", "contract_type", "wage_period"}
+SELECTS = {
+    "worker_sex",
+    "worker_nationality",
+    "worker_document_type",
+    "contract_type",
+    "wage_period",
+}
 CHECKBOXES = {
     "wage_includes_holiday_allowance",
     "housing_written_consent",
@@ -22,6 +28,17 @@ CHECKBOXES = {
     "bbl_student",
     "declaration_truthful",
 }
+
+
+DATES = {"worker_birth_date", "worker_document_valid_until", "start_date", "end_date"}
+
+
+def fill_date(page: Page, name: str, iso: str) -> None:
+    """A date as a person enters it: day, month and year in their own boxes."""
+    year, month, day = iso.split("-") if iso else ("", "", "")
+    page.fill(f"#{name}", day)
+    page.fill(f"#{name}-month", month)
+    page.fill(f"#{name}-year", year)
 
 
 def fill_notification(page: Page, values: dict[str, str]) -> None:
@@ -35,6 +52,8 @@ def fill_notification(page: Page, values: dict[str, str]) -> None:
             page.select_option(f"#{name}", value)
         elif name.startswith("location2_"):
             continue
+        elif name in DATES:
+            fill_date(page, name, value)
         else:
             page.fill(f"#{name}", value)
 

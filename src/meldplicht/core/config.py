@@ -74,6 +74,13 @@ class Settings(BaseSettings):
             "Uitleenmarkt, Wtta). Empty: offline (no look-ups)."
         ),
     )
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The address the public reaches this service at (e.g. https://meldplicht.example.nl), "
+            "printed in the QR code of every receipt. Empty: the address of the request."
+        ),
+    )
     page_size_max: int = Field(200, description="Largest page a list endpoint returns.")
     api_key_cache_seconds: float = Field(
         5.0,

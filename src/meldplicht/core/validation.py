@@ -101,6 +101,7 @@ _NL: dict[str, str] = {
     "invalid_loonheffingennummer": "Geen geldig loonheffingennummer (9 cijfers, L, 2 cijfers).",
     "invalid_postcode": "Geen geldige postcode (1234 AB; nooit SA, SD of SS).",
     "invalid_v_number": "Geen geldig V-nummer (10 cijfers).",
+    "invalid_nationality": "Geen landcode uit ISO 3166-1 (drie letters, bijvoorbeeld UKR).",
     "invalid_name": "Een naam moet minstens één letter bevatten.",
     "control_characters": "Bevat niet-toegestane tekens (stuurtekens).",
     "invisible_characters": (

@@ -8,6 +8,7 @@ sees what was declared when.
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +22,20 @@ from meldplicht.core.types import UTCDateTime
 
 MONEY = Numeric(12, 2)
 HOURS = Numeric(5, 2)
+
+
+# Crockford's base32 (no I, L, O, U): read aloud or typed from paper without confusion.
+VERIFICATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VERIFICATION_LENGTH = 20  # 100 random bits
+
+
+def new_verification_code() -> str:
+    """A receipt's verification code: 100 random bits, stored, never derived from the receipt.
+
+    Anyone holding it (through the QR code on the receipt) can confirm the receipt number,
+    date and employer; nobody can guess one (2^100 codes) or walk from one to the next.
+    """
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_LENGTH))
 
 
 class NotificationStatus(enum.StrEnum):
@@ -81,6 +96,10 @@ class Notification(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     receipt_number: str = Field(max_length=20, unique=True)
+    # The code behind the receipt's QR link (/verify/<code>); random, not the receipt number.
+    verification_code: str = Field(
+        default_factory=new_verification_code, max_length=32, unique=True
+    )
     # The sender's own reference (a row id in an older system or a bulk file): re-sending the
     # same reference never makes a second notification.
     external_reference: str | None = Field(default=None, max_length=64)

@@ -131,9 +131,20 @@ VNumber = Annotated[
     AfterValidator(_v_number),
     _documented(r"^[0-9]{10}$", "1234567890"),
 ]
+
+
+def _nationality(value: str) -> str:
+    if not identifiers.is_valid_nationality(value):
+        raise PydanticCustomError(
+            "invalid_nationality", "is not an ISO 3166-1 alpha-3 country code (e.g. UKR)"
+        )
+    return value
+
+
 Nationality = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_nationality),
 ]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

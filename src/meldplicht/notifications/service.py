@@ -48,6 +48,7 @@ from meldplicht.notifications.models import (
     VersionKind,
     Worker,
     WorkLocation,
+    new_verification_code,
 )
 from meldplicht.notifications.schemas import (
     AddressIn,
@@ -649,6 +650,7 @@ def create(
     row: dict[str, Any] = dict(
         id=uuid.uuid4(),
         receipt_number=_receipt_number(notice_date.year),
+        verification_code=new_verification_code(),
         external_reference=external_reference,
         employer_id=employer_id,
         worker_id=new_worker["id"],
@@ -852,6 +854,7 @@ def create_batch(
             {
                 "id": nid,
                 "receipt_number": receipt,
+                "verification_code": new_verification_code(),
                 "external_reference": reference,
                 "employer_id": employer_id,
                 "worker_id": worker_ids[bsn_hash],

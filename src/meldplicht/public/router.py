@@ -1,14 +1,17 @@
-"""GET /api/v1/rules and /api/v1/parameters: what is checked, on what basis, with what values."""
+"""GET /api/v1/rules and /api/v1/parameters: what is checked, on what basis, with what values;
+GET /api/v1/receipts/{code}: whether a receipt is genuine (no personal data)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import NotFound, problem_responses
+from meldplicht.public import receipts
 from meldplicht.rules.checks import catalogue
 from meldplicht.rules.params import get_parameters
 
@@ -83,3 +86,43 @@ def get_parameter(name: str) -> ParameterOut:
     if name not in params.names():
         raise ParameterNotFound(f"No parameter named {name!r}; see /api/v1/parameters.")
     return ParameterOut.model_validate(params.describe(name))
+
+
+class ReceiptVerificationOut(BaseModel):
+    receipt_number: str
+    received_at: datetime
+    notice_date: date = Field(description="The receipt date in Europe/Amsterdam.")
+    status: str = Field(description="active, terminated or withdrawn")
+    version: int = Field(description="How many declarations (notice, changes) it holds.")
+    updated_at: datetime
+    employer_name: str
+    employer_kvk_number: str
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
+    title = "No receipt with this verification code"
+
+
+@router.get(
+    "/receipts/{verification_code}",
+    response_model=ReceiptVerificationOut,
+    responses=problem_responses(ReceiptNotFound),
+    summary="Verify a receipt by the code in its QR link: number, date, employer; no personal data",
+)
+def verify_receipt(verification_code: str, session: SessionDep) -> ReceiptVerificationOut:
+    found = receipts.verify(session, verification_code)
+    if found is None:
+        raise ReceiptNotFound(
+            "No receipt has this verification code. Check the code on the receipt."
+        )
+    return ReceiptVerificationOut(
+        receipt_number=found.receipt_number,
+        received_at=found.received_at,
+        notice_date=found.notice_date,
+        status=found.status,
+        version=found.version,
+        updated_at=found.updated_at,
+        employer_name=found.employer_name,
+        employer_kvk_number=found.employer_kvk_number,
+    )

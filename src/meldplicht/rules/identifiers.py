@@ -64,3 +64,18 @@ def compact_bsn(value: str) -> str:
 
 def compact_loonheffingennummer(value: str) -> str:
     return _compact(value).upper()
+
+
+# ICAO Doc 9303 codes for a person without a nationality of a state: stateless (XXA),
+# refugee under the 1951 Convention (XXB), refugee otherwise (XXC), unspecified (XXX).
+ICAO_NON_STATE_NATIONALITIES = frozenset({"XXA", "XXB", "XXC", "XXX"})
+
+
+def is_valid_nationality(code: str) -> bool:
+    """An ISO 3166-1 alpha-3 country code (pycountry's list), or an ICAO non-state code."""
+    import pycountry  # loaded on first use: the list is read from its JSON data
+
+    upper = code.strip().upper()
+    if upper in ICAO_NON_STATE_NATIONALITIES:
+        return True
+    return len(upper) == 3 and pycountry.countries.get(alpha_3=upper) is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,11 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from meldplicht.core.clock import today
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.errors import DomainError
-from meldplicht.rules.params import get_parameters
 from meldplicht.web import auth, i18n
 from meldplicht.web.auth import OptionalUser, PageForbidden
 from meldplicht.web.csrf import CsrfFailed
 from meldplicht.web.pages import STATIC_DIR, render
+from meldplicht.web.worker_copy import rights_facts
 
 log = logging.getLogger("meldplicht.web")
 
@@ -36,14 +35,24 @@ CSP = (
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-# The interactive API docs load their script from a CDN; they keep FastAPI's own headers.
-_NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json")
+# The API docs may run Swagger UI's inline set-up script and ReDoc's injected styles, but
+# load nothing from elsewhere (ReDoc's attribution logo would come from its CDN).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+# The interactive API docs run an inline script (Swagger UI's set-up): they keep FastAPI's own
+# headers. Their assets come from this server (fastapi-offline), never from a CDN.
+_NO_PAGE_HEADERS = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 # Answers that never carry personal data (public law data, API docs, probes, static files);
 # every other answer, page or API, error or not, is `Cache-Control: no-store`.
 CACHEABLE_PREFIXES = (
     "/api/v1/parameters",
     "/api/v1/rules",
     "/static/",
+    "/static-offline-docs",
     "/docs",
     "/redoc",
     "/openapi.json",
@@ -83,6 +92,8 @@ class SecurityHeadersMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]
+                if scope["path"] in ("/docs", "/redoc"):
+                    extra.append((b"content-security-policy", DOCS_CSP.encode()))
                 if page:
                     extra += [
                         (b"content-security-policy", CSP.encode()),
@@ -121,21 +132,16 @@ def home(user: OptionalUser) -> Response:
     return RedirectResponse(auth.home_for(user) if user else "/login", status_code=303)
 
 
+@shared_router.get("/favicon.ico", name="favicon")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; the icon is an SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @shared_router.get("/worker", name="worker_info")
 def worker_info(request: Request, user: OptionalUser) -> Response:
     """Public: what a notification means for the worker, their rights, where to get help."""
-    on = today()
-    params = get_parameters()
-    wml = params.at("wml_hourly", on)
-    cap = params.at("housing_deduction_cap", on).value
-    limits = params.at("working_time_limits", on).value
-    facts = {
-        "minimum_wage": wml.value["21"],  # keys are ages as text ("21" = 21 and older)
-        "minimum_wage_from": wml.effective_from,
-        "housing_cap_percent": int(Decimal(str(cap)) * 100),
-        "max_week": limits["adult_week_max"],
-        "average_week": limits["adult_sixteen_week_average"],
-    }
+    facts = rights_facts(today())
     return render(
         request, "worker.html", {"facts": facts}, languages=i18n.WORKER_LANGUAGES, user=user
     )
@@ -201,6 +207,7 @@ def _mount_web(app: FastAPI) -> None:
     from meldplicht.web.cases import router as case_pages_router
     from meldplicht.web.employer import router as employer_router
     from meldplicht.web.inspector import router as inspector_pages_router
+    from meldplicht.web.verify import router as verify_router
 
     settings: Settings = app.state.settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -220,3 +227,4 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(employer_router)
     app.include_router(case_pages_router)
     app.include_router(inspector_pages_router)
+    app.include_router(verify_router)

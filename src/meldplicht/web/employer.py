@@ -43,11 +43,12 @@ from meldplicht.notifications.models import Channel, NotificationStatus
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.rules import calendar
 from meldplicht.rules.facts import Finding
-from meldplicht.web import forms, i18n
+from meldplicht.web import forms, i18n, worker_copy
 from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
 from meldplicht.web.pages import language, render
 from meldplicht.web.pdf import receipt_pdf
+from meldplicht.web.receipt import receipt_party
 
 log = logging.getLogger("meldplicht.web")
 
@@ -171,7 +172,7 @@ def new_notification(request: Request, user: EmployerUser) -> Response:
 def post_notification(
     request: Request, session: SessionDep, user: EmployerUser, form: VerifiedForm
 ) -> Response:
-    fields = text_fields(form)
+    fields = forms.with_dates(text_fields(form))
     action = fields.get("action", "review")
     values = forms.notification_values(fields)
     if action == "edit":
@@ -270,9 +271,10 @@ def _detail_context(detail: NotificationOut) -> dict[str, Any]:
 def notification_detail(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     context = _detail_context(detail)
     context["done"] = request.query_params.get("done", "")
+    context["party"] = receipt_party(request, session, _settings(request), notification)
     return render(request, "employer/detail.html", context, user=user)
 
 
@@ -280,9 +282,10 @@ def notification_detail(
 def notification_receipt(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     context = _detail_context(detail)
     context["created"] = request.query_params.get("created") == "1"
+    context["party"] = receipt_party(request, session, _settings(request), notification)
     return render(request, "employer/receipt.html", context, user=user)
 
 
@@ -291,15 +294,41 @@ def notification_receipt_pdf(
     request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
 ) -> Response:
     lang = language(request)
-    _, detail = _load(request, session, user, notification_id)
+    notification, detail = _load(request, session, user, notification_id)
     timeliness = _timeliness(detail.start_date, detail.notice_date)
-    content = receipt_pdf(detail, timeliness, i18n.Translator(lang))
+    party = receipt_party(request, session, _settings(request), notification)
+    content = receipt_pdf(detail, timeliness, i18n.Translator(lang), party)
     return Response(
         content,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{detail.receipt_number}.pdf"',
         },
+    )
+
+
+@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
+def notification_worker_copy(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+    requested = request.query_params.get("lang", "uk")
+    lang = requested if requested in i18n.WORKER_LANGUAGES else "uk"
+    notification = service.get_owned(session, _employer_id(user), notification_id)
+    detail = service.present_detail(session, notification, lang)
+    context = {
+        "n": detail,
+        "party": receipt_party(request, session, _settings(request), notification),
+        "minimum": worker_copy.minimum_for(detail),
+        "facts": worker_copy.rights_facts(detail.start_date),
+    }
+    return render(
+        request,
+        "employer/worker_copy.html",
+        context,
+        languages=i18n.WORKER_LANGUAGES,
+        user=user,
+        lang=lang,
     )
 
 
@@ -354,7 +383,7 @@ def _action_post(action: str) -> Any:
         notification_id: uuid.UUID,
         form: VerifiedForm,
     ) -> Response:
-        values = {k: v for k, v in text_fields(form).items() if k != "action"}
+        values = {k: v for k, v in forms.with_dates(text_fields(form)).items() if k != "action"}
         payload, errors = parse(values)
         t = i18n.Translator(language(request))
         problem = ""

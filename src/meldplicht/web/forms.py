@@ -7,6 +7,7 @@ into a NotificationCreate, and every FieldError names the input it belongs to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,6 +45,56 @@ BOOLEAN_FIELDS = frozenset(
 class Parsed:
     payload: NotificationCreate | None
     errors: list[FieldError]
+
+
+_DATE_PARTS = ("day", "month", "year")
+# Typed as one text in Dutch order: 14-03-1995, 14/3/1995, 14.03.1995, 14 03 1995 or 14031995.
+_DUTCH_TYPED = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
+_DUTCH_DIGITS = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+
+
+def typed_date(text: str) -> str:
+    """A date typed in Dutch order (day, month, year) as YYYY-MM-DD; ISO text stays as it is.
+
+    "14031995" is 14 March 1995 (never 1995-12-03); what cannot be read is returned as typed,
+    so the form shows the error beside what the person wrote.
+    """
+    text = text.strip()
+    match = _DUTCH_TYPED.match(text) or _DUTCH_DIGITS.match(text)
+    if not match:
+        return text
+    day, month, year = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def with_dates(fields: dict[str, str]) -> dict[str, str]:
+    """Join each date entered as three inputs (name-day, name-month, name-year: the NL Design
+    System / GOV.UK pattern) into one YYYY-MM-DD value under its name."""
+    out = {k: v for k, v in fields.items() if not k.endswith(tuple(f"-{p}" for p in _DATE_PARTS))}
+    names = {k.rsplit("-", 1)[0] for k in fields if k.endswith("-day")}
+    for name in names:
+        day, month, year = (fields.get(f"{name}-{part}", "").strip() for part in _DATE_PARTS)
+        if not (day or month or year):
+            out[name] = ""
+        elif not (month or year):
+            out[name] = typed_date(day)  # the whole date typed or pasted into the first box
+        elif day.isdigit() and month.isdigit() and year.isdigit():
+            out[name] = f"{year}-{int(month):02d}-{int(day):02d}"
+        else:
+            out[name] = f"{year}-{month}-{day}"
+    for name in DATE_FIELDS | {"effective_date"}:
+        if name in out and name not in names:
+            out[name] = typed_date(out[name])
+    return out
+
+
+def date_parts(value: str | None) -> tuple[str, str, str]:
+    """(day, month, year) of a YYYY-MM-DD value, for the three inputs; as typed if partial."""
+    parts = (value or "").split("-")
+    if len(parts) == 3:
+        year, month, day = parts
+        return day, month, year
+    return (value or ""), "", ""
 
 
 def notification_values(fields: dict[str, str]) -> dict[str, str]:

@@ -103,6 +103,31 @@ class Translator:
         return message_en
 
 
+def accepted(header: str, allowed: tuple[str, ...]) -> str | None:
+    """The reader's most preferred language among `allowed`, from an Accept-Language header
+    (RFC 9110 §12.5.4): `uk-UA,uk;q=0.9,en;q=0.5` gives "uk"; None when none is allowed."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in allowed:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        candidate = (-quality, position, primary)
+        if best is None or candidate < best:
+            best = candidate
+    return best[2] if best else None
+
+
 def choose(requested: str | None, current: str | None, allowed: tuple[str, ...]) -> str:
     for candidate in (requested, current):
         if candidate in allowed:

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from meldplicht.rules.checks import catalogue
-from meldplicht.web import forms, i18n
+from meldplicht.web import countries, forms, i18n
 from meldplicht.web.csrf import FIELD as CSRF_FIELD
 from meldplicht.web.csrf import csrf_token
 
@@ -42,14 +42,20 @@ templates.env.globals.update(
     is_checked=forms.is_checked,
     summary=forms.summary,
     finding_title=finding_title,
+    countries=countries.choices,
+    date_parts=forms.date_parts,
+    country_name=countries.name,
 )
 
 
 def language(request: Request, allowed: tuple[str, ...] = i18n.PAGE_LANGUAGES) -> str:
-    """The language for this page: ?lang= (remembered in the session), else the session's."""
+    """The language for this page: ?lang= (remembered in the session), else the session's,
+    else the browser's (Accept-Language), else Dutch."""
     requested = request.query_params.get("lang")
     current = request.session.get(LANG_SESSION_KEY)
-    chosen = i18n.choose(requested, current if isinstance(current, str) else None, allowed)
+    if not isinstance(current, str):  # no choice made yet: the browser's
+        current = i18n.accepted(request.headers.get("accept-language", ""), allowed)
+    chosen = i18n.choose(requested, current, allowed)
     if requested in i18n.LANGUAGES and requested == chosen:
         request.session[LANG_SESSION_KEY] = chosen
     return chosen
@@ -79,8 +85,11 @@ def render(
     status_code: int = 200,
     languages: tuple[str, ...] = i18n.PAGE_LANGUAGES,
     user: Any = None,
+    lang: str | None = None,
 ) -> Response:
-    lang = language(request, languages)
+    """A page in `lang` when given (a document in the reader's own language), else the
+    language the reader chose (`language`)."""
+    lang = lang if lang in languages else language(request, languages)
     t = i18n.Translator(lang)
     base: dict[str, Any] = {
         "t": t,

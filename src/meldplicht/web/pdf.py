@@ -17,6 +17,7 @@ from fpdf.enums import XPos, YPos
 
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.web.i18n import Translator
+from meldplicht.web.receipt import ReceiptParty
 
 log = logging.getLogger("meldplicht.web")
 # fpdf2 subsets fonts with fontTools, which logs every step at INFO.
@@ -33,6 +34,9 @@ FONT_CANDIDATES: tuple[tuple[Path, Path], ...] = (
     ),
 )
 FAMILY = "receipt"
+LABEL_WIDTH = 60  # mm; a longer label wraps inside it
+GUTTER = 4  # mm between a label and its value
+QR_SIZE = 34  # mm, with its quiet zone: scans from paper at arm's length
 
 
 @cache
@@ -76,10 +80,61 @@ class _Receipt(FPDF):
         self.set_font(self.family_name, "", 10)
 
     def row(self, label: str, value: str) -> None:
+        """A label and its value side by side; each wraps in its own column, so a long
+        label never prints over its value, and the row moves to a new page whole."""
+        label, value = self.safe(label), self.safe(value) or " "
         self.set_font(self.family_name, "B", 10)
-        self.cell(62, 6, self.safe(label))
+        label_lines = self._line_count(LABEL_WIDTH, label)
         self.set_font(self.family_name, "", 10)
-        self.multi_cell(0, 6, self.safe(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        value_width = self.epw - LABEL_WIDTH - GUTTER
+        height = 6 * max(label_lines, self._line_count(value_width, value))
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+        top = self.get_y()
+        self.set_font(self.family_name, "B", 10)
+        self.multi_cell(LABEL_WIDTH, 6, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_xy(self.l_margin + LABEL_WIDTH + GUTTER, top)
+        self.set_font(self.family_name, "", 10)
+        self.multi_cell(value_width, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_xy(self.l_margin, top + height)
+
+    def _line_count(self, width: float, text: str) -> int:
+        lines = self.multi_cell(width, 6, text, dry_run=True, output="LINES")
+        assert isinstance(lines, list)
+        return len(lines)
+
+    def qr_block(self, party: ReceiptParty) -> None:
+        """The QR code with, beside it, the code and the address it leads to."""
+        size = QR_SIZE
+        if self.get_y() + size > self.page_break_trigger:
+            self.add_page()
+        top, left = self.get_y(), self.l_margin
+        modules = party.qr_modules()
+        unit = size / len(modules)
+        self.set_fill_color(0, 0, 0)
+        for y, line in enumerate(modules):
+            x = 0
+            while x < len(line):  # one rectangle per run of dark modules
+                if not line[x]:
+                    x += 1
+                    continue
+                start = x
+                while x < len(line) and line[x]:
+                    x += 1
+                self.rect(left + start * unit, top + y * unit, (x - start) * unit, unit, "F")
+        self.link(left, top, size, size, party.verify_url)
+        text_left = left + size + GUTTER
+        width = self.epw - size - GUTTER
+        self.set_xy(text_left, top + 2)
+        self.set_font(self.family_name, "", 10)
+        self.multi_cell(width, 5.5, self.safe(self.t("verify.receipt_intro")))
+        self.set_x(text_left)
+        self.set_font(self.family_name, "B", 10)
+        self.multi_cell(width, 6, self.t("verify.code") + ": " + party.code_display)
+        self.set_x(text_left)
+        self.set_font(self.family_name, "", 9)
+        self.multi_cell(width, 5, party.verify_url, link=party.verify_url)
+        self.set_xy(self.l_margin, max(self.get_y(), top + size) + 2)
 
     def paragraph(self, text: str) -> None:
         self.set_font(self.family_name, "", 10)
@@ -87,7 +142,9 @@ class _Receipt(FPDF):
         self.ln(1)
 
 
-def receipt_pdf(n: NotificationOut, timeliness: dict[str, Any], t: Translator) -> bytes:
+def receipt_pdf(
+    n: NotificationOut, timeliness: dict[str, Any], t: Translator, party: ReceiptParty
+) -> bytes:
     pdf = _Receipt(t)
     pdf.set_title(f"{t('receipt.title')} {n.receipt_number}")
     pdf.set_subject(n.receipt_number)
@@ -96,6 +153,8 @@ def receipt_pdf(n: NotificationOut, timeliness: dict[str, Any], t: Translator) -
     pdf.add_page()
     pdf.heading(t("receipt.title"), size=16)
     pdf.paragraph(t("receipt.intro"))
+    pdf.row(t("receipt.employer"), party.employer_name)
+    pdf.row(t("receipt.employer_kvk"), party.employer_kvk_number)
     pdf.row(t("receipt.number"), n.receipt_number)
     pdf.row(t("receipt.received_at"), t.instant(n.received_at))
     pdf.row(t("receipt.notice_date"), t.date(n.notice_date))
@@ -103,6 +162,8 @@ def receipt_pdf(n: NotificationOut, timeliness: dict[str, Any], t: Translator) -
     pdf.row(t("receipt.timeliness"), t(f"timeliness.{timeliness['verdict']}"))
     pdf.row(t("receipt.status"), t.enum("status", n.status))
     pdf.row(t("receipt.version"), str(n.version))
+    pdf.ln(2)
+    pdf.qr_block(party)
 
     w = n.worker
     pdf.heading(t("section.worker"))

@@ -1,0 +1,57 @@
+"""A verification code per receipt, behind the receipt's QR link (/verify/<code>).
+
+The code is random (100 bits, Crockford base32), stored, and unique; it is never derived
+from the receipt number, so a third party can confirm one receipt it was shown without
+being able to find any other. Existing notifications get a fresh code each.
+
+Revision ID: 0013
+Revises: 0012
+"""
+
+import secrets
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# As in meldplicht.notifications.models (a migration keeps its own copy: the code may move).
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 20
+
+
+def _code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("notification") as batch:
+        batch.add_column(sa.Column("verification_code", sa.String(length=32), nullable=True))
+    notification = sa.table(
+        "notification", sa.column("id", sa.Uuid()), sa.column("verification_code", sa.String())
+    )
+    connection = op.get_bind()
+    ids = [row[0] for row in connection.execute(sa.select(notification.c.id))]
+    if ids:
+        connection.execute(
+            notification.update()
+            .where(notification.c.id == sa.bindparam("row_id"))
+            .values(verification_code=sa.bindparam("code")),
+            [{"row_id": row_id, "code": _code()} for row_id in ids],
+        )
+    with op.batch_alter_table("notification") as batch:
+        batch.alter_column("verification_code", existing_type=sa.String(length=32), nullable=False)
+        batch.create_unique_constraint(
+            op.f("uq_notification_verification_code"), ["verification_code"]
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("notification") as batch:
+        batch.drop_constraint(op.f("uq_notification_verification_code"), type_="unique")
+        batch.drop_column("verification_code")
