@@ -163,12 +163,11 @@ def apply_to_facts(facts: NotificationFacts, payload: NotificationChange) -> Not
     if "bbl_student" in fields:
         update_["bbl_student"] = payload.bbl_student
     if "housing" in fields:
-        housing = payload.housing
-        provided = housing is not None and housing.provided
-        update_["housing_provided"] = provided
-        update_["housing_deduction_monthly"] = housing.monthly_deduction if provided else None
-        update_["housing_written_consent"] = housing.written_consent if provided else False
-        update_["housing_certified"] = housing.certified if provided else None
+        housing = payload.housing if payload.housing and payload.housing.provided else None
+        update_["housing_provided"] = housing is not None
+        update_["housing_deduction_monthly"] = housing.monthly_deduction if housing else None
+        update_["housing_written_consent"] = housing.written_consent if housing else False
+        update_["housing_certified"] = housing.certified if housing else None
     return dataclasses.replace(facts, **update_)
 
 
@@ -283,7 +282,9 @@ def change_from_form(
                 "één veld.",
             )
         ]
-    body = {**{k: posted_body[k] for k in ("effective_date", "reason") if k in posted_body}}
+    body: dict[str, Any] = {
+        k: posted_body[k] for k in ("effective_date", "reason") if k in posted_body
+    }
     body.update(changed)
     model = NotificationChange.model_validate(body)
     extra = _form_level_errors(model, set(changed))

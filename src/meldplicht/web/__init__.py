@@ -180,6 +180,7 @@ def _mount_web(app: FastAPI) -> None:
     """Static files, sessions, security headers, page errors and the page routers."""
     from meldplicht.notifications.bulk import router as bulk_api_router
     from meldplicht.web.employer import router as employer_router
+    from meldplicht.web.employer_changes import router as employer_changes_router
     from meldplicht.web.inspector import router as inspector_pages_router
 
     settings: Settings = app.state.settings
@@ -198,4 +199,5 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(shared_router)
     app.include_router(employer_router)
+    app.include_router(employer_changes_router)
     app.include_router(inspector_pages_router)

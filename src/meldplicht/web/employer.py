@@ -261,7 +261,9 @@ def _detail_context(detail: NotificationOut) -> dict[str, Any]:
     return {
         "n": detail,
         "timeliness": _timeliness(detail.start_date, detail.notice_date),
-        "can_change": detail.status == NotificationStatus.ACTIVE,
+        # A termination with a future end date leaves changes open until that date.
+        "can_change": detail.status == NotificationStatus.ACTIVE
+        and not (detail.termination_pending and detail.end_date and detail.end_date < today()),
         "can_withdraw": detail.status == NotificationStatus.ACTIVE and today() < detail.start_date,
     }
 
@@ -303,11 +305,10 @@ def notification_receipt_pdf(
     )
 
 
-# --- change, termination, withdrawal -----------------------------------------------------
+# --- termination, withdrawal (the change notice is web/employer_changes.py) ----------------
 
 ParseForm = Callable[[dict[str, str]], tuple[Any, list[FieldError]]]
 _ACTIONS: dict[str, tuple[str, ParseForm, Callable[..., Any], str]] = {
-    "change": ("employer/change.html", forms.parse_change, service.change, "changed"),
     "terminate": ("employer/terminate.html", forms.parse_termination, service.terminate, "ended"),
     "withdraw": ("employer/withdraw.html", forms.parse_withdrawal, service.withdraw, "withdrawn"),
 }
