@@ -253,9 +253,7 @@ def change_from_form(
 ) -> tuple[NotificationChange | None, list[FieldError]]:
     """A change notice from a prefilled form: only the groups that differ from `current` (the
     notification as it stands, in the same columns) become changes; every error at once."""
-    meta = {
-        k: posted[k].strip() for k in ("effective_date", "reason") if posted.get(k, "").strip()
-    }
+    meta = {k: posted[k].strip() for k in ("effective_date", "reason") if posted.get(k, "").strip()}
     if "effective_date" in meta:
         meta["effective_date"] = csv_format._cell("end_date", meta["effective_date"])
     posted_body, errors = _validated({**meta, **_group_body(posted)})
@@ -310,3 +308,22 @@ def _form_level_errors(payload: NotificationChange, changed: set[str]) -> list[F
                 )
             )
     return errors
+
+
+# --- a new notification from an earlier one (re-hire, or the same job for another worker) ---
+
+_WORKER_COLUMNS = tuple(c for c in csv_format.COLUMN_PATHS if c.startswith("worker_"))
+# A new notice always needs its own dates and its own truthful declaration.
+_NEVER_COPIED = ("start_date", "end_date", "declaration_truthful")
+
+
+def prefill_from(declaration: dict[str, Any], *, same_worker: bool) -> dict[str, str]:
+    """The new-notification form from an earlier declaration: for a re-hire the worker and the
+    work as before; for a copy the work only. Dates and the declaration are left to fill in."""
+    values = declaration_values(declaration)
+    for column in _NEVER_COPIED:
+        values.pop(column, None)
+    if not same_worker:
+        for column in _WORKER_COLUMNS:
+            values.pop(column, None)
+    return values

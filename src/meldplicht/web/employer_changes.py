@@ -135,9 +135,12 @@ def change_notification(
     posted = _posted(fields)
     notification, current = _open(session, user, notification_id)
     # Unticked checkboxes are not posted; the form always posts the text inputs.
-    values = {**{c: "" for c in changes.CHANGE_COLUMNS}, **posted}
+    values = {**dict.fromkeys(changes.CHANGE_COLUMNS, ""), **posted}
     if action == "edit":
         return _form(request, session, user, notification, values)
+    if action == "submit" and _already_sent(session, user, notification, values, fields):
+        # Send pressed twice (or the page reloaded): the first press stored it.
+        return RedirectResponse(_done(notification), status_code=303)
     payload, errors = changes.change_from_form(values, current)
     if payload is None:
         return _form(request, session, user, notification, values, errors, status_code=422)
@@ -158,6 +161,33 @@ def change_notification(
     return _submit(request, session, user, notification, values, payload, fields)
 
 
+def _key(fields: dict[str, str]) -> str:
+    try:
+        return f"change:{uuid.UUID(hex=fields.get('submission_id') or '').hex}"
+    except ValueError:
+        return f"change:{uuid.uuid4().hex}"
+
+
+def _fingerprint(notification: Notification, values: dict[str, str]) -> str:
+    return idempotency.request_fingerprint("POST", f"change:{notification.id}", values)
+
+
+def _done(notification: Notification) -> str:
+    return f"/employer/notifications/{notification.id}?done=changed"
+
+
+def _already_sent(
+    session: Session,
+    user: PageUser,
+    notification: Notification,
+    values: dict[str, str],
+    fields: dict[str, str],
+) -> bool:
+    owner = user.principal.actor_id
+    key = _key(fields)
+    return idempotency.find(session, owner, key, _fingerprint(notification, values)) is not None
+
+
 def _submit(
     request: Request,
     session: Session,
@@ -168,15 +198,10 @@ def _submit(
     fields: dict[str, str],
 ) -> Response:
     """Store once per check page: pressing Send twice (or reloading) makes one version."""
-    try:
-        key = f"change:{uuid.UUID(hex=fields.get('submission_id') or '').hex}"
-    except ValueError:
-        key = f"change:{uuid.uuid4().hex}"
+    key = _key(fields)
     owner = user.principal.actor_id
-    done = f"/employer/notifications/{notification.id}?done=changed"
-    fingerprint = idempotency.request_fingerprint("POST", f"change:{notification.id}", values)
-    if idempotency.find(session, owner, key, fingerprint) is not None:
-        return RedirectResponse(done, status_code=303)
+    done = _done(notification)
+    fingerprint = _fingerprint(notification, values)
     t = i18n.Translator(language(request))
     try:
         with session.begin_nested():
