@@ -347,6 +347,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
+    from meldplicht.alerts.router import router as actions_router
     from meldplicht.inspection.router import router as inspection_router
     from meldplicht.notifications.router import router as notifications_router
     from meldplicht.payroll.router import router as payroll_router
@@ -355,6 +356,7 @@ def _include_routers(app: FastAPI) -> None:
     from meldplicht.sweeps.router import router as sweeps_router
 
     app.include_router(notifications_router)
+    app.include_router(actions_router)
     app.include_router(inspection_router)
     app.include_router(public_router)
     app.include_router(sweeps_router)

@@ -120,3 +120,11 @@ class TestRehireAndCopy:
         assert web.client.get(f"{NEW}?copy={nid}").status_code == 404
         values = form_values(worker_bsn="", worker_ref=nid, action="review")
         assert post(web, NEW, values).status_code == 404
+
+
+def test_dashboard_shows_action_needed(web: Web) -> None:
+    web.login()
+    submit_notification(web, form_values(wage_amount="9.00"))
+    page = web.client.get("/employer/").text
+    assert "Actie nodig" in page
+    assert "minimumloon" in page.split("Actie nodig")[1].split("</section>")[0].lower()

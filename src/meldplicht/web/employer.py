@@ -25,6 +25,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from meldplicht.alerts.actions import list_actions
 from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.config import Settings
@@ -131,6 +132,7 @@ def dashboard(
         request,
         "employer/dashboard.html",
         {
+            "actions": list_actions(session, _employer_id(user), today(), lang).items,
             "items": items,
             "next_cursor": next_cursor,
             "status": wanted.value if wanted else "",
