@@ -347,7 +347,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
+    from meldplicht.alerts.router import deliveries as alert_deliveries_router
     from meldplicht.alerts.router import router as actions_router
+    from meldplicht.alerts.router import subscriptions as alert_subscriptions_router
     from meldplicht.inspection.router import router as inspection_router
     from meldplicht.notifications.router import router as notifications_router
     from meldplicht.payroll.router import router as payroll_router
@@ -357,6 +359,8 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(notifications_router)
     app.include_router(actions_router)
+    app.include_router(alert_subscriptions_router)
+    app.include_router(alert_deliveries_router)
     app.include_router(inspection_router)
     app.include_router(public_router)
     app.include_router(sweeps_router)

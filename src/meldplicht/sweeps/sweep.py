@@ -208,7 +208,7 @@ def run_sweep(
     settings = settings or get_settings()
     with sweep_lock(engine, lease=lease) as lock:
         run = _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
-        after_sweep(engine, as_of)
+        after_sweep(engine, as_of, settings)
         return run
 
 
