@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,10 +19,20 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from meldplicht.alerts import outbox
+from meldplicht.alerts.models import AlertChannel
 from meldplicht.core.clock import today, utcnow
 from meldplicht.core.config import Settings
+from meldplicht.sweeps.sweep import SweepMode, run_sweep
 from tests.conftest import EmployerWithKey
 from tests.factories import notification_body
+from tests.sweeps.conftest import (  # noqa: F401 - fixtures
+    SweepDb,
+    add_employer,
+    body_for,
+    notify,
+    sweep_db,
+    sweep_template,
+)
 
 
 class Receiver:
@@ -198,3 +208,29 @@ def test_a_bad_target_is_a_clear_422(client: TestClient, employer: EmployerWithK
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["code"] == "invalid_target"
+
+
+def test_the_sweep_queues_and_sends_a_new_minimum_above_the_declared_wage(
+    sweep_db: SweepDb,  # noqa: F811
+) -> None:
+    """14.80 an hour meets the adult minimum of 1 January 2026 (14.71) but not that of 1 July
+    2026 (14.99): the sweep of 2 July opens the finding and the employer is told at once."""
+    r = Receiver(fail=0)
+    try:
+        with sweep_db.session() as session, session.begin():
+            employer_id = add_employer(session, "12345678").id
+            outbox.subscribe(session, sweep_db.settings, employer_id, AlertChannel.WEBHOOK, r.url)
+        body = body_for(start=date(2026, 3, 2), end=date(2026, 12, 31), wage="14.80")
+        notify(sweep_db, employer_id, body, date(2026, 2, 20))
+        run_sweep(
+            sweep_db.engine, date(2026, 6, 15), mode=SweepMode.FULL, settings=sweep_db.settings
+        )
+        before = [json.loads(b)["action"]["code"] for _, b in r.requests]
+        run_sweep(
+            sweep_db.engine, date(2026, 7, 2), mode=SweepMode.FULL, settings=sweep_db.settings
+        )
+        after = [json.loads(b)["action"]["code"] for _, b in r.requests]
+        assert "BELOW_MINIMUM_WAGE" not in before
+        assert "BELOW_MINIMUM_WAGE" in after
+    finally:
+        r.server.shutdown()
