@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from meldplicht.alerts import outbox
+from meldplicht.alerts.models import AlertChannel
+from meldplicht.core.config import Environment, Settings
 from meldplicht.notifications.models import Notification, NotificationVersion
 from tests.factories import day
 from tests.web.conftest import Web, csrf_from, form_values
@@ -128,3 +131,20 @@ def test_dashboard_shows_action_needed(web: Web) -> None:
     page = web.client.get("/employer/").text
     assert "Actie nodig" in page
     assert "minimumloon" in page.split("Actie nodig")[1].split("</section>")[0].lower()
+
+
+def test_the_alerts_page_lists_subscriptions_and_the_log(web: Web) -> None:
+    settings = Settings(
+        environment=Environment.TEST,
+        database_url=str(web.engine.url),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with Session(web.engine) as session, session.begin():
+        outbox.subscribe(
+            session, settings, web.accounts.employer_id, AlertChannel.EMAIL, "hr@x.example"
+        )
+    web.login()
+    page = web.client.get("/employer/alerts")
+    assert page.status_code == 200
+    assert "hr@x.example" in page.text
+    assert "Er is nog niets verzonden." in page.text

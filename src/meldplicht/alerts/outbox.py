@@ -205,3 +205,35 @@ def subscribe(
     session.add(subscription)
     session.flush()
     return subscription, secret
+
+
+def subscriptions_of(session: Session, employer_id: uuid.UUID) -> list[AlertSubscription]:
+    """The employer's subscriptions, oldest first."""
+    return list(
+        session.exec(
+            select(AlertSubscription)
+            .where(AlertSubscription.employer_id == employer_id)
+            .order_by(col(AlertSubscription.created_at))
+        ).all()
+    )
+
+
+def delivery_log(
+    session: Session, employer_id: uuid.UUID, limit: int = 50
+) -> list[tuple[AlertDelivery, list[AlertAttempt]]]:
+    """The employer's newest deliveries, each with its attempts in order."""
+    rows = session.exec(
+        select(AlertDelivery)
+        .where(AlertDelivery.employer_id == employer_id)
+        .order_by(col(AlertDelivery.created_at).desc())
+        .limit(limit)
+    ).all()
+    attempts: dict[uuid.UUID, list[AlertAttempt]] = {}
+    if rows:
+        for a in session.exec(
+            select(AlertAttempt)
+            .where(col(AlertAttempt.delivery_id).in_([r.id for r in rows]))
+            .order_by(col(AlertAttempt.attempted_at))
+        ):
+            attempts.setdefault(a.delivery_id, []).append(a)
+    return [(r, attempts.get(r.id, [])) for r in rows]

@@ -8,12 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
 from meldplicht.accounts.dependencies import CurrentEmployerId
 from meldplicht.alerts import outbox
 from meldplicht.alerts.actions import ActionList, list_actions
-from meldplicht.alerts.models import AlertAttempt, AlertChannel, AlertDelivery, AlertSubscription
+from meldplicht.alerts.models import AlertChannel
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import (
@@ -132,10 +131,9 @@ def subscribe(
 def list_subscriptions(
     session: SessionDep, employer_id: CurrentEmployerId
 ) -> list[SubscriptionOut]:
-    rows = session.exec(
-        select(AlertSubscription).where(AlertSubscription.employer_id == employer_id)
-    ).all()
-    return [SubscriptionOut(**s.model_dump()) for s in rows]
+    return [
+        SubscriptionOut(**s.model_dump()) for s in outbox.subscriptions_of(session, employer_id)
+    ]
 
 
 deliveries = APIRouter(prefix="/api/v1/alert-deliveries", tags=["actions"])
@@ -152,18 +150,7 @@ def list_deliveries(
     employer_id: CurrentEmployerId,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryOut]:
-    rows = session.exec(
-        select(AlertDelivery)
-        .where(AlertDelivery.employer_id == employer_id)
-        .order_by(col(AlertDelivery.created_at).desc())
-        .limit(limit)
-    ).all()
-    attempts: dict[uuid.UUID, list[AttemptOut]] = {}
-    if rows:
-        for a in session.exec(
-            select(AlertAttempt)
-            .where(col(AlertAttempt.delivery_id).in_([r.id for r in rows]))
-            .order_by(col(AlertAttempt.attempted_at))
-        ):
-            attempts.setdefault(a.delivery_id, []).append(AttemptOut(**a.model_dump()))
-    return [DeliveryOut(**r.model_dump(), log=attempts.get(r.id, [])) for r in rows]
+    return [
+        DeliveryOut(**d.model_dump(), log=[AttemptOut(**a.model_dump()) for a in attempts])
+        for d, attempts in outbox.delivery_log(session, employer_id, limit)
+    ]

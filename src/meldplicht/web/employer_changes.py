@@ -1,5 +1,7 @@
-"""The employer's change notice: a form prefilled with what the notification says now, a check
-step that shows each change (before and after) and the findings it will bring, then one send.
+"""The employer's change notice and alerts page.
+
+The change notice: a form prefilled with what the notification says now, a check step that
+shows each change (before and after) and the findings it will bring, then one send.
 
 HTTP only: the change itself is notifications.service.change; what may change and how the form
 becomes a change notice is notifications.changes. A successful send redirects (PRG).
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.responses import Response
 
+from meldplicht.alerts import outbox
 from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
@@ -220,3 +223,18 @@ def _submit(
         error = FieldError(field="", code=exc.code, message=problem, message_nl=problem)
         return _form(request, session, user, notification, values, [error], status_code=409)
     return RedirectResponse(done, status_code=303)
+
+
+@router.get("/alerts", name="employer_alerts")
+def alerts_page(request: Request, session: SessionDep, user: EmployerUser) -> Response:
+    """The employer's alert subscriptions and the delivery log (subscribing is in the API)."""
+    employer_id = _employer_id(user)
+    return render(
+        request,
+        "employer/alerts.html",
+        {
+            "subscriptions": outbox.subscriptions_of(session, employer_id),
+            "deliveries": outbox.delivery_log(session, employer_id),
+        },
+        user=user,
+    )
