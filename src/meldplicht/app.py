@@ -503,6 +503,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
+    from meldplicht.alerts.router import deliveries as alert_deliveries_router
+    from meldplicht.alerts.router import router as actions_router
+    from meldplicht.alerts.router import subscriptions as alert_subscriptions_router
     from meldplicht.inspection.case_router import router as case_router
     from meldplicht.inspection.router import router as inspection_router
     from meldplicht.notifications.router import router as notifications_router
@@ -512,6 +515,9 @@ def _include_routers(app: FastAPI) -> None:
     from meldplicht.sweeps.router import router as sweeps_router
 
     app.include_router(notifications_router)
+    app.include_router(actions_router)
+    app.include_router(alert_subscriptions_router)
+    app.include_router(alert_deliveries_router)
     app.include_router(inspection_router)
     app.include_router(case_router)
     app.include_router(public_router)

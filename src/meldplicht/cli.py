@@ -502,3 +502,20 @@ def parameters_status(
         )
     if any(s.state == "out_of_date" for s in statuses):
         raise typer.Exit(1)
+
+
+alerts_app = typer.Typer(help="Employer alerts (webhook, e-mail).", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("deliver")
+def alerts_deliver() -> None:
+    """Send the alert deliveries that are due now (retries included); the sweep does this too."""
+    from meldplicht.alerts.hooks import deliver
+    from meldplicht.core.db import create_db_engine
+    from meldplicht.models import import_all_models
+
+    import_all_models()
+    settings = get_settings()
+    counts = deliver(create_db_engine(settings.database_url), settings)
+    typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import meldplicht.accounts.models
+    import meldplicht.alerts.models
     import meldplicht.audit.models
     import meldplicht.core.idempotency
     import meldplicht.employers.models

@@ -408,7 +408,9 @@ class TestLifecycle:
             json={"end_date": day(100), "reason": "Seizoen voorbij"},
         )
         assert ended.status_code == 200
-        assert ended.json()["status"] == "terminated"
+        # The end date lies ahead: the notification stays active until then.
+        assert ended.json()["status"] == "active"
+        assert ended.json()["termination_pending"] is True
         detail = client.get(f"{URL}/{nid}", headers=employer.headers).json()
         kinds = [v["kind"] for v in detail["history"]]
         assert kinds == ["initial", "change", "termination"]
@@ -422,7 +424,17 @@ class TestLifecycle:
             headers=employer.headers,
             json={"effective_date": day(101), "hours_per_week": "10"},
         )
-        assert again.status_code == 409
+        assert again.status_code == 200
+        withdrawn = client.post(
+            f"{URL}/{nid}/withdrawal", headers=employer.headers, json={"reason": "Vergissing"}
+        )
+        assert withdrawn.status_code == 200
+        closed = client.post(
+            f"{URL}/{nid}/changes",
+            headers=employer.headers,
+            json={"effective_date": day(101), "hours_per_week": "12"},
+        )
+        assert closed.status_code == 409
 
     def test_empty_change_refused(self, client: TestClient, employer: EmployerWithKey) -> None:
         nid = post(client, employer, notification_body()).json()["id"]

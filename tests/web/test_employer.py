@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from html import unescape as html_unescape
 from typing import Any
 
 from sqlmodel import Session, func, select
@@ -34,6 +35,27 @@ def submit_notification(web: Web, values: dict[str, str]) -> str:
     assert sent.status_code == 303, sent.text
     location: str = sent.headers["location"]
     return location.split("?")[0]
+
+
+def change_form_values(html: str) -> dict[str, str]:
+    """The values a browser would post from the prefilled change form (text and ticked)."""
+    values = dict(
+        re.findall(
+            r'<input class="input[^"]*" id="[^"]*" name="([^"]+)" type="[a-z]+" value="([^"]*)"',
+            html,
+        )
+    )
+    for name in re.findall(r'name="([^"]+)" type="checkbox" value="true" checked', html):
+        values[name] = "true"
+    for name, value in re.findall(r'name="([^"]+)" value="(true|false)" checked', html):
+        values[name] = value
+    for name, value in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        values[name] = value
+    for name, value in re.findall(
+        r'<select[^>]* name="([^"]+)".*?<option value="([^"]*)" selected', html, re.S
+    ):
+        values[name] = value
+    return {k: html_unescape(v) for k, v in values.items()}
 
 
 def stored(web: Web) -> list[Notification]:
@@ -193,11 +215,19 @@ class TestChangeTerminateWithdraw:
 
     def test_change_wage(self, web: Web) -> None:
         base = self.notification_path(web)
-        response = self.post(
-            web,
-            f"{base}/change",
-            {"effective_date": day(10), "wage.amount": "17,25", "wage.period": "hour"},
-        )
+        form = web.client.get(f"{base}/change").text
+        # Prefilled with what is notified now.
+        assert 'name="wage_amount" type="text" value="15.20"' in form
+        values = change_form_values(form)
+        values.update(effective_date=day(10), wage_amount="17,25", action="review")
+        check = self.post(web, f"{base}/change", values)
+        assert check.status_code == 200, check.text
+        assert "Controleer de wijziging" in check.text
+        assert stored(web)[0].version == 1  # the check step stores nothing
+        sid = re.search(r'name="submission_id" value="([0-9a-f]+)"', check.text)
+        assert sid
+        values.update(action="submit", submission_id=sid.group(1))
+        response = self.post(web, f"{base}/change", values)
         assert response.status_code == 303
         assert response.headers["location"] == f"{base}?done=changed"
         detail = web.client.get(response.headers["location"]).text
@@ -207,22 +237,26 @@ class TestChangeTerminateWithdraw:
 
     def test_change_errors_are_shown_on_the_form(self, web: Web) -> None:
         base = self.notification_path(web)
-        response = self.post(web, f"{base}/change", {"effective_date": ""})
+        values = change_form_values(web.client.get(f"{base}/change").text)
+        response = self.post(web, f"{base}/change", {**values, "effective_date": ""})
         assert response.status_code == 422
         assert 'href="#effective_date"' in response.text
-        nothing = self.post(web, f"{base}/change", {"effective_date": day(1)})
+        nothing = self.post(web, f"{base}/change", {**values, "effective_date": day(1)})
         assert nothing.status_code == 422
-        assert "Geef minstens één veld om te wijzigen." in nothing.text
+        assert "Er verschilt niets met de melding zoals die nu is" in nothing.text
 
-    def test_terminate(self, web: Web) -> None:
+    def test_terminate_with_a_future_end_date_keeps_the_notification_active(self, web: Web) -> None:
         base = self.notification_path(web)
         response = self.post(
             web, f"{base}/terminate", {"end_date": day(30), "reason": "Contract beëindigd"}
         )
         assert response.status_code == 303
-        assert stored(web)[0].status == NotificationStatus.TERMINATED
-        # A closed notification offers no more changes.
-        assert web.client.get(f"{base}/change").status_code == 409
+        assert stored(web)[0].status == NotificationStatus.ACTIVE
+        detail = web.client.get(base).text
+        assert "blijft actief tot en met" in detail
+        # Changes stay open until the end date.
+        assert f'href="{base}/change"' in detail
+        assert web.client.get(f"{base}/change").status_code == 200
 
     def test_withdraw_before_the_start(self, web: Web) -> None:
         base = self.notification_path(web)

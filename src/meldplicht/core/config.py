@@ -57,6 +57,21 @@ class Settings(BaseSettings):
         False, description="Run the nightly sweep scheduler inside `serve` (one machine only)."
     )
     sweep_cron: str = Field("0 2 * * *", description="When the nightly sweep runs (cron, local).")
+    alerts_email_enabled: bool = Field(
+        False, description="Send employer alerts by e-mail too (SMTP below); off by default."
+    )
+    smtp_host: str = Field("localhost", description="SMTP server for employer alert e-mail.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("meldplicht@localhost", description="Sender of alert e-mail.")
+    alerts_max_attempts: int = Field(
+        6, ge=1, description="Deliveries of one alert tried at most this often."
+    )
+    alerts_backoff_seconds: int = Field(
+        60, ge=1, description="First retry delay; doubled after each failed attempt."
+    )
     max_body_bytes: int = Field(
         256 * 1024, description="Largest JSON request body accepted by the API, in bytes."
     )

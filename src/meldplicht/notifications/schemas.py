@@ -312,6 +312,9 @@ class NotificationChange(_In):
     cao: Text200 | None = None
     housing: HousingIn | None = None
     bbl_student: bool | None = None
+    hirer: HirerIn | None = Field(
+        None, description="A new hirer (agency and payroll work); null removes it."
+    )
     reason: Text2000 | None = None
 
 
@@ -370,6 +373,11 @@ class NotificationOut(BaseModel):
     notice_date: date = Field(description="The receipt date in Europe/Amsterdam.")
     notice_deadline: date = Field(description="Latest notice date that is on time for the start.")
     status: str
+    termination_pending: bool = Field(
+        False,
+        description="A termination was notified for an end date still ahead: the notification "
+        "stays active, and open to changes, until that date.",
+    )
     version: int
     channel: str
     contract_type: str

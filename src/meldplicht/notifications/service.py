@@ -39,6 +39,7 @@ from meldplicht.core.errors import Conflict, FieldError, InvalidRequest, NotFoun
 from meldplicht.core.security import Principal
 from meldplicht.core.validation import field_errors_from_pydantic
 from meldplicht.inspection import service as inspection
+from meldplicht.notifications import changes as notice_changes
 from meldplicht.notifications.models import (
     Channel,
     Notification,
@@ -366,7 +367,10 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
         housing_written_consent=notification.housing_written_consent,
         housing_certified=notification.housing_certified,
         bbl_student=notification.bbl_student,
-        terminated=notification.status == NotificationStatus.TERMINATED,
+        # A termination notice was filed (its end date may still lie ahead: the notification
+        # stays active until then, see notifications/changes.py).
+        terminated=notification.status == NotificationStatus.TERMINATED
+        or notification.termination_reason is not None,
         withdrawn=not counts(notification.status),
         worker=WorkerFacts(
             birth_date=worker.birth_date,
@@ -973,7 +977,7 @@ def _insert_complete_rows(
 
 
 def _load_for_write(
-    session: Session, employer_id: uuid.UUID, notification_id: uuid.UUID
+    session: Session, employer_id: uuid.UUID, notification_id: uuid.UUID, ctx: Context
 ) -> tuple[Notification, Worker]:
     notification = session.exec(
         select(Notification)
@@ -984,6 +988,8 @@ def _load_for_write(
         raise NotificationNotFound()
     if notification.status != NotificationStatus.ACTIVE:
         raise NotificationClosed(f"This notification is {notification.status}.")
+    if notice_changes.has_ended(notification, legal_date(ctx.received_at)):
+        raise NotificationClosed("The employment ended on its notified end date.")
     worker = session.get(Worker, notification.worker_id)
     assert worker is not None
     return notification, worker
@@ -1035,7 +1041,7 @@ def change(
     payload: NotificationChange,
     ctx: Context,
 ) -> tuple[Notification, list[Finding]]:
-    notification, worker = _load_for_write(session, employer_id, notification_id)
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
     fields = payload.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
     if not fields:
         raise InvalidRequest(
@@ -1069,6 +1075,7 @@ def change(
                 message_nl="De ingangsdatum is onwaarschijnlijk.",
             )
         )
+    errors.extend(notice_changes.change_errors(notification, payload, fields))
     if payload.housing is not None and payload.housing.provided and payload.housing.address is None:
         errors.append(
             FieldError(
@@ -1112,6 +1119,9 @@ def change(
         notification.bbl_student = payload.bbl_student
     if "work_locations" in fields and payload.work_locations:
         _set_locations(session, notification, payload.work_locations, replace=True)
+    if "hirer" in fields:
+        notification.hirer_kvk_number = payload.hirer.kvk_number if payload.hirer else None
+        notification.hirer_name = payload.hirer.name if payload.hirer else None
     _new_version(
         session,
         notification,
@@ -1143,7 +1153,7 @@ def terminate(
     payload: TerminationIn,
     ctx: Context,
 ) -> tuple[Notification, list[Finding]]:
-    notification, worker = _load_for_write(session, employer_id, notification_id)
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
     if payload.end_date < notification.start_date:
         raise InvalidRequest(
             errors=[
@@ -1156,21 +1166,24 @@ def terminate(
             ]
         )
     declaration = _latest_declaration(session, notification)
-    changes = {
+    changed: dict[str, Any] = {
         "end_date": {"from": declaration.get("end_date"), "to": payload.end_date.isoformat()},
-        "status": {"from": notification.status, "to": NotificationStatus.TERMINATED},
     }
     declaration["end_date"] = payload.end_date.isoformat()
     notification.end_date = payload.end_date
-    notification.status = NotificationStatus.TERMINATED
     notification.termination_reason = payload.reason
+    # A future end date keeps the notification active until then; the day after, the sweep
+    # closes it (notice_changes.settle_terminations).
+    if notice_changes.has_ended(notification, legal_date(ctx.received_at)):
+        changed["status"] = {"from": notification.status, "to": NotificationStatus.TERMINATED}
+        notification.status = NotificationStatus.TERMINATED
     _new_version(
         session,
         notification,
         VersionKind.TERMINATION,
         ctx,
         declaration,
-        changes,
+        changed,
         payload.end_date,
         payload.reason,
     )
@@ -1195,7 +1208,7 @@ def withdraw(
     payload: WithdrawalIn,
     ctx: Context,
 ) -> tuple[Notification, list[Finding]]:
-    notification, worker = _load_for_write(session, employer_id, notification_id)
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
     if legal_date(ctx.received_at) >= notification.start_date:
         raise WithdrawalTooLate(
             "The work has started (or starts today): send a termination instead."
@@ -1464,6 +1477,7 @@ def _present_one(
         notice_date=n.notice_date,
         notice_deadline=calendar.notice_deadline(n.start_date),
         status=n.status,
+        termination_pending=notice_changes.termination_pending(n),
         version=n.version,
         channel=n.channel,
         contract_type=n.contract_type,

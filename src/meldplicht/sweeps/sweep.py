@@ -47,6 +47,7 @@ from rich.progress import (
 from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, union, update
 from sqlmodel import Session, col, select
 
+from meldplicht.alerts.hooks import after_sweep
 from meldplicht.core import metrics
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
@@ -211,7 +212,9 @@ def run_sweep(
     import_all_models()
     settings = settings or get_settings()
     with sweep_lock(engine, lease=lease) as lock:
-        return _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
+        run = _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
+        after_sweep(engine, as_of, settings)
+        return run
 
 
 def _legal_midnight(day: date) -> datetime:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from meldplicht.alerts.actions import list_actions
 from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.config import Settings
@@ -38,8 +39,8 @@ from meldplicht.core.errors import (
     NotFound,
 )
 from meldplicht.core.security import Principal
-from meldplicht.notifications import bulk, csv_format, service
-from meldplicht.notifications.models import Channel, NotificationStatus
+from meldplicht.notifications import bulk, changes, csv_format, service
+from meldplicht.notifications.models import Channel, NotificationStatus, Worker
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.rules import calendar
 from meldplicht.rules.facts import Finding
@@ -132,6 +133,7 @@ def dashboard(
         request,
         "employer/dashboard.html",
         {
+            "actions": list_actions(session, _employer_id(user), today(), lang).items,
             "items": items,
             "next_cursor": next_cursor,
             "status": wanted.value if wanted else "",
@@ -151,21 +153,65 @@ def _form_page(
     values: dict[str, str],
     errors: list[FieldError] | None = None,
     status_code: int = 200,
+    session: Session | None = None,
 ) -> Response:
     t = i18n.Translator(language(request))
     inline, summary = error_view(errors or [], t)
+    ref = values.get(WORKER_REF)
+    known = _referenced_bsn(request, session, user, ref) if ref and session else None
     return render(
         request,
         "employer/form.html",
-        {"values": values, "errors": inline, "error_list": summary, "today": today()},
+        {
+            "values": values,
+            "errors": inline,
+            "error_list": summary,
+            "today": today(),
+            # Only the last three digits of a BSN kept by reference are ever shown.
+            "bsn_last3": known[1] if known else "",
+        },
         status_code=status_code,
         user=user,
     )
 
 
 @router.get("/notifications/new", name="new_notification")
-def new_notification(request: Request, user: EmployerUser) -> Response:
-    return _form_page(request, user, dict(NEW_DEFAULTS))
+def new_notification(
+    request: Request,
+    session: SessionDep,
+    user: EmployerUser,
+    rehire: uuid.UUID | None = None,
+    copy: uuid.UUID | None = None,
+) -> Response:
+    """A blank form, or one prefilled from an earlier notification of this employer: `rehire`
+    keeps its worker (the BSN stays on the server, by reference), `copy` its work only."""
+    values = dict(NEW_DEFAULTS)
+    source_id = rehire or copy
+    if source_id is not None:
+        source = service.get_owned(session, _employer_id(user), source_id)
+        declaration = changes.current_declaration(session, source)
+        values.update(changes.prefill_from(declaration, same_worker=rehire is not None))
+        if rehire is not None:
+            values[WORKER_REF] = str(source.id)
+    return _form_page(request, user, values, session=session)
+
+
+WORKER_REF = "worker_ref"
+
+
+def _referenced_bsn(
+    request: Request, session: Session, user: PageUser, ref: str
+) -> tuple[str, str] | None:
+    """The BSN (and its last three digits) of the worker of the employer's own notification
+    `ref`; None for anything else, so a reference never reveals another employer's worker."""
+    try:
+        source = service.get_owned(session, _employer_id(user), uuid.UUID(ref))
+    except (ValueError, NotFound):
+        return None
+    worker = session.get(Worker, source.worker_id)
+    if worker is None:  # pragma: no cover - a notification always has its worker
+        return None
+    return cipher_for(_settings(request)).decrypt(worker.bsn_encrypted), worker.bsn_last3
 
 
 @router.post("/notifications/new", name="post_notification")
@@ -175,12 +221,20 @@ def post_notification(
     fields = forms.with_dates(text_fields(form))
     action = fields.get("action", "review")
     values = forms.notification_values(fields)
+    typed = dict(values)
+    ref = fields.get(WORKER_REF, "").strip()
+    if ref and not values.get("worker_bsn"):
+        known = _referenced_bsn(request, session, user, ref)
+        if known is None:
+            raise NotFound("No such notification.")
+        values[WORKER_REF] = ref
+        typed["worker_bsn"] = known[0]  # parsed, never rendered back
     if action == "edit":
-        return _form_page(request, user, values)
+        return _form_page(request, user, values, session=session)
     now = utcnow()
-    parsed = forms.parse_notification(values, now)
+    parsed = forms.parse_notification(typed, now)
     if parsed.payload is None:
-        return _form_page(request, user, values, parsed.errors, status_code=422)
+        return _form_page(request, user, values, parsed.errors, status_code=422, session=session)
     if action != "submit":
         return _confirm_page(request, user, values, parsed.payload, now)
     return _submit(request, session, user, values, parsed.payload, fields.get("submission_id"))
@@ -233,7 +287,7 @@ def _submit(
         errors = [
             e.model_copy(update={"field": csv_format.column_for(e.field)}) for e in exc.errors
         ]
-        return _form_page(request, user, values, errors, status_code=422)
+        return _form_page(request, user, values, errors, status_code=422, session=session)
     except IntegrityError as exc:
         log.warning("integrity %s", exc)
         # The same confirm page was sent twice at once; the other request is storing it.
@@ -262,7 +316,9 @@ def _detail_context(detail: NotificationOut) -> dict[str, Any]:
     return {
         "n": detail,
         "timeliness": _timeliness(detail.start_date, detail.notice_date),
-        "can_change": detail.status == NotificationStatus.ACTIVE,
+        # A termination with a future end date leaves changes open until that date.
+        "can_change": detail.status == NotificationStatus.ACTIVE
+        and not (detail.termination_pending and detail.end_date and detail.end_date < today()),
         "can_withdraw": detail.status == NotificationStatus.ACTIVE and today() < detail.start_date,
     }
 
@@ -332,11 +388,10 @@ def notification_worker_copy(
     )
 
 
-# --- change, termination, withdrawal -----------------------------------------------------
+# --- termination, withdrawal (the change notice is web/employer_changes.py) ----------------
 
 ParseForm = Callable[[dict[str, str]], tuple[Any, list[FieldError]]]
 _ACTIONS: dict[str, tuple[str, ParseForm, Callable[..., Any], str]] = {
-    "change": ("employer/change.html", forms.parse_change, service.change, "changed"),
     "terminate": ("employer/terminate.html", forms.parse_termination, service.terminate, "ended"),
     "withdraw": ("employer/withdraw.html", forms.parse_withdrawal, service.withdraw, "withdrawn"),
 }

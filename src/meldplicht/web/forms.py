@@ -290,6 +290,9 @@ def _shown(name: str, value: str, t: Any) -> str:
     return value
 
 
+shown = _shown  # the change notice's check step shows values the same way
+
+
 def summary(values: dict[str, str], t: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     """The declared values by section, as the confirm page shows them (labels translated)."""
     out: list[tuple[str, list[tuple[str, str]]]] = []

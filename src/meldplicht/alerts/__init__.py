@@ -1,0 +1,1 @@
+"""What the employer is told between notices: actions needed and the work after each sweep."""

@@ -1,0 +1,240 @@
+"""The employer's change notice and alerts page.
+
+The change notice: a form prefilled with what the notification says now, a check step that
+shows each change (before and after) and the findings it will bring, then one send.
+
+HTTP only: the change itself is notifications.service.change; what may change and how the form
+becomes a change notice is notifications.changes. A successful send redirects (PRG).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.responses import Response
+
+from meldplicht.alerts import outbox
+from meldplicht.core import idempotency
+from meldplicht.core.clock import legal_date, today, utcnow
+from meldplicht.core.db import SessionDep
+from meldplicht.core.errors import DomainError, FieldError, IdempotencyConflict, InvalidRequest
+from meldplicht.notifications import changes, csv_format, service
+from meldplicht.notifications.models import Notification, Worker
+from meldplicht.notifications.schemas import NotificationChange
+from meldplicht.rules.checks import evaluate_notification
+from meldplicht.rules.facts import Evaluation, Finding
+from meldplicht.web import forms, i18n
+from meldplicht.web.auth import EmployerUser, PageUser
+from meldplicht.web.csrf import VerifiedForm, text_fields
+from meldplicht.web.employer import _context, _detail_context, _employer_id, error_view
+from meldplicht.web.pages import language, render
+
+router = APIRouter(prefix="/employer", include_in_schema=False)
+
+_META = ("effective_date", "reason")
+
+
+def _posted(fields: dict[str, str]) -> dict[str, str]:
+    keep = (*_META, *changes.CHANGE_COLUMNS)
+    return {k: fields[k].strip() for k in keep if k in fields}
+
+
+def _open(
+    session: Session, user: PageUser, notification_id: uuid.UUID
+) -> tuple[Notification, dict[str, str]]:
+    notification = service.get_owned(session, _employer_id(user), notification_id)
+    if not changes.open_for_changes(notification, today()):
+        raise service.NotificationClosed()
+    return notification, changes.change_values(session, notification)
+
+
+def _form(
+    request: Request,
+    session: Session,
+    user: PageUser,
+    notification: Notification,
+    values: dict[str, str],
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = i18n.Translator(language(request))
+    inline, summary = error_view(errors or [], t)
+    detail = service.present(session, [notification], language(request))[0]
+    context = _detail_context(detail)
+    context.update({"values": values, "errors": inline, "error_list": summary})
+    return render(request, "employer/change.html", context, status_code=status_code, user=user)
+
+
+def preview(
+    session: Session, notification: Notification, payload: NotificationChange
+) -> list[Finding]:
+    """The findings the rules will record for this change if it is sent now (same rule code,
+    same choice of evaluation as the service makes)."""
+    worker = session.get(Worker, notification.worker_id)
+    assert worker is not None
+    as_of = legal_date(utcnow())
+    evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
+    facts = changes.apply_to_facts(service.facts_of(notification, worker), payload)
+    return evaluate_notification(facts, as_of=as_of, evaluation=evaluation)
+
+
+def _differences(
+    current: dict[str, str], posted: dict[str, str], payload: NotificationChange, t: Any
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Per changed group: (label, before, after) of each input that differs."""
+    out: list[tuple[str, list[tuple[str, str, str]]]] = []
+    changed = payload.model_dump(exclude_unset=True, exclude=set(_META))
+    for group, columns in changes.CHANGE_GROUPS.items():
+        if group not in changed:
+            continue
+        rows = []
+        for column in columns:
+            before, after = current.get(column, ""), posted.get(column, "")
+            if column in forms.BOOLEAN_FIELDS:
+                if forms.is_checked(before) != forms.is_checked(after):
+                    rows.append(
+                        (
+                            t(f"field.{column}"),
+                            t.yes_no(forms.is_checked(before)),
+                            t.yes_no(forms.is_checked(after)),
+                        )
+                    )
+            elif before != after:
+                none = t("common.none")
+                rows.append(
+                    (
+                        t(f"field.{column}"),
+                        forms.shown(column, before, t) if before else none,
+                        forms.shown(column, after, t) if after else none,
+                    )
+                )
+        out.append((t.enum("changed_field", group), rows))
+    return out
+
+
+@router.get("/notifications/{notification_id}/change", name="change_form")
+def change_form(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    notification, current = _open(session, user, notification_id)
+    return _form(request, session, user, notification, current)
+
+
+@router.post("/notifications/{notification_id}/change", name="change_notification")
+def change_notification(
+    request: Request,
+    session: SessionDep,
+    user: EmployerUser,
+    notification_id: uuid.UUID,
+    form: VerifiedForm,
+) -> Response:
+    fields = forms.with_dates(text_fields(form))
+    action = fields.get("action", "review")
+    posted = _posted(fields)
+    notification, current = _open(session, user, notification_id)
+    # Unticked checkboxes are not posted; the form always posts the text inputs.
+    values = {**dict.fromkeys(changes.CHANGE_COLUMNS, ""), **posted}
+    if action == "edit":
+        return _form(request, session, user, notification, values)
+    if action == "submit" and _already_sent(session, user, notification, values, fields):
+        # Send pressed twice (or the page reloaded): the first press stored it.
+        return RedirectResponse(_done(notification), status_code=303)
+    payload, errors = changes.change_from_form(values, current)
+    if payload is None:
+        return _form(request, session, user, notification, values, errors, status_code=422)
+    if action != "submit":
+        t = i18n.Translator(language(request))
+        detail = service.present(session, [notification], language(request))[0]
+        context = _detail_context(detail)
+        context.update(
+            {
+                "values": values,
+                "payload": payload,
+                "differences": _differences(current, values, payload, t),
+                "findings": preview(session, notification, payload),
+                "submission_id": uuid.uuid4().hex,
+            }
+        )
+        return render(request, "employer/change_confirm.html", context, user=user)
+    return _submit(request, session, user, notification, values, payload, fields)
+
+
+def _key(fields: dict[str, str]) -> str:
+    try:
+        return f"change:{uuid.UUID(hex=fields.get('submission_id') or '').hex}"
+    except ValueError:
+        return f"change:{uuid.uuid4().hex}"
+
+
+def _fingerprint(notification: Notification, values: dict[str, str]) -> str:
+    return idempotency.request_fingerprint("POST", f"change:{notification.id}", values)
+
+
+def _done(notification: Notification) -> str:
+    return f"/employer/notifications/{notification.id}?done=changed"
+
+
+def _already_sent(
+    session: Session,
+    user: PageUser,
+    notification: Notification,
+    values: dict[str, str],
+    fields: dict[str, str],
+) -> bool:
+    owner = user.principal.actor_id
+    key = _key(fields)
+    return idempotency.find(session, owner, key, _fingerprint(notification, values)) is not None
+
+
+def _submit(
+    request: Request,
+    session: Session,
+    user: PageUser,
+    notification: Notification,
+    values: dict[str, str],
+    payload: NotificationChange,
+    fields: dict[str, str],
+) -> Response:
+    """Store once per check page: pressing Send twice (or reloading) makes one version."""
+    key = _key(fields)
+    owner = user.principal.actor_id
+    done = _done(notification)
+    fingerprint = _fingerprint(notification, values)
+    t = i18n.Translator(language(request))
+    try:
+        with session.begin_nested():
+            idempotency.remember(session, owner, key, fingerprint, 0, {})
+            service.change(
+                session, _employer_id(user), notification.id, payload, _context(request, user)
+            )
+            idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})
+    except InvalidRequest as exc:
+        errors = csv_format.to_columns(exc.errors)
+        return _form(request, session, user, notification, values, errors, status_code=422)
+    except IntegrityError:
+        raise IdempotencyConflict("This change is already being stored.") from None
+    except DomainError as exc:
+        problem = t(f"problem.{exc.code}") if t.has(f"problem.{exc.code}") else str(exc)
+        error = FieldError(field="", code=exc.code, message=problem, message_nl=problem)
+        return _form(request, session, user, notification, values, [error], status_code=409)
+    return RedirectResponse(done, status_code=303)
+
+
+@router.get("/alerts", name="employer_alerts")
+def alerts_page(request: Request, session: SessionDep, user: EmployerUser) -> Response:
+    """The employer's alert subscriptions and the delivery log (subscribing is in the API)."""
+    employer_id = _employer_id(user)
+    return render(
+        request,
+        "employer/alerts.html",
+        {
+            "subscriptions": outbox.subscriptions_of(session, employer_id),
+            "deliveries": outbox.delivery_log(session, employer_id),
+        },
+        user=user,
+    )
