@@ -25,8 +25,18 @@ from typing import Any
 
 import psycopg
 
-from common import PG_ADMIN_DSN, PYTHON, REPO, WORK, Backend, Database, env_for, fresh_database
-from common import pg_base, run_measured
+from common import (
+    PG_ADMIN_DSN,
+    PYTHON,
+    REPO,
+    WORK,
+    Backend,
+    Database,
+    env_for,
+    fresh_database,
+    pg_base,
+    run_measured,
+)
 from generate import AS_OF, generate
 
 CHILD = """
