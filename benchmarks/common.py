@@ -121,8 +121,9 @@ def run_measured(args: Sequence[str], env: dict[str, str], *, timeout: float = 7
     large harness look as large as the harness.
     """
     WORK.mkdir(parents=True, exist_ok=True)
-    out_path = WORK / "child.stdout"
-    err_path = WORK / "child.stderr"
+    # Per harness process, so that two benchmarks running at once keep their outputs apart.
+    out_path = WORK / f"child.{os.getpid()}.stdout"
+    err_path = WORK / f"child.{os.getpid()}.stderr"
     peak = 0.0
     with out_path.open("w") as out, err_path.open("w") as err:
         started = time.perf_counter()

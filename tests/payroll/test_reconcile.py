@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
@@ -171,3 +172,31 @@ def test_cash_payment_reaches_the_queue(
     reconcile(session, AS_OF)
     cash = [f for f in session.exec(select(Flag)) if f.rule_code == "PAID_IN_CASH"]
     assert [f.subject_id for f in cash] == [str(record.id)]
+
+
+def test_a_notification_page_reads_payroll_only_for_its_own_employers(
+    session: Session, planted: None
+) -> None:
+    """The notification pages of a full run are linear: no page reads the payroll of every
+    employer (the old page re-ran SELECT DISTINCT employer_lhn FROM payroll_record, once a
+    page, N pages: N squared). Every statement of a page that reads payroll_record is bound
+    to the page's loonheffingennummers."""
+    statements: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", capture)
+    try:
+        counts = reconcile(session, AS_OF, cursor="notifications:", batch_size=2, max_batches=1)
+    finally:
+        event.remove(bind, "before_cursor_execute", capture)
+    assert counts.cursor is not None
+    assert counts.cursor.startswith("notifications:")
+    reads = [s for s in statements if "FROM payroll_record" in s and s.startswith("SELECT")]
+    assert reads, "the page looked at no payroll at all"
+    for statement in reads:
+        for part in statement.split("FROM payroll_record")[1:]:
+            where = part.lstrip()
+            assert where.startswith("WHERE payroll_record.employer_lhn"), statement

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -389,39 +389,20 @@ class _Run:
 
     # --- notifications -----------------------------------------------------------------------
 
-    def _notification_filter(self) -> ColumnElement[bool]:
-        judged = and_(
-            counted(),
-            col(Notification.start_date) <= rules.latest_start_due(self.as_of, self.params),
-            col(Notification.employer_id).in_(
-                select(Employer.id).where(
-                    col(Employer.loonheffingennummer).in_(
-                        select(PayrollRecord.employer_lhn).distinct()
-                    )
-                )
-            ),
-        )
-        was_flagged = col(Notification.id).in_(
-            select(Flag.notification_id).where(
-                col(Flag.subject_type) == SubjectType.NOTIFICATION,
-                col(Flag.rule_code).in_(NOTIFICATION_SCOPE),
-                col(Flag.condition_present).is_(True),
-            )
-        )
-        return or_(judged, was_flagged)
-
     def notification_batch(self, after: uuid.UUID | None) -> uuid.UUID | None:
+        """The next page of notifications judged or flagged for NO_PAYROLL_AFTER_START.
+
+        A page is `batch_size` notifications in id order (a keyset over the primary key, or
+        the narrowed selection), of which the judged-or-flagged ones are kept in Python with
+        index look-ups for that page only (`_judged_or_flagged`): no page re-reads every
+        payroll record or flag, so the phase grows with N, not N squared."""
         query = (
             select(Notification, Worker.bsn_hash, Employer.loonheffingennummer)
             .join(Worker, col(Worker.id) == col(Notification.worker_id))
             .join(Employer, col(Employer.id) == col(Notification.employer_id))
         )
-        # A narrowed run (incremental sweep) selects by its own filter and applies the
-        # judged-or-flagged test below in Python: the same test, without the subqueries over
-        # every payroll record and flag for each small batch.
         page: list[uuid.UUID] = []
         if self.notification_filter is None:
-            query = query.where(self._notification_filter())
             if after is not None:
                 query = query.where(col(Notification.id) > after)
             query = query.limit(self.batch_size)
@@ -440,15 +421,19 @@ class _Run:
         rows = list(self.session.exec(query.order_by(col(Notification.id))))
         if not rows:
             return page[-1] if page else None
+        last: uuid.UUID = page[-1] if page else rows[-1][0].id
+        flagged = self._flagged(
+            SubjectType.NOTIFICATION, [str(n.id) for n, _, _ in rows], NOTIFICATION_SCOPE
+        )
+        rows = self._judged_or_flagged(rows, flagged)
+        if not rows:
+            self.session.expunge_all()
+            return last
         numbers = {lhn for _, _, lhn in rows if lhn}
         hashes = {h for _, h, _ in rows}
         spans = self._spans(numbers)
         periods = self._periods(numbers, hashes)
         ids = [n.id for n, _, _ in rows]
-        flagged = self._flagged(SubjectType.NOTIFICATION, [str(i) for i in ids], NOTIFICATION_SCOPE)
-        last: uuid.UUID = page[-1] if page else rows[-1][0].id
-        if self.notification_filter is not None:
-            rows = self._judged_or_flagged(rows, flagged)
         postcodes = first_postcodes(self.session, ids)
         items: list[SyncItem] = []
         judged = 0
@@ -484,22 +469,33 @@ class _Run:
     def _judged_or_flagged(
         self, rows: list[tuple[Notification, str, str | None]], flagged: set[str]
     ) -> list[tuple[Notification, str, str | None]]:
-        """`_notification_filter` in Python, for a batch already narrowed."""
+        """The page's notifications that NO_PAYROLL_AFTER_START judges: not withdrawn, started
+        at least the policy's weeks ago, at an employer with payroll delivered; and those with
+        a present flag of the rule (they may clear)."""
         latest_start = rules.latest_start_due(self.as_of, self.params)
-        numbers = {lhn for _, _, lhn in rows if lhn}
-        paying = set(
-            self.session.exec(
-                select(PayrollRecord.employer_lhn)
-                .where(col(PayrollRecord.employer_lhn).in_(numbers))
-                .distinct()
-            )
-        )
+        paying = self._paying({lhn for n, _, lhn in rows if lhn and n.start_date <= latest_start})
         return [
             (n, h, lhn)
             for n, h, lhn in rows
             if str(n.id) in flagged
             or (counts(n.status) and n.start_date <= latest_start and lhn in paying)
         ]
+
+    def _paying(self, numbers: set[str]) -> set[str]:
+        """The loonheffingennummers among `numbers` with at least one payroll record: one
+        probe of the unique key (employer_lhn first) per number, stopping at the first
+        record, rather than a DISTINCT over all of an employer's records."""
+        if not numbers:
+            return set()
+        lhn = col(Employer.loonheffingennummer)
+        delivered = sa_select(col(PayrollRecord.id)).where(col(PayrollRecord.employer_lhn) == lhn)
+        return {
+            number
+            for (number,) in self.session.execute(
+                sa_select(lhn).where(lhn.in_(numbers), delivered.exists()).distinct()
+            )
+            if number
+        }
 
     def _spans(self, numbers: set[str]) -> dict[str, tuple[date, date]]:
         if not numbers:
