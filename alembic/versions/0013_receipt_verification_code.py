@@ -29,9 +29,14 @@ def _code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
+def _sqlite() -> bool:
+    return bool(op.get_bind().dialect.name == "sqlite")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("notification") as batch:
-        batch.add_column(sa.Column("verification_code", sa.String(length=32), nullable=True))
+    # On SQLite a batch operation copies the table, which its referencing rows (versions, flags)
+    # refuse while foreign keys are on: add the column in place and make it unique by an index.
+    op.add_column("notification", sa.Column("verification_code", sa.String(length=32)))
     notification = sa.table(
         "notification", sa.column("id", sa.Uuid()), sa.column("verification_code", sa.String())
     )
@@ -44,6 +49,14 @@ def upgrade() -> None:
             .values(verification_code=sa.bindparam("code")),
             [{"row_id": row_id, "code": _code()} for row_id in ids],
         )
+    if _sqlite():
+        op.create_index(
+            op.f("uq_notification_verification_code"),
+            "notification",
+            ["verification_code"],
+            unique=True,
+        )
+        return
     with op.batch_alter_table("notification") as batch:
         batch.alter_column("verification_code", existing_type=sa.String(length=32), nullable=False)
         batch.create_unique_constraint(
@@ -52,6 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if _sqlite():
+        op.drop_index(op.f("uq_notification_verification_code"), table_name="notification")
+        op.execute(sa.text('ALTER TABLE "notification" DROP COLUMN "verification_code"'))
+        return
     with op.batch_alter_table("notification") as batch:
         batch.drop_constraint(op.f("uq_notification_verification_code"), type_="unique")
         batch.drop_column("verification_code")
