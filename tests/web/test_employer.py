@@ -45,6 +45,15 @@ def change_form_values(html: str) -> dict[str, str]:
             html,
         )
     )
+    # Dates are entered as day, month and year boxes (name-day, name-month, name-year); the
+    # server also reads one YYYY-MM-DD value under the name, which tests can override.
+    parts = dict(
+        re.findall(r'name="([^"]+-(?:day|month|year))" type="text"[^>]*? value="([^"]*)"', html)
+    )
+    for key in [k for k in parts if k.endswith("-day")]:
+        name = key.removesuffix("-day")
+        d, m, y = parts[key], parts.get(f"{name}-month", ""), parts.get(f"{name}-year", "")
+        values[name] = f"{y}-{int(m):02d}-{int(d):02d}" if d and m and y else ""
     for name in re.findall(r'name="([^"]+)" type="checkbox" value="true" checked', html):
         values[name] = "true"
     for name, value in re.findall(r'name="([^"]+)" value="(true|false)" checked', html):

@@ -88,7 +88,7 @@ class TestRehireAndCopy:
         assert "111222333" not in form
         assert "eindigend op 333" in form
         assert 'name="worker_given_names" type="text" value="Olena"' in form
-        assert 'name="start_date" type="date" value=""' in form
+        assert 'name="start_date-day" type="text" inputmode="numeric" size="2" value=""' in form
         values = change_form_values(form)
         values.update(
             worker_ref=nid,
