@@ -49,26 +49,18 @@ def upgrade() -> None:
             .values(verification_code=sa.bindparam("code")),
             [{"row_id": row_id, "code": _code()} for row_id in ids],
         )
-    if _sqlite():
-        op.create_index(
-            op.f("uq_notification_verification_code"),
-            "notification",
-            ["verification_code"],
-            unique=True,
-        )
-        return
-    with op.batch_alter_table("notification") as batch:
-        batch.alter_column("verification_code", existing_type=sa.String(length=32), nullable=False)
-        batch.create_unique_constraint(
-            op.f("uq_notification_verification_code"), ["verification_code"]
+    op.create_index(
+        op.f("uq_notification_verification_code"), "notification", ["verification_code"], unique=True
+    )
+    if not _sqlite():  # SQLite cannot make an added column NOT NULL in place; the model fills it
+        op.alter_column(
+            "notification", "verification_code", existing_type=sa.String(length=32), nullable=False
         )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("uq_notification_verification_code"), table_name="notification")
     if _sqlite():
-        op.drop_index(op.f("uq_notification_verification_code"), table_name="notification")
         op.execute(sa.text('ALTER TABLE "notification" DROP COLUMN "verification_code"'))
-        return
-    with op.batch_alter_table("notification") as batch:
-        batch.drop_constraint(op.f("uq_notification_verification_code"), type_="unique")
-        batch.drop_column("verification_code")
+    else:
+        op.drop_column("notification", "verification_code")

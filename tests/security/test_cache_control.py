@@ -27,6 +27,7 @@ PUBLIC = {
     "/readyz",
     "/metrics",
     "/static/{path}",
+    "/static-offline-docs/{path}",  # the API docs' packaged scripts and styles
 }
 
 

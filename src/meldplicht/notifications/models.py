@@ -91,15 +91,15 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notification_employer_received", "employer_id", "received_at", "id"),
         Index("ix_notification_status_next_check", "status", "next_check_date"),
+        # A unique index (not a table constraint): SQLite can add it without copying the table.
+        Index("uq_notification_verification_code", "verification_code", unique=True),
         UniqueConstraint("employer_id", "external_reference"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     receipt_number: str = Field(max_length=20, unique=True)
     # The code behind the receipt's QR link (/verify/<code>); random, not the receipt number.
-    verification_code: str = Field(
-        default_factory=new_verification_code, max_length=32, unique=True
-    )
+    verification_code: str = Field(default_factory=new_verification_code, max_length=32)
     # The sender's own reference (a row id in an older system or a bulk file): re-sending the
     # same reference never makes a second notification.
     external_reference: str | None = Field(default=None, max_length=64)
