@@ -84,6 +84,37 @@ def test_ndjson_with_rejected_rows_reports_every_error(
     assert by_line[4] == {""}
 
 
+def test_ndjson_line_with_a_duplicate_key_is_a_row_error(
+    client: TestClient, session: Session
+) -> None:
+    first, last = month(2025, 3)
+    good = as_ndjson([row("111222333", first, last, "160", "2640.00")])
+    twice = (
+        b'{"loonheffingennummer": "123456782L01", "bsn": "123456782", "bsn": "111222334",'
+        b' "period_start": "2025-03-01", "period_end": "2025-03-31",'
+        b' "hours_paid": "160", "gross_wage": "2640.00"}\n'
+    )
+    nested = (
+        b'{"loonheffingennummer": "123456782L01", "bsn": "123456782",'
+        b' "period_start": "2025-03-01", "period_end": "2025-03-31",'
+        b' "hours_paid": "160", "gross_wage": "2640.00", "extra": {"a": 1, "a": 2}}\n'
+    )
+    body = good + twice + nested + as_ndjson([row("123456782", first, last, "120.5", "1988.25")])
+    headers = {**partner(session), "Content-Type": "application/x-ndjson"}
+    response = client.post(URL, content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["total"], report["imported"], report["rejected"]) == (4, 2, 2)
+    by_line = {r["line"]: r["errors"] for r in report["rejected_rows"]}
+    assert set(by_line) == {2, 3}
+    assert [e["code"] for e in by_line[2]] == ["json_duplicate_key"]
+    assert "'bsn'" in by_line[2][0]["message"]
+    assert "'bsn'" in by_line[2][0]["message_nl"]
+    assert [e["code"] for e in by_line[3]] == ["json_duplicate_key"]
+    stored = session.exec(select(PayrollRecord)).all()
+    assert sorted(r.bsn_last3 for r in stored) == ["333", "782"]
+
+
 def test_cross_field_errors(client: TestClient, session: Session) -> None:
     headers = {**partner(session), "Content-Type": "text/csv"}
     bad = [

@@ -6,11 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
 from meldplicht.notifications.models import Notification, Worker
+from meldplicht.rules.params import get_parameters
+from meldplicht.sweeps import sweep as sweep_module
 from meldplicht.sweeps.models import SweepRun
 from meldplicht.sweeps.sweep import NEVER, SweepMode, SweepStatus, run_sweep
 from tests.sweeps.conftest import (
@@ -368,3 +371,55 @@ class TestFarOffDates:
             assert [f.status for f in wage_flags(sweep_db, good)] == [FlagStatus.OPEN]
             with sweep_db.session() as session:
                 assert session.get(Notification, bad).next_check_date is None  # type: ignore[union-attr]
+
+
+class TestCrossItemRetry:
+    """Issue 16: an employer (or person) whose cross-notification verdict failed is judged again
+    by the next incremental run, even when none of its data changed."""
+
+    def test_a_failing_employer_is_judged_again_next_run(
+        self, sweep_db: SweepDb, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        day = date(2024, 6, 20)
+        policy = get_parameters().at("policy_repeatedly_late", day).value
+        eid = employer_id(sweep_db)
+        bsns = valid_bsns(int(policy["threshold"]), 210000000)
+        for bsn in bsns:
+            notify(sweep_db, eid, body_for(start=date(2024, 6, 10), bsn=bsn), date(2024, 6, 10))
+
+        def broken(*args: object, **kwargs: object) -> list[object]:
+            raise RuntimeError("verdict failed")
+
+        monkeypatch.setattr(sweep_module, "check_repeatedly_late", broken)
+        first = sweep(sweep_db, day, SweepMode.FULL)
+        assert [e["item"] for e in first.errors] == ["employer"]
+        assert first.errors[0]["id"] == str(eid)
+        monkeypatch.undo()
+
+        again = sweep(sweep_db, date(2024, 6, 21))
+        assert again.mode == SweepMode.INCREMENTAL
+        assert again.counts["errors"] == 0, again.errors
+        assert again.counts["employers"] == 1, again.counts
+        assert again.counts["retried_cross_items"] == 1
+        # Judged once with success: the run after leaves it alone (nothing changed).
+        quiet = sweep(sweep_db, date(2024, 6, 22))
+        assert quiet.mode == SweepMode.INCREMENTAL
+        assert quiet.counts["employers"] == 0, quiet.counts
+        assert "retried_cross_items" not in quiet.counts
+
+    def test_more_failures_than_stored_runs_the_cross_phases_in_full(
+        self, sweep_db: SweepDb
+    ) -> None:
+        eid = employer_id(sweep_db)
+        notify(sweep_db, eid, body_for(start=date(2024, 6, 10)), date(2024, 5, 27))
+        first = sweep(sweep_db, date(2024, 6, 20), SweepMode.FULL)
+        with Session(sweep_db.engine) as session, session.begin():
+            # As if more items failed than the run keeps in its error list.
+            session.execute(
+                update(SweepRun)
+                .where(SweepRun.id == first.id)  # type: ignore[arg-type]
+                .values(counts={**first.counts, "errors": 1})
+            )
+        again = sweep(sweep_db, date(2024, 6, 21))
+        assert again.mode == SweepMode.INCREMENTAL
+        assert again.counts.get("cross_phases_in_full") == 1, again.counts

@@ -439,13 +439,44 @@ def iter_csv(stream: TextIO) -> Iterator[RawRow]:
         yield RawRow(line, {k: v for k, v in zip(header, cells, strict=True) if v.strip()}, [])
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _duplicate_key_error(key: str) -> FieldError:
+    shown = key if len(key) <= 80 else key[:80] + "…"
+    return _error(
+        "",
+        "json_duplicate_key",
+        f"The key {shown!r} appears twice in one object; send it once.",
+        f"De sleutel {shown!r} staat twee keer in één object; stuur hem één keer.",
+    )
+
+
 def iter_ndjson(stream: TextIO) -> Iterator[RawRow]:
-    """The rows of a JSON-lines delivery: one JSON object per line."""
+    """The rows of a JSON-lines delivery: one JSON object per line. A line with a key twice
+    in one object is a row error: which of the two values was meant is not ours to guess."""
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
         try:
-            data = json.loads(text, parse_float=Decimal)
+            data = json.loads(text, parse_float=Decimal, object_pairs_hook=_refuse_duplicates)
+        except _DuplicateKey as exc:
+            yield RawRow(number, None, [_duplicate_key_error(exc.key)])
+            continue
         except json.JSONDecodeError:
             yield RawRow(
                 number,

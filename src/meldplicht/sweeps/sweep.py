@@ -268,6 +268,9 @@ class _Sweep:
         self.dirty_people: set[str] = set()
         self.dirty_employers: set[uuid.UUID] = set()
         self.dirty_payers: set[str] = set()  # people whose payroll verdicts can have moved
+        # Persons and employers that failed in the last successful run: judged again.
+        self.retry_people: set[str] = set()
+        self.retry_employers: set[uuid.UUID] = set()
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -357,6 +360,9 @@ class _Sweep:
         if self.cross_in_full:
             self.tally.extra["cross_phases_in_full"] = 1
         self.last_as_of = last.as_of
+        if not self.cross_in_full and not self._note_retries(last):
+            self.cross_in_full = True
+            self.tally.extra["cross_phases_in_full"] = 1
         # Declarations received from the start of the last run's day count as changed: a
         # nightly run catches the day's changes, and a replayed past day (received_at and
         # as_of in the past, started_at now) does too.
@@ -377,6 +383,27 @@ class _Sweep:
         if len(touched) > MAX_TOUCHED_WORKERS:
             return None, [], f"{len(touched)} workers were declared since the last sweep"
         return since, touched, None
+
+    def _note_retries(self, last: SweepRun) -> bool:
+        """Persons and employers whose verdict failed in the last successful run are judged
+        again now, changed or not (their keys are in that run's stored errors). False when the
+        stored errors do not hold every failure (more than the stored maximum): then the cross
+        phases run in full, so no failing item escapes."""
+        stored = last.errors or []
+        if int((last.counts or {}).get("errors", 0)) > len(stored):
+            return False
+        for error in stored:
+            ident = error.get("id")
+            if not ident:
+                continue
+            if error.get("item") == "person":
+                self.retry_people.add(str(ident))
+            elif error.get("item") == "employer":
+                try:
+                    self.retry_employers.add(uuid.UUID(str(ident)))
+                except ValueError:
+                    return False
+        return True
 
     @property
     def _cross_incremental(self) -> bool:
@@ -639,6 +666,12 @@ class _Sweep:
                     .where(or_(*payroll_conditions))
                     .distinct()
                 )
+            )
+        self.dirty_people |= self.retry_people
+        self.dirty_employers |= self.retry_employers
+        if self.retry_people or self.retry_employers:
+            self.tally.extra["retried_cross_items"] = len(self.retry_people) + len(
+                self.retry_employers
             )
         self.tally.extra["dirty_people"] = len(self.dirty_people)
         self.tally.extra["dirty_employers"] = len(self.dirty_employers)
