@@ -17,12 +17,17 @@ NEW = "/employer/notifications/new"
 
 
 def post_form(web: Web, values: dict[str, str], action: str, **extra: str) -> Any:
+    """Post the form; a review follows its redirect to the confirm page (Post/Redirect/Get)."""
     token = csrf_from(web.client.get(NEW).text)
-    return web.client.post(
+    response = web.client.post(
         NEW,
         data={**values, "action": action, "csrf_token": token, **extra},
         follow_redirects=False,
     )
+    if action == "review" and response.status_code == 303:
+        assert "/employer/notifications/new/confirm?draft=" in response.headers["location"]
+        return web.client.get(response.headers["location"], follow_redirects=False)
+    return response
 
 
 def submit_notification(web: Web, values: dict[str, str]) -> str:

@@ -20,7 +20,11 @@ NEW = "/employer/notifications/new"
 
 def post(web: Web, path: str, data: dict[str, str], form_path: str | None = None) -> Any:
     token = csrf_from(web.client.get(form_path or path).text)
-    return web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+    response = web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+    location = response.headers.get("location", "")
+    if data.get("action") == "review" and "/new/confirm?draft=" in location:
+        return web.client.get(location, follow_redirects=False)  # Post/Redirect/Get
+    return response
 
 
 def notifications(web: Web) -> list[Notification]:

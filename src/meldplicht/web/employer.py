@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import threading
 import uuid
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
@@ -236,12 +238,86 @@ def post_notification(
     if parsed.payload is None:
         return _form_page(request, user, values, parsed.errors, status_code=422, session=session)
     if action != "submit":
-        return _confirm_page(request, user, values, parsed.payload, now)
-    return _submit(request, session, user, values, parsed.payload, fields.get("submission_id"))
+        draft_id = _store_draft(request, values)
+        return RedirectResponse(f"/employer/notifications/new/confirm?draft={draft_id}", 303)
+    submission_id = fields.get("submission_id")
+    response = _submit(request, session, user, values, parsed.payload, submission_id)
+    if response.status_code == 303:
+        _mark_sent(request, submission_id, response.headers["location"])
+    return response
+
+
+# The reviewed form is kept between the review POST and the confirm GET (Post/Redirect/Get):
+# encrypted in the signed page session, one draft at a time, keyed by a random id. The id is
+# the only thing in the address; the values (with the BSN) never are.
+DRAFT_KEY = "notification_draft"
+
+
+def _store_draft(request: Request, values: dict[str, str]) -> str:
+    draft_id = uuid.uuid4().hex
+    sealed = cipher_for(_settings(request)).encrypt(json.dumps(values, separators=(",", ":")))
+    request.session[DRAFT_KEY] = {"id": draft_id, "values": sealed}
+    return draft_id
+
+
+def _draft(request: Request, draft_id: str) -> dict[str, Any] | None:
+    draft = request.session.get(DRAFT_KEY)
+    if not isinstance(draft, dict) or not draft_id or draft.get("id") != draft_id:
+        return None
+    return draft
+
+
+def _draft_values(request: Request, draft: dict[str, Any]) -> dict[str, str] | None:
+    sealed = draft.get("values")
+    if not isinstance(sealed, str):
+        return None
+    try:
+        loaded = json.loads(cipher_for(_settings(request)).decrypt(sealed))
+    except (ValueError, InvalidToken):
+        return None
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
+
+
+def _mark_sent(request: Request, submission_id: str | None, receipt: str) -> None:
+    """After sending, the draft keeps only where its receipt is: Back to the confirm page
+    then leads to that receipt instead of offering to send the same notice again."""
+    draft = _draft(request, submission_id or "")
+    if draft is not None:
+        request.session[DRAFT_KEY] = {"id": draft["id"], "sent": receipt}
+
+
+@router.get("/notifications/new/confirm", name="confirm_notification")
+def confirm_notification(
+    request: Request, session: SessionDep, user: EmployerUser, draft: str = ""
+) -> Response:
+    """The confirm page of a reviewed form (the GET after the review POST)."""
+    kept = _draft(request, draft)
+    if kept is not None and isinstance(kept.get("sent"), str):
+        return RedirectResponse(kept["sent"], status_code=303)
+    values = _draft_values(request, kept) if kept is not None else None
+    if values is None:  # expired, replaced by a newer review, or another browser
+        return RedirectResponse("/employer/notifications/new", status_code=303)
+    typed = dict(values)
+    ref = values.get(WORKER_REF, "")
+    if ref and not values.get("worker_bsn"):
+        known = _referenced_bsn(request, session, user, ref)
+        if known is None:
+            raise NotFound("No such notification.")
+        typed["worker_bsn"] = known[0]
+    now = utcnow()
+    parsed = forms.parse_notification(typed, now)
+    if parsed.payload is None:
+        return _form_page(request, user, values, parsed.errors, status_code=422, session=session)
+    return _confirm_page(request, user, values, parsed.payload, now, submission_id=draft)
 
 
 def _confirm_page(
-    request: Request, user: PageUser, values: dict[str, str], payload: Any, now: datetime
+    request: Request,
+    user: PageUser,
+    values: dict[str, str],
+    payload: Any,
+    now: datetime,
+    submission_id: str,
 ) -> Response:
     findings: list[Finding] = forms.preview_findings(payload, now)
     return render(
@@ -252,7 +328,7 @@ def _confirm_page(
             "payload": payload,
             "findings": findings,
             "timeliness": _timeliness(payload.start_date, legal_date(now)),
-            "submission_id": uuid.uuid4().hex,
+            "submission_id": submission_id,
         },
         user=user,
     )
