@@ -297,7 +297,8 @@ def confirm_notification(
     values = _draft_values(request, kept) if kept is not None else None
     if values is None:  # expired, replaced by a newer review, or another browser
         return RedirectResponse("/employer/notifications/new", status_code=303)
-    typed = dict(values)
+    # The reference to an earlier notice is ours, not a field of the notice: parse without it.
+    typed = {k: v for k, v in values.items() if k != WORKER_REF}
     ref = values.get(WORKER_REF, "")
     if ref and not values.get("worker_bsn"):
         known = _referenced_bsn(request, session, user, ref)
