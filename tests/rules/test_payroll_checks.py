@@ -191,12 +191,43 @@ def test_hours_above_limit(params: Parameters) -> None:
     assert check(
         paid(hours_paid=Decimal(280), gross_wage=Decimal("4620.00")), [notice()], params
     ) == ["HOURS_PAID_ABOVE_LIMIT"]
-    # 16-17: limit 45; 200 h in 31 days = 45.2.
-    minor = paid(birth_date=date(2008, 1, 1), hours_paid=Decimal(200), gross_wage=Decimal(2000))
-    assert "HOURS_PAID_ABOVE_LIMIT" in check(minor, [notice()], params)
-    # A short period is not scaled up: 50 h in 3 days is within a week's 60.
+    # 18+: 250 h in 31 days = 56.5 a week on average, above the 4-week average of 55
+    # (Arbeidstijdenwet art. 5:7(3)) though below the 60 of any single week.
+    adult = check_paid_period(
+        paid(hours_paid=Decimal(250), gross_wage=Decimal("4125.00")),
+        [notice()],
+        as_of=AS_OF,
+        employer_registered=True,
+        params=params,
+    )
+    assert codes(adult) == ["HOURS_PAID_ABOVE_LIMIT"]
+    assert "above the limit of 55 hours on average over 4 weeks" in adult[0].message_en
+    assert adult[0].evidence["limit"] == "55"
+    # 16-17: 180 h in 31 days = 40.6, above the 4-week average of 40 (art. 5:7(1)(c)).
+    minor = paid(birth_date=date(2008, 1, 1), hours_paid=Decimal(180), gross_wage=Decimal(2970))
+    young = check_paid_period(
+        minor, [notice()], as_of=AS_OF, employer_registered=True, params=params
+    )
+    assert codes(young) == ["HOURS_PAID_ABOVE_LIMIT"]
+    assert "the limit of 40 hours on average over 4 weeks" in young[0].message_en
+    # 200 h = 45.2 a week: above the 45 of any week, which the finding names.
+    more = paid(birth_date=date(2008, 1, 1), hours_paid=Decimal(200), gross_wage=Decimal(3300))
+    week = check_paid_period(more, [notice()], as_of=AS_OF, employer_registered=True, params=params)
+    assert "the limit of 45 hours in any week" in week[0].message_en
+    # A short period is not scaled up: 50 h in 3 days is within a week's 60, and one week of
+    # 58 hours says nothing of the 4-week average (58 / 4 = 14.5 at least).
     short = paid(period_end=date(2025, 3, 3), hours_paid=Decimal(50), gross_wage=Decimal(825))
     assert check(short, [notice()], params) == []
+    one_week = paid(period_end=date(2025, 3, 7), hours_paid=Decimal(58), gross_wage=Decimal(957))
+    assert check(one_week, [notice()], params) == []
+    # Age 15: a holiday week holds at most 40 (Nadere regeling kinderarbeid art. 5:2).
+    child = paid(
+        birth_date=date(2009, 6, 1),
+        period_end=date(2025, 3, 7),
+        hours_paid=Decimal(41),
+        gross_wage=Decimal("676.50"),
+    )
+    assert check(child, [notice()], params) == ["HOURS_PAID_ABOVE_LIMIT"]
 
 
 def test_no_payroll_after_start(params: Parameters) -> None:

@@ -30,7 +30,12 @@ from meldplicht.rules.checks.base import (
 )
 from meldplicht.rules.checks.notice import BASIS as NOTICE_BASIS
 from meldplicht.rules.checks.wage import WML_BASIS
-from meldplicht.rules.checks.work import WORKING_HOURS_BASIS, hour_limits
+from meldplicht.rules.checks.work import (
+    WORKING_HOURS_BASIS,
+    Limit,
+    exceeded_limit,
+    hour_limits,
+)
 from meldplicht.rules.facts import Finding, ParameterUse, Severity, WagePeriod
 from meldplicht.rules.params import Parameters, get_parameters
 
@@ -215,13 +220,16 @@ HOURS_PAID_ABOVE_LIMIT = register_info(
     RuleInfo(
         code="HOURS_PAID_ABOVE_LIMIT",
         severity=Severity.HIGH,
-        version="1.0.0",
+        version="2.0.0",
         legal_basis=WORKING_HOURS_BASIS,
         title_nl="Meer uren uitbetaald dan wettelijk toegestaan",
         title_en="More hours paid than the working-time limit",
         description_en=(
-            "The hours paid per week over the period (hours x 7 / days, at least a week) "
-            "exceed the weekly limit for the worker's age (60 / 45 / 12; any hour under 15)."
+            "The hours paid over the period break the working-time limit for the worker's "
+            "age: the 4-week average (hours x 7 / days, at least 28 days) above 55 (18 and "
+            "older) or 40 (16-17); the most in a week (hours x 7 / days, at least 7) above 60 "
+            "(18 and older), 45 (16-17), 40 (15: a holiday week) or 35 (13-14: a holiday "
+            "week); any hour under 13."
         ),
         applies_at=(SWEEP,),
     )
@@ -648,7 +656,7 @@ def _wage_findings(
 
     age = wages.age_on(paid.birth_date, on)
     if age < wages.YOUTH_TABLE_MIN_AGE:
-        return []  # the WML sets no amount; HOURS_PAID_ABOVE_LIMIT flags any work under 15
+        return []  # the WML sets no amount under 15; HOURS_PAID_ABOVE_LIMIT judges the hours
     minimum = wages.minimum_hourly_wage(age, on, fulltime, p)
     if pay_exact < minimum_due(minimum, paid):
         return [_below_minimum(paid, minimum, age, pay, hourly, evidence, holiday_en, holiday_nl)]
@@ -772,49 +780,85 @@ def _declared_findings(
 
 
 def _hours_findings(paid: PaidPeriod, as_of: date, p: Parameters) -> list[Finding]:
+    """Hours paid above the working-time limit for the age (`work.hour_limits`, read through
+    `work.exceeded_limit` like the notification's EXCESSIVE_HOURS).
+
+    The most in a week: hours x 7 / max(days, 7); a period shorter than a week is not scaled
+    up (20 hours in two days is not 70 a week), and an average above the weekly maximum means
+    at least one week exceeded it. The 4-week average: hours x 7 / max(days, 28); a period of
+    4 weeks or a month is judged by its own average, a shorter one lies within one span of 4
+    weeks (its hours / 4 is the least that span's average can be)."""
     on = paid.period_start
-    # A period shorter than a week is compared as it is: 20 hours in two days is not 70 a week.
-    weeks = Decimal(max(paid.days, 7)) / Decimal(7)
-    per_week = paid.hours_paid / weeks
+    days = paid.days
+    per_week = paid.hours_paid * 7 / Decimal(max(days, 7))
+    four_weeks = paid.hours_paid * 7 / Decimal(max(days, 28))
     age = wages.age_on(paid.birth_date, on) if paid.birth_date is not None else None
     limits = hour_limits(age if age is not None else wages.ADULT_AGE, on, p)
-    limit = limits.high if limits.high is not None else Decimal(0)
-    if per_week <= limit:
+    if limits.week is None:  # under 13: no work at all (Arbeidstijdenwet art. 3:2(1))
+        limit: Limit | None = Limit(
+            Decimal(0),
+            "in any week",
+            "in een week",
+            "Arbeidstijdenwet art. 3:2(1)",
+        )
+        value, span_en, span_nl = per_week, "a week on average", "per week gemiddeld"
+    else:
+        limit = exceeded_limit(limits, per_week, four_weeks)
+        if limit is limits.average:
+            value = four_weeks
+            span_en = "a week on average" if days >= 28 else "a week on average over 4 weeks"
+            span_nl = "per week gemiddeld" if days >= 28 else "per week gemiddeld over 4 weken"
+        else:
+            value, span_en, span_nl = per_week, "a week on average", "per week gemiddeld"
+    if limit is None or value <= limit.hours:
         return []
+    divisor = max(days, 28) if limit is limits.average else max(days, 7)
     evidence = _paid_evidence(paid, as_of)
     evidence.update(
         {
-            "hours_per_week": per_week,
-            "limit": limit,
+            "hours_per_week": value,
+            "limit": limit.hours,
+            "limit_basis": limit.article,
             "age": age,
             "arithmetic": (
-                f"{paid.hours_paid} h / ({max(paid.days, 7)} days / 7) = {per_week:.2f} h a "
-                f"week > {limit}"
+                f"{paid.hours_paid} h x 7 / {divisor} days = {value:.2f} h a week > "
+                f"{limit.hours} ({limit.what_en})"
+            ),
+            "arithmetic_nl": (
+                f"{paid.hours_paid} uur x 7 / {divisor} dagen = {value:.2f} uur per week > "
+                f"{limit.hours} ({limit.what_nl})"
             ),
         }
     )
     if age is None:
-        who_en = "18 or older (the birth date is unknown: the highest limit is applied)"
-        who_nl = "18 jaar of ouder (geboortedatum onbekend: het ruimste maximum is gebruikt)"
+        who_en = "18 or older (the birth date is unknown: the highest limits are applied)"
+        who_nl = "18 jaar of ouder (geboortedatum onbekend: de ruimste maxima zijn gebruikt)"
     else:
         who_en = f"{limits.band_en} (age {age} on {date_en(on)})"
         who_nl = f"van {limits.band_nl} ({age} jaar op {date_nl(on)})"
-    shown = per_week.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if limits.week is None:
+        tail_en = f": a child under 13 may not work ({limit.article})"
+        tail_nl = f": een kind jonger dan 13 mag niet werken ({limit.article})"
+    elif limit is limits.week:
+        tail_en = f"; so at least one week exceeded it ({limit.article})"
+        tail_nl = f"; dus ten minste één week ging erover ({limit.article})"
+    else:
+        tail_en = tail_nl = f"; {limit.article}"
+    shown = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    lim = hours_text(limit.hours)
     return [
         make_finding(
             HOURS_PAID_ABOVE_LIMIT,
             None,
             message_en=(
                 f"{hours_text(paid.hours_paid)} hours were paid for {_period_en(paid)} "
-                f"({paid.days} days): {shown} hours a week on average, above the limit of "
-                f"{hours_text(limit)} hours a week for a worker {who_en}; so at least one week "
-                f"exceeded it."
+                f"({days} days): {shown} hours {span_en}, above the limit of {lim} hours "
+                f"{limit.what_en} for a worker {who_en}{tail_en}."
             ),
             message_nl=(
                 f"Er zijn {hours_text(paid.hours_paid)} uur betaald over {_period_nl(paid)} "
-                f"({paid.days} dagen): gemiddeld {str(shown).replace('.', ',')} uur per week, "
-                f"meer dan het maximum van {hours_text(limit)} uur per week voor een werknemer "
-                f"{who_nl}; dus ten minste één week ging erover."
+                f"({days} dagen): {str(shown).replace('.', ',')} uur {span_nl}, meer dan het "
+                f"maximum van {lim} uur {limit.what_nl} voor een werknemer {who_nl}{tail_nl}."
             ),
             evidence=evidence,
             parameters=(limits.use,),

@@ -211,6 +211,20 @@ def hour_limits(age: int, on: date, params: Parameters) -> HourLimits:
     )
 
 
+def exceeded_limit(
+    limits: HourLimits, most_in_a_week: Decimal, on_average: Decimal
+) -> Limit | None:
+    """The strictest limit broken, or None: the most in any week when `most_in_a_week` is above
+    it, else the 4-week average when `on_average` is above it (the one reading of the limits
+    that the notification and the payroll checks share). Under 13 no limit is given: any work
+    is UNDERAGE_WORK."""
+    if limits.week is not None and most_in_a_week > limits.week.hours:
+        return limits.week
+    if limits.average is not None and on_average > limits.average.hours:
+        return limits.average
+    return None
+
+
 @rule(UNDERAGE)
 def check_underage_work(ctx: Context) -> list[Finding]:
     if ctx.employment_period_over:
@@ -320,11 +334,10 @@ def check_excessive_hours(ctx: Context) -> list[Finding]:
         return []
     limits = hour_limits(ctx.age, ctx.judged_on, ctx.params)
     hours = ctx.facts.hours_per_week
-    declared = limits.declared_high
-    if declared is None or hours <= declared.hours:
+    # The same hours every week: the declared week is the most in a week and the average.
+    limit = exceeded_limit(limits, hours, hours)
+    if limit is None:
         return []
-    # Name the strictest limit the week breaks: the weekly maximum when it is above it.
-    limit = limits.week if limits.week is not None and hours > limits.week.hours else declared
     h, lim = hours_text(hours), hours_text(limit.hours)
     return [
         make_finding(
