@@ -168,6 +168,7 @@ def _facts(raw: dict[str, Any]) -> NotificationFacts:
         housing_written_consent=raw.get("housing_written_consent"),
         housing_certified=raw.get("housing_certified"),
         bbl_student=raw.get("bbl_student"),
+        paid_in_cash=raw.get("paid_in_cash"),
         terminated=raw.get("terminated", False),
     )
 

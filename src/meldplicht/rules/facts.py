@@ -100,6 +100,10 @@ class NotificationFacts:
     # The worker follows the beroepsbegeleidende leerweg (bbl): the lower bbl youth scale
     # applies to ages 18-20 until 31 December 2026. None or False: the general scale.
     bbl_student: bool | None = None
+    # Wet minimumloon en minimumvakantiebijslag art. 7a: the minimum wage is paid into an
+    # account in the worker's name. True: the employer declares the wage is paid in cash.
+    # None: not stated.
+    paid_in_cash: bool | None = None
     terminated: bool = False  # a termination notice was filed (end_date then holds its date)
     withdrawn: bool = False  # withdrawn before the start: counts for nothing (`counts`)
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from meldplicht.rules.checks import cross, lender, notice, payroll, register, status, wage, work
+from meldplicht.rules.checks import (
+    cross,
+    lender,
+    notice,
+    payment,
+    payroll,
+    register,
+    status,
+    wage,
+    work,
+)
 from meldplicht.rules.checks.base import REGISTRY, Context, RuleInfo, judged_on
 from meldplicht.rules.checks.cross import (
     check_many_employers,
@@ -33,7 +43,7 @@ __all__ = [
 ]
 
 # The modules register their rules on import; name them so the imports are not "unused".
-_MODULES = (notice, wage, work, status, cross, payroll, register, lender)
+_MODULES = (notice, wage, payment, work, status, cross, payroll, register, lender)
 
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
 

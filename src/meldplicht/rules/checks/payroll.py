@@ -29,6 +29,7 @@ from meldplicht.rules.checks.base import (
     register_info,
 )
 from meldplicht.rules.checks.notice import BASIS as NOTICE_BASIS
+from meldplicht.rules.checks.payment import CASH_BASIS, CASH_LAW_EN, CASH_LAW_NL
 from meldplicht.rules.checks.wage import WML_BASIS
 from meldplicht.rules.checks.work import (
     WORKING_HOURS_BASIS,
@@ -127,11 +128,7 @@ PAID_IN_CASH = register_info(
         code="PAID_IN_CASH",
         severity=Severity.MEDIUM,
         version="1.0.0",
-        legal_basis=(
-            "Wet minimumloon en minimumvakantiebijslag art. 7a: the wage, as far as it does not "
-            "exceed the minimum wage, is paid into a bank account in the worker's name, not in "
-            "cash; https://wetten.overheid.nl/BWBR0002638"
-        ),
+        legal_basis=CASH_BASIS,
         title_nl="Loon contant betaald",
         title_en="Wage paid in cash",
         description_en=(
@@ -417,15 +414,11 @@ def _in_cash(paid: PaidPeriod, as_of: date) -> Finding:
         None,
         message_en=(
             f"The payroll states that the wage of {wages.eur(paid.gross_wage)} for "
-            f"{_period_en(paid)} was paid in cash. The law requires the wage, up to the "
-            f"minimum wage, to be paid into a bank account in the worker's own name (Wet "
-            f"minimumloon en minimumvakantiebijslag art. 7a)."
+            f"{_period_en(paid)} was paid in cash. {CASH_LAW_EN}"
         ),
         message_nl=(
             f"De loonadministratie vermeldt dat het loon van {_eur_nl(paid.gross_wage)} over "
-            f"{_period_nl(paid)} contant is betaald. De wet eist dat het loon, tot het "
-            f"minimumloon, wordt betaald op een bankrekening op naam van de werknemer (art. 7a "
-            f"Wet minimumloon en minimumvakantiebijslag)."
+            f"{_period_nl(paid)} contant is betaald. {CASH_LAW_NL}"
         ),
         evidence=evidence,
     )

@@ -49,9 +49,16 @@ _PERSON_HOURS = frozenset({"PERSON_TOTAL_HOURS_EXCESSIVE", "PERSON_TOTAL_HOURS_A
 _PAYROLL = payroll.PAID_PERIOD_RULES | payroll.NOTIFICATION_RULES
 
 # Rules whose verdict no date moves (only a change of the facts or of a parameter): the notice
-# is timely or not when it is made, the contract is what it is.
+# is timely or not when it is made, the contract is what it is, the wage is declared to be
+# paid in cash or not.
 UNCHANGING = frozenset(
-    {"LATE_NOTICE", "RETROACTIVE_NOTICE", "BORDERLINE_NOTICE", "NOT_EMPLOYMENT_CONTRACT"}
+    {
+        "LATE_NOTICE",
+        "RETROACTIVE_NOTICE",
+        "BORDERLINE_NOTICE",
+        "NOT_EMPLOYMENT_CONTRACT",
+        "CASH_PAYMENT_DECLARED",
+    }
 )
 # Rules judged afresh in every sweep, whatever the date (the register refresh runs in full).
 EVERY_SWEEP = frozenset(
