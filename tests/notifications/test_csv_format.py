@@ -254,3 +254,10 @@ def test_housing_certified_and_bbl_columns() -> None:
     unstated = row_to_payload(example_row() | {"housing_certified": "", "bbl_student": ""})
     assert "certified" not in unstated["housing"]
     assert "bbl_student" not in unstated
+
+
+def test_paid_in_cash_column() -> None:
+    assert "paid_in_cash" in EMPLOYER_HEADER
+    assert row_to_payload(example_row() | {"paid_in_cash": "ja"})["paid_in_cash"] is True
+    assert row_to_payload(example_row() | {"paid_in_cash": "nee"})["paid_in_cash"] is False
+    assert "paid_in_cash" not in row_to_payload(example_row() | {"paid_in_cash": ""})

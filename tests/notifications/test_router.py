@@ -568,3 +568,69 @@ class TestHousingConditionsAndBbl:
         assert read["housing"]["certified"] is True
         assert read["bbl_student"] is False
         assert "HOUSING_DEDUCTION_CONDITIONS" not in {f["code"] for f in read["findings"]}
+
+
+class TestPaidInCash:
+    """Wet minimumloon en minimumvakantiebijslag art. 7a: the minimum wage into an account in
+    the worker's own name. A notification that declares cash payment is a finding."""
+
+    def test_declared_cash_is_a_finding(
+        self, client: TestClient, employer: EmployerWithKey, session: Session
+    ) -> None:
+        created = post(client, employer, notification_body(paid_in_cash=True))
+        assert created.status_code == 201, created.text
+        data = created.json()
+        cash = [f for f in data["findings"] if f["code"] == "CASH_PAYMENT_DECLARED"]
+        assert len(cash) == 1
+        assert cash[0]["severity"] == "medium"
+        assert "art. 7a" in cash[0]["legal_basis"]
+        assert data["paid_in_cash"] is True
+        stored = session.get(Notification, uuid.UUID(data["id"]))
+        assert stored is not None
+        assert stored.paid_in_cash is True
+        version = session.exec(
+            select(NotificationVersion).where(NotificationVersion.notification_id == stored.id)
+        ).one()
+        assert version.declaration["paid_in_cash"] is True
+        nl = client.get(
+            f"{URL}/{data['id']}", headers={**employer.headers, "Accept-Language": "nl"}
+        ).json()
+        messages = [f["message"] for f in nl["findings"] if f["code"] == "CASH_PAYMENT_DECLARED"]
+        assert len(messages) == 1
+        assert "contant" in messages[0]
+
+    @pytest.mark.parametrize("stated", [False, None])
+    def test_account_or_not_stated_is_no_finding(
+        self, client: TestClient, employer: EmployerWithKey, stated: bool | None
+    ) -> None:
+        body = notification_body() if stated is None else notification_body(paid_in_cash=stated)
+        created = post(client, employer, body)
+        assert created.status_code == 201, created.text
+        data = created.json()
+        assert "CASH_PAYMENT_DECLARED" not in {f["code"] for f in data["findings"]}
+        assert data["paid_in_cash"] is stated
+
+    def test_a_change_to_cash_brings_the_finding_and_back(
+        self, client: TestClient, employer: EmployerWithKey
+    ) -> None:
+        data = post(client, employer, notification_body()).json()
+
+        def change(value: bool) -> set[str]:
+            changed = client.post(
+                f"{URL}/{data['id']}/changes",
+                headers=employer.headers,
+                json={"effective_date": day(0), "paid_in_cash": value},
+            )
+            assert changed.status_code in (200, 201), changed.text
+            read = client.get(f"{URL}/{data['id']}", headers=employer.headers).json()
+            assert read["paid_in_cash"] is value
+            return {f["code"] for f in read["findings"]}
+
+        assert "CASH_PAYMENT_DECLARED" in change(True)
+        assert "CASH_PAYMENT_DECLARED" not in change(False)
+
+    def test_not_a_boolean_is_a_422(self, client: TestClient, employer: EmployerWithKey) -> None:
+        response = post(client, employer, notification_body(paid_in_cash="sometimes"))
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "paid_in_cash" in field_codes(response)

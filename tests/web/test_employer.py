@@ -92,6 +92,18 @@ class TestForm:
         assert notification.housing_certified is True
         assert notification.bbl_student is True
 
+    def test_paid_in_cash_is_asked_found_and_stored(self, web: Web) -> None:
+        web.login()
+        page = web.client.get(NEW).text
+        assert 'name="paid_in_cash"' in page
+        assert "Het loon wordt contant betaald" in page
+        review = post_form(web, form_values(paid_in_cash="ja"), "review")
+        assert review.status_code == 200, review.text
+        assert "Volgens de melding wordt het loon contant betaald" in review.text
+        submit_notification(web, form_values(paid_in_cash="ja"))
+        (notification,) = stored(web)
+        assert notification.paid_in_cash is True
+
     def test_invalid_bsn_is_shown_inline_and_everything_typed_is_kept(self, web: Web) -> None:
         web.login()
         values = form_values(worker_bsn="123456789", worker_surname_original="Коваленко")

@@ -49,6 +49,7 @@ CHANGE_GROUPS: dict[str, tuple[str, ...]] = {
     "fulltime_hours_per_week": ("fulltime_hours_per_week",),
     "wage": ("wage_amount", "wage_period", "wage_includes_holiday_allowance"),
     "bbl_student": ("bbl_student",),
+    "paid_in_cash": ("paid_in_cash",),
     "job_title": ("job_title",),
     "job_description": ("job_description",),
     "cao": ("cao",),
@@ -64,6 +65,7 @@ _CHECKBOXES = frozenset(
         "housing_certified",
         "wage_includes_holiday_allowance",
         "bbl_student",
+        "paid_in_cash",
     }
 )
 
@@ -162,6 +164,8 @@ def apply_to_facts(facts: NotificationFacts, payload: NotificationChange) -> Not
         update_["end_date"] = payload.end_date
     if "bbl_student" in fields:
         update_["bbl_student"] = payload.bbl_student
+    if "paid_in_cash" in fields:
+        update_["paid_in_cash"] = payload.paid_in_cash
     if "housing" in fields:
         housing = payload.housing if payload.housing and payload.housing.provided else None
         update_["housing_provided"] = housing is not None

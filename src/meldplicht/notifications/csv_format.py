@@ -61,6 +61,8 @@ COLUMN_PATHS: dict[str, str] = {
     "housing_written_consent": "housing.written_consent",
     "housing_certified": "housing.certified",
     "bbl_student": "bbl_student",
+    # Optional: ja = the wage is paid in cash (a finding, WML art. 7a); empty = not stated.
+    "paid_in_cash": "paid_in_cash",
     "hirer_kvk_number": "hirer.kvk_number",
     "hirer_name": "hirer.name",
     "signatory_name": "declaration.signatory_name",
@@ -97,6 +99,7 @@ _BOOLEAN_COLUMNS = frozenset(
         "housing_written_consent",
         "housing_certified",
         "bbl_student",
+        "paid_in_cash",
         "declaration_truthful",
     }
 )

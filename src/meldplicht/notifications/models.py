@@ -131,6 +131,9 @@ class Notification(SQLModel, table=True):
     housing_certified: bool | None = None
     # None: not stated; the worker follows the bbl (work-study), a lower youth minimum to 2026.
     bbl_student: bool | None = None
+    # None: not stated; True: the wage is paid in cash (Wet minimumloon art. 7a forbids it up to
+    # the minimum wage).
+    paid_in_cash: bool | None = None
     housing_address: str | None = Field(default=None, max_length=500)
     housing_postcode: str | None = Field(default=None, max_length=7, index=True)
     signatory_name: str = Field(max_length=200)

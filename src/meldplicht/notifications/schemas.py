@@ -294,6 +294,13 @@ class NotificationCreate(_In):
         "vocational education. For ages 18-20 a lower minimum wage applies until 31 December "
         "2026. Leave out or false: the general youth scale.",
     )
+    paid_in_cash: bool | None = Field(
+        None,
+        description="The wage is paid in cash, not into a bank account in the worker's own "
+        "name. Wet minimumloon en minimumvakantiebijslag art. 7a requires the wage, up to the "
+        "minimum wage, to be paid into such an account: true is a finding. Leave out: not "
+        "stated.",
+    )
     hirer: HirerIn | None = Field(None, description="The hirer, for agency and payroll work.")
     declaration: DeclarationIn
 
@@ -312,6 +319,7 @@ class NotificationChange(_In):
     cao: Text200 | None = None
     housing: HousingIn | None = None
     bbl_student: bool | None = None
+    paid_in_cash: bool | None = None
     hirer: HirerIn | None = Field(
         None, description="A new hirer (agency and payroll work); null removes it."
     )
@@ -392,6 +400,7 @@ class NotificationOut(BaseModel):
     work_locations: list[dict[str, str]]
     housing: dict[str, Any] | None
     bbl_student: bool | None = None
+    paid_in_cash: bool | None = None
     hirer: dict[str, str] | None
     signatory_name: str
     worker: WorkerOut

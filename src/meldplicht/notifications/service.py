@@ -367,6 +367,7 @@ def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
         housing_written_consent=notification.housing_written_consent,
         housing_certified=notification.housing_certified,
         bbl_student=notification.bbl_student,
+        paid_in_cash=notification.paid_in_cash,
         # A termination notice was filed (its end date may still lie ahead: the notification
         # stays active until then, see notifications/changes.py).
         terminated=notification.status == NotificationStatus.TERMINATED
@@ -403,6 +404,7 @@ def facts_of_payload(payload: NotificationCreate, notice_date: date) -> Notifica
         housing_written_consent=housing.written_consent if housing and provided else False,
         housing_certified=housing.certified if housing and provided else None,
         bbl_student=payload.bbl_student,
+        paid_in_cash=payload.paid_in_cash,
         worker=WorkerFacts(
             birth_date=w.birth_date,
             nationality=w.nationality,
@@ -680,6 +682,7 @@ def create(
         hirer_name=payload.hirer.name if payload.hirer else None,
         **_housing_values(payload.housing),
         bbl_student=payload.bbl_student,
+        paid_in_cash=payload.paid_in_cash,
         termination_reason=None,
         next_check_date=None,
     )
@@ -885,6 +888,7 @@ def create_batch(
                 "termination_reason": None,
                 "next_check_date": None,
                 "bbl_student": payload.bbl_student,
+                "paid_in_cash": payload.paid_in_cash,
                 **housing,
             }
         )
@@ -1117,6 +1121,8 @@ def change(
         _apply_housing(notification, payload.housing)
     if "bbl_student" in fields:
         notification.bbl_student = payload.bbl_student
+    if "paid_in_cash" in fields:
+        notification.paid_in_cash = payload.paid_in_cash
     if "work_locations" in fields and payload.work_locations:
         _set_locations(session, notification, payload.work_locations, replace=True)
     if "hirer" in fields:
@@ -1514,6 +1520,7 @@ def _present_one(
             else None
         ),
         bbl_student=n.bbl_student,
+        paid_in_cash=n.paid_in_cash,
         hirer=(
             {"kvk_number": n.hirer_kvk_number or "", "name": n.hirer_name or ""}
             if n.hirer_kvk_number

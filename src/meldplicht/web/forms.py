@@ -36,6 +36,7 @@ BOOLEAN_FIELDS = frozenset(
         "housing_written_consent",
         "housing_certified",
         "bbl_student",
+        "paid_in_cash",
         "declaration_truthful",
     }
 )
@@ -218,7 +219,16 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hirer_name",
         ),
     ),
-    ("wage", ("wage_amount", "wage_period", "wage_includes_holiday_allowance", "bbl_student")),
+    (
+        "wage",
+        (
+            "wage_amount",
+            "wage_period",
+            "wage_includes_holiday_allowance",
+            "bbl_student",
+            "paid_in_cash",
+        ),
+    ),
     ("hours", ("hours_per_week", "fulltime_hours_per_week")),
     (
         "locations",
