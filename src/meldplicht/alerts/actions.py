@@ -18,6 +18,7 @@ from meldplicht.inspection.models import ACTIVE_STATUSES, Flag
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.rules.checks.base import date_en, date_nl
 from meldplicht.rules.checks.status import BUWAV_BASIS
+from meldplicht.rules.sql import counted
 
 # The findings an employer can act on: pay the new minimum (a half-yearly indexation above the
 # declared wage), renew or show the extension of a document, notify the end or extension.
@@ -65,7 +66,7 @@ def list_actions(
             col(Flag.rule_code).in_(ACTIONABLE_RULES),
             col(Flag.status).in_(ACTIVE_STATUSES),
             col(Flag.condition_present).is_(True),
-            col(Notification.status) != NotificationStatus.WITHDRAWN,
+            counted(col(Notification.status)),
         )
     ).all()
     for flag, notification, worker in flagged:

@@ -40,14 +40,13 @@ from meldplicht.inspection.models import (
 )
 from meldplicht.notifications.models import (
     Notification,
-    NotificationStatus,
     NotificationVersion,
     VersionKind,
     Worker,
 )
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.backpay import BackPay, Declared, Paid, back_pay
-from meldplicht.rules.facts import WagePeriod
+from meldplicht.rules.facts import WagePeriod, counts
 
 # How many days a case may stay open from its most severe flag's first sighting; the same
 # product-policy targets the flag queue's health report uses (docs/RULES.md).
@@ -428,7 +427,7 @@ def estimate(session: Session, notification: Notification, worker: Worker, as_of
     payroll of the same person at the same employer)."""
     end = min(notification.end_date or as_of, as_of)
     start = notification.start_date
-    if notification.status == NotificationStatus.WITHDRAWN or end < start:
+    if not counts(notification.status) or end < start:
         return BackPay(start=start, end=end, parts=())
     versions = session.exec(
         select(NotificationVersion).where(NotificationVersion.notification_id == notification.id)

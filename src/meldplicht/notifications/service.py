@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Table, and_, or_
+from sqlalchemy import Table, and_, or_
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
@@ -74,7 +74,6 @@ from meldplicht.rules.checks import evaluate_notification
 from meldplicht.rules.checks.base import date_en, date_nl
 from meldplicht.rules.facts import (
     EMPLOYMENT_CONTRACTS,
-    VOID_STATUSES,
     ContractType,
     Evaluation,
     Finding,
@@ -343,11 +342,6 @@ def _age(birth: date, on: date) -> int:
 
 
 # --- facts and findings --------------------------------------------------------------------
-
-
-def counted() -> ColumnElement[bool]:
-    """The SQL form of `rules.facts.counts`: the notification is not withdrawn."""
-    return col(Notification.status).not_in(VOID_STATUSES)
 
 
 def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:

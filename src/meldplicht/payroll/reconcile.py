@@ -38,11 +38,11 @@ from meldplicht.inspection.service import (
     sync_flags_each_on_failure,
 )
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-from meldplicht.notifications.service import counted
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules
 from meldplicht.rules.facts import Finding, WagePeriod, counts
 from meldplicht.rules.params import Parameters, get_parameters
+from meldplicht.rules.sql import counted
 
 log = logging.getLogger("meldplicht.payroll")
 
@@ -238,7 +238,7 @@ class _Run:
                 .where(
                     col(Worker.bsn_hash).in_(hashes),
                     col(n.employer_id).in_(employer_ids),
-                    counted(),
+                    counted(col(n.status)),
                 )
             ):
                 by_key[(row[0], row[1])].append(

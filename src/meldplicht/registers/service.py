@@ -32,10 +32,10 @@ from meldplicht.inspection.service import (
     system_actor,
 )
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-from meldplicht.notifications.service import counted
 from meldplicht.registers.kvk import BusinessRegister, Lookup, LookupStatus
 from meldplicht.rules.checks import register as rules
 from meldplicht.rules.params import Parameters, get_parameters
+from meldplicht.rules.sql import counted
 
 log = logging.getLogger("meldplicht.registers")
 
@@ -129,7 +129,7 @@ def employer_activity(
         .join(Worker, col(Worker.id) == col(Notification.worker_id))
         .where(
             col(Notification.employer_id) == employer.id,
-            counted(),
+            counted(col(Notification.status)),
             col(Notification.notice_date) >= window_start,
             col(Notification.notice_date) <= as_of,
         )

@@ -60,7 +60,7 @@ class Evaluation(enum.StrEnum):
 # The notification statuses that count for nothing. A withdrawn notification (withdrawn before
 # the work started) was never a notification of work: no check judges it, no payroll period is
 # covered by it, no person's hours or employer's lateness count it. Every query that selects
-# notifications for a verdict filters on this set (`counts`, and its SQL form beside the model).
+# notifications for a verdict filters on this set (`counts`, and its SQL form `rules.sql.counted`).
 VOID_STATUSES = frozenset({"withdrawn"})
 
 

@@ -69,7 +69,7 @@ from meldplicht.notifications.models import (
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import counted, decode_cursor, encode_cursor, facts_of
+from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
@@ -82,6 +82,7 @@ from meldplicht.rules.checks import payroll as payroll_rules
 from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_dates
 from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord
 from meldplicht.rules.params import get_parameters
+from meldplicht.rules.sql import counted
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
 from meldplicht.sweeps.models import SweepRun
 
@@ -727,7 +728,7 @@ class _Sweep:
         policy = self.params.at("policy_many_employers", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         return and_(
-            counted(),
+            counted(col(Notification.status)),
             or_(
                 col(Notification.end_date).is_(None),
                 col(Notification.end_date) >= self.as_of,
@@ -941,7 +942,7 @@ class _Sweep:
         policy = self.params.at("policy_repeatedly_late", self.as_of).value
         window_start = self.as_of - timedelta(days=int(policy["window_days"]) - 1)
         in_window = and_(
-            counted(),
+            counted(col(Notification.status)),
             col(Notification.notice_date) >= window_start,
             col(Notification.notice_date) <= self.as_of,
         )
