@@ -43,6 +43,7 @@ from meldplicht.notifications.schemas import (
     WageIn,
     WithdrawalIn,
 )
+from meldplicht.rules import wages
 from meldplicht.rules.facts import WagePeriod
 from meldplicht.rules.params import get_parameters
 
@@ -378,7 +379,7 @@ def _birth_date_for_age(rng: random.Random, age: int, on: date) -> date:
 
 def _hourly_minimum(age: int, on: date) -> Decimal:
     table: dict[str, Decimal] = get_parameters().at("wml_hourly", on).value
-    return Decimal(table[str(min(max(age, 15), 21))])
+    return Decimal(table[wages.age_key(max(age, wages.YOUTH_TABLE_MIN_AGE))])
 
 
 def _cents(value: Decimal) -> Decimal:

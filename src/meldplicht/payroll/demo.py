@@ -117,9 +117,11 @@ def add_demo_payroll(
         counts["underpaid"] += int(underpaid)
         start_age = wages.age_on(worker.birth_date, notification.start_date)
         paid_fairly_at_start = (
-            start_age < 15
+            start_age < wages.YOUTH_TABLE_MIN_AGE
             or hourly
-            >= wages.minimum_hourly_wage(max(start_age, 15), notification.start_date).hourly
+            >= wages.minimum_hourly_wage(
+                max(start_age, wages.YOUTH_TABLE_MIN_AGE), notification.start_date
+            ).hourly
         )
         for first, last in periods:
             hours = (hours_week * 13 / 3).quantize(CENT, ROUND_HALF_UP)

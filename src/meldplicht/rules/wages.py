@@ -230,7 +230,8 @@ class MinimumWage:
         return self.hourly_floor(period) * weeks * Fraction(hours_per_week)
 
 
-def _age_key(age: int) -> str:
+def age_key(age: int) -> str:
+    """The key of the minimum-wage tables for `age` (ages as text; "21": 21 and older)."""
     return str(min(age, ADULT_AGE))
 
 
@@ -337,7 +338,7 @@ def _hourly_minimum(age: int, on: date, table: ParameterValue, bbl: Decimal | No
             f"{eur_nl(adult)} = {eur_nl(hourly)} (tabel geldig vanaf {since})"
         )
     else:
-        hourly = table.value[_age_key(age)]
+        hourly = table.value[age_key(age)]
         basis_en = (
             f"statutory hourly minimum wage for age {label_en}: {eur(hourly)} "
             f"(table in force from {since})"
@@ -385,7 +386,7 @@ def lower_bound_minimum(
     share = bbl if bbl is not None else youth_share(age, on, params)
     same_share = bbl is None and share == youth_share(age, last, params)
     if same_share:
-        hourly: Decimal = table.value[_age_key(age)]
+        hourly: Decimal = table.value[age_key(age)]
     else:
         hourly = (adult * share).quantize(CENT, rounding=ROUND_FLOOR)
     upper = Decimal(adult) * share * (1 + to_decimal(largest_half_yearly_rise(params)))
@@ -449,8 +450,8 @@ def _period_minimum(
         weekly: Decimal = _round_five_cents(adult["week"] * bbl)
         monthly: Decimal = _round_five_cents(adult["month"] * bbl)
     else:
-        weekly = table.value[_age_key(age)]["week"]
-        monthly = table.value[_age_key(age)]["month"]
+        weekly = table.value[age_key(age)]["week"]
+        monthly = table.value[age_key(age)]["month"]
     assumed = fulltime_hours_per_week is None or fulltime_hours_per_week <= 0
     fulltime = DEFAULT_FULLTIME_HOURS if assumed else fulltime_hours_per_week
     assert fulltime is not None  # for mypy: set on both branches above

@@ -38,6 +38,7 @@ from meldplicht.inspection import geo, queue, workflow
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
 from meldplicht.inspection.router import NoPersonalData, get_personal_data
 from meldplicht.inspection.schemas import FlagDetail, PersonalDataOut, QueueSort
+from meldplicht.rules import wages
 from meldplicht.rules.checks import catalogue
 from meldplicht.rules.facts import Severity
 from meldplicht.sweeps.models import SweepRun
@@ -463,7 +464,7 @@ def _parameter_rows(flag: FlagDetail, age: Any, t: i18n.Translator) -> list[dict
         if p.get("name") == "wml_hourly" and isinstance(age, int):
             try:
                 table = json.loads(value)
-                value = str(table.get(str(min(age, 21)), value))
+                value = str(table.get(wages.age_key(age), value))
             except (ValueError, AttributeError):
                 pass
         number = _decimal(value)

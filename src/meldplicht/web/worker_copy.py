@@ -24,7 +24,7 @@ def rights_facts(on: date) -> dict[str, Any]:
     cap = params.at("housing_deduction_cap", on).value
     limits = params.at("working_time_limits", on).value
     return {
-        "minimum_wage": wml.value["21"],  # keys are ages as text ("21" = 21 and older)
+        "minimum_wage": wml.value[wages.age_key(wages.ADULT_AGE)],
         "minimum_wage_from": wml.effective_from,
         "housing_cap_percent": int(Decimal(str(cap)) * 100),
         "max_week": limits["adult_week_max"],
