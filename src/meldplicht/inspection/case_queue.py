@@ -152,7 +152,7 @@ def list_cases(
     sort: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Case, Employer]], str | None, int]:
+) -> tuple[list[tuple[Case, Employer | None]], str | None, int]:
     """One page of cases in `sort` order, the next cursor, and the result count."""
     if sort not in SORTS:
         raise InvalidCaseSort(f"Sort by one of: {', '.join(SORTS)}.")
@@ -201,11 +201,11 @@ def list_cases(
         positions = positions[:limit]
         next_cursor = encode_cursor(sort, flt, positions[-1].k, positions[-1].id)
     ids = [p.id for p in positions]
-    rows: dict[uuid.UUID, tuple[Case, Employer]] = {}
+    rows: dict[uuid.UUID, tuple[Case, Employer | None]] = {}
     if ids:
         for case, employer in session.exec(
             select(Case, Employer)
-            .join(Employer, col(Employer.id) == col(Case.employer_id))
+            .outerjoin(Employer, col(Employer.id) == col(Case.employer_id))
             .where(col(Case.id).in_(ids))
         ):
             rows[case.id] = (case, employer)

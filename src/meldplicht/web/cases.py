@@ -21,8 +21,22 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest
-from meldplicht.inspection import case_detail, case_queue, case_report, case_workflow, geo
-from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, Case, CaseOutcome, CaseStatus
+from meldplicht.inspection import (
+    case_detail,
+    case_queue,
+    case_report,
+    case_workflow,
+    geo,
+    signals,
+)
+from meldplicht.inspection.case_schemas import SignalVerdict
+from meldplicht.inspection.models import (
+    ACTIVE_CASE_STATUSES,
+    Case,
+    CaseOutcome,
+    CaseStatus,
+    SignalStatus,
+)
 from meldplicht.inspection.queue import InvalidCursor
 from meldplicht.web import i18n
 from meldplicht.web.csrf import VerifiedForm
@@ -192,12 +206,29 @@ def _note(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> st
     return "noted"
 
 
+def _signal(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> str:
+    verdict = _text(form, "verdict")
+    if verdict not in {v.value for v in SignalVerdict}:
+        raise InvalidRequest(
+            "Choose verified or unfounded.",
+            errors=[FieldError(field="verdict", code="required", message="verified / unfounded")],
+        )
+    try:
+        signal_id = uuid.UUID(_text(form, "signal_id"))
+    except ValueError:
+        raise signals.SignalNotFound("No such signal.") from None
+    case_workflow.get_case(session, case_id)
+    signals.review(session, staff_of(user), case_id, signal_id, SignalStatus(verdict))
+    return f"signal_{verdict}"
+
+
 ACTIONS: dict[str, Callable[[Session, Any, uuid.UUID, FormData], str]] = {
     "claim": _claim,
     "investigate": _investigate,
     "release": _release,
     "close": _close,
     "note": _note,
+    "signal": _signal,
 }
 
 
