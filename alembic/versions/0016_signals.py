@@ -38,15 +38,27 @@ def _case_employer_index() -> None:
     )
 
 
-def _defer_foreign_keys() -> None:
-    # SQLite rebuilds the table (copy, drop, rename): flags, notes and back-pay rows point
-    # at it meanwhile, so their foreign keys are checked at commit, when it is back.
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite rebuilds the case table (copy, drop, rename) while flags, notes and back-pay
+    rows point at it. With foreign keys on, the drop would fail (or the rename rewrite their
+    references), and the setting only changes outside a transaction: so it is switched off
+    around the rebuild, and every reference is checked before it is switched on again."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    if on:
+        broken = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the rebuild: {broken[:5]}")
+    with op.get_context().autocommit_block():
+        raw = op.get_bind().connection.driver_connection
+        if raw.in_transaction:  # the engine's BEGIN IMMEDIATE hook began one (nothing in it)
+            raw.commit()
+        raw.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+        assert raw.execute("PRAGMA foreign_keys").fetchone() == (int(on),)
 
 
 def upgrade() -> None:
-    _defer_foreign_keys()
+    _sqlite_foreign_keys(on=False)
     # The partial unique index is made again by hand (SQLite's rebuild would lose its WHERE).
     op.drop_index("ux_case_employer_active", table_name="inspection_case")
     with op.batch_alter_table("inspection_case") as batch:
@@ -58,6 +70,7 @@ def upgrade() -> None:
             sa.Column("signals_unverified", sa.Integer(), nullable=False, server_default="0")
         )
     _case_employer_index()
+    _sqlite_foreign_keys(on=True)
     op.create_index(
         "ix_inspection_case_reported_name_key", "inspection_case", ["reported_name_key"]
     )
@@ -84,13 +97,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _defer_foreign_keys()
     op.drop_table("signal")
     unmatched = "SELECT id FROM inspection_case WHERE employer_id IS NULL"
     op.execute(f"DELETE FROM case_note WHERE case_id IN ({unmatched})")
     op.execute("DELETE FROM inspection_case WHERE employer_id IS NULL")
     op.drop_index("ix_inspection_case_reported_name_key", table_name="inspection_case")
     op.drop_index("ux_case_employer_active", table_name="inspection_case")
+    _sqlite_foreign_keys(on=False)
     with op.batch_alter_table("inspection_case") as batch:
         batch.drop_column("signals_unverified")
         batch.drop_column("reported_name_key")
@@ -98,3 +111,4 @@ def downgrade() -> None:
         batch.drop_column("reported_name")
         batch.alter_column("employer_id", existing_type=sa.Uuid(), nullable=False)
     _case_employer_index()
+    _sqlite_foreign_keys(on=True)

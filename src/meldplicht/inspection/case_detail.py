@@ -37,6 +37,7 @@ from meldplicht.notifications.models import Notification, NotificationVersion, W
 from meldplicht.rules.wages import age_on, minimum_hourly_wage
 
 FLAG_IDS_PER_RULE = 200
+SOURCE_TEXT = {SignalSource.WORKER_PAGE: "worker page", SignalSource.PARTNER: "partner API"}
 
 
 def case_row(case: Case, employer: Employer | None, today: date) -> CaseRow:
@@ -188,7 +189,11 @@ def _timeline(
             )
     for row in case_signals:
         entries.append(
-            TimelineEntry(at=row.received_at, kind="signal", text=f"signal ({row.source})")
+            TimelineEntry(
+                at=row.received_at,
+                kind="signal",
+                text=f"Signal received from the {SOURCE_TEXT.get(row.source, row.source)}",
+            )
         )
     for event in audit_rows:
         entries.append(TimelineEntry(at=event.at, kind="case", text=event.action))

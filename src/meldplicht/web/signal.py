@@ -20,7 +20,7 @@ from meldplicht.inspection import signals
 from meldplicht.inspection.models import SignalSource
 from meldplicht.public.signals import sender_address
 from meldplicht.web import i18n
-from meldplicht.web.csrf import VerifiedForm, text_fields
+from meldplicht.web.csrf import PublicForm, text_fields
 from meldplicht.web.pages import language, render
 
 router = APIRouter(prefix=signals.PAGE_PATH, include_in_schema=False)
@@ -44,7 +44,8 @@ def _page(
         summary.append(
             {
                 "href": f"#{p.field}",
-                "label": t(f"signal.field.{p.field}"),
+                # "What happened?: ..." reads badly: the summary drops the question mark.
+                "label": t(f"signal.field.{p.field}").rstrip("?"),
                 "message": message,
             }
         )
@@ -66,7 +67,7 @@ def signal_form(request: Request) -> Response:
 
 
 @router.post("", name="worker_signal_send")
-def send_signal(request: Request, session: SessionDep, form: VerifiedForm) -> Response:
+def send_signal(request: Request, session: SessionDep, form: PublicForm) -> Response:
     values = {k: v for k, v in text_fields(form).items() if k in signals.FIELDS}
     checked, problems = signals.check(dict(values))
     if checked is None:
