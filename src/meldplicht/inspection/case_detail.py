@@ -37,7 +37,10 @@ from meldplicht.notifications.models import Notification, NotificationVersion, W
 from meldplicht.rules.wages import age_on, minimum_hourly_wage
 
 FLAG_IDS_PER_RULE = 200
-SOURCE_TEXT = {SignalSource.WORKER_PAGE: "worker page", SignalSource.PARTNER: "partner API"}
+SOURCE_TEXT: dict[str, str] = {
+    SignalSource.WORKER_PAGE: "worker page",
+    SignalSource.PARTNER: "partner API",
+}
 
 
 def case_row(case: Case, employer: Employer | None, today: date) -> CaseRow:
