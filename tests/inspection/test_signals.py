@@ -371,6 +371,9 @@ def test_an_unmatched_signal_gets_a_case_of_its_own_that_later_ones_join(
     assert row["employer_id"] is None
     assert row["employer_registered"] is False
     assert (row["employer_name"], row["kvk_number"]) == ("Koppelbaas Onbekend", "99999999")
+    # Cases with reports still to check can be picked out (their risk score is 0).
+    with_reports = client.get("/api/v1/cases?unverified_signals=true", headers=inspector.headers)
+    assert {r["id"] for r in with_reports.json()["items"]} == {str(case.id), str(other.case_id)}
     detail = client.get(f"/api/v1/cases/{case.id}", headers=inspector.headers)
     assert detail.status_code == 200
     assert len(detail.json()["signals"]) == 2

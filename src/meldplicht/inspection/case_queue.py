@@ -55,6 +55,7 @@ class CaseFilter:
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     match_nothing: bool = False
+    unverified_signals: bool = False  # only cases with signals from outside still to check
 
     def digest(self) -> str:
         raw = json.dumps(
@@ -68,6 +69,7 @@ class CaseFilter:
                 "assignee_id": str(self.assignee_id) if self.assignee_id else None,
                 "unassigned": self.unassigned,
                 "match_nothing": self.match_nothing,
+                "unverified_signals": self.unverified_signals,
             },
             sort_keys=True,
         )
@@ -94,6 +96,8 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
         conds.append(col(Case.assignee_id) == flt.assignee_id)
     if flt.unassigned:
         conds.append(col(Case.assignee_id).is_(None))
+    if flt.unverified_signals:
+        conds.append(col(Case.signals_unverified) > 0)
     if flt.severities:
         columns = {"high": Case.flags_high, "medium": Case.flags_medium, "low": Case.flags_low}
         conds.append(sa.or_(*(col(columns[s]) > 0 for s in flt.severities if s in columns)))

@@ -62,6 +62,9 @@ def case_filter(
         str | None,
         Query(max_length=40, description="A user id, `me`, or `none` for unassigned cases."),
     ] = None,
+    unverified_signals: Annotated[
+        bool, Query(description="Only cases with signals from outside not yet checked.")
+    ] = False,
 ) -> case_queue.CaseFilter:
     """The case queue filters (the flag queue's, applied to cases)."""
     if province is not None and province not in geo.PROVINCES:
@@ -95,6 +98,7 @@ def case_filter(
         assignee_id=assignee_id,
         unassigned=unassigned,
         match_nothing=match_nothing,
+        unverified_signals=unverified_signals,
     )
 
 

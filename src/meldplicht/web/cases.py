@@ -51,8 +51,10 @@ SEVERITIES = ("high", "medium", "low")
 def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
     values = {
         k: str(params.get(k, "") or "")
-        for k in ("status", "severity", "sector", "province", "sort")
+        for k in ("status", "severity", "sector", "province", "sort", "signals")
     }
+    if values["signals"] != "unverified":
+        values["signals"] = ""
     if values["sort"] not in {s.value for s in case_queue.CaseSort}:
         values["sort"] = case_queue.CaseSort.RISK.value
     statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
@@ -67,6 +69,7 @@ def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
         severities=(values["severity"],) if values["severity"] in SEVERITIES else (),
         sector=values["sector"] or None,
         province=values["province"] if values["province"] in geo.PROVINCES else None,
+        unverified_signals=values["signals"] == "unverified",
     )
     return flt, values
 
