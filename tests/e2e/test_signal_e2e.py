@@ -77,3 +77,20 @@ def test_a_worker_sends_a_signal_in_ukrainian_and_the_inspector_sees_it(
     expect(page.locator("[role=status]")).to_contain_text("De tip is gemarkeerd als geverifieerd.")
     expect(page.locator("section.signal")).to_contain_text("Geverifieerd")
     expect(page.locator("section.signal button")).to_have_count(0)
+
+
+def test_on_a_phone_the_signal_form_fits_the_screen(browser: Browser, server: Server) -> None:
+    phone = browser.new_context(
+        base_url=server.base_url, viewport={"width": 390, "height": 844}, locale="uk-UA"
+    )
+    try:
+        p = phone.new_page()
+        p.goto("/worker/signal?lang=uk")
+        expect(p.locator("h1")).to_have_text("Повідомити про роботодавця")
+        overflow = p.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        screenshot(p, "phone-worker-signal")
+    finally:
+        phone.close()
