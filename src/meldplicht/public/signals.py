@@ -17,6 +17,7 @@ from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import (
     FieldError,
     InvalidRequest,
+    MalformedRequest,
     PayloadTooLarge,
     UnsupportedMediaType,
     problem_responses,
@@ -91,7 +92,9 @@ def sender_address(request: Request) -> str | None:
     signals.API_PATH,
     response_model=SignalReceived,
     status_code=202,
-    responses=problem_responses(InvalidRequest, PayloadTooLarge, UnsupportedMediaType, RateLimited),
+    responses=problem_responses(
+        MalformedRequest, InvalidRequest, PayloadTooLarge, UnsupportedMediaType, RateLimited
+    ),
     summary="Report an employer (partner organisations; no account, no personal numbers)",
     description=(
         "A signal about an employer for the Netherlands Labour Inspectorate: the employer's "
