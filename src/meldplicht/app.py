@@ -45,6 +45,7 @@ from meldplicht.core.validation import (
     field_errors_from_pydantic,
     request_language,
 )
+from meldplicht.inspection import signals
 from meldplicht.ops import mount_ops
 from meldplicht.web import _mount_web
 
@@ -236,6 +237,8 @@ class BodyLimitMiddleware:
     def _limit(self, path: str) -> int:
         if _is_upload(path):
             return self.settings.max_upload_bytes
+        if path in signals.SIGNAL_PATHS:  # anyone may send one: a small body only
+            return min(signals.MAX_BODY_BYTES, self.settings.max_body_bytes)
         return self.settings.max_body_bytes
 
     async def _refuse(self, error: DomainError, scope: Scope, receive: Receive, send: Send) -> None:
@@ -512,6 +515,7 @@ def _include_routers(app: FastAPI) -> None:
     from meldplicht.payroll.router import router as payroll_router
     from meldplicht.privacy.router import router as privacy_router
     from meldplicht.public.router import router as public_router
+    from meldplicht.public.signals import router as signals_router
     from meldplicht.sweeps.router import router as sweeps_router
 
     app.include_router(notifications_router)
@@ -521,6 +525,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(inspection_router)
     app.include_router(case_router)
     app.include_router(public_router)
+    app.include_router(signals_router)
     app.include_router(sweeps_router)
     app.include_router(payroll_router)
     app.include_router(privacy_router)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import (
     SchemaNotCurrent,
+    alembic_config,
     ensure_schema_current,
     head_revision,
     upgrade,
@@ -48,3 +52,89 @@ def test_upgrade_empty_database(backend: str, tmp_path: Path) -> None:
         engine.dispose()
         if backend == "postgres":
             drop_postgres(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0016_keeps_cases_and_their_notes_and_lets_a_case_have_no_employer(
+    backend: str, tmp_path: Path
+) -> None:
+    """Signals (0016): the case table is rebuilt on SQLite with notes pointing at it; the
+    one-open-case-per-employer index survives, and cases without an employer may be many."""
+    require_backend(backend)
+    name = unique_pg_name("meldplicht_m0016")
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else fresh_postgres_url(name)
+    engine = create_db_engine(url)
+    employer, case, now = uuid.uuid4(), uuid.uuid4(), "2026-12-01 10:00:00+00:00"
+    case_row = (
+        "INSERT INTO inspection_case (id, reference, employer_id, status, risk_score,"
+        " risk_breakdown, active_flags, flags_high, flags_medium, flags_low, rules,"
+        " workers_affected, back_pay, opened_at, updated_at{extra}) VALUES (:id, :ref, :e,"
+        " 'open', 0, '{{}}', 0, 0, 0, 0, '[]', 0, 0, :now, :now{extra_values})"
+    )
+    try:
+        upgrade(url, "0014")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO employer (id, kvk_number, name, is_staffing_agency, created_at)"
+                    " VALUES (:id, '12345678', 'Tuin B.V.', false, :now)"
+                ),
+                {"id": _id(backend, employer), "now": now},
+            )
+            conn.execute(
+                text(case_row.format(extra="", extra_values="")),
+                {
+                    "id": _id(backend, case),
+                    "ref": "Z-2026-0001",
+                    "e": _id(backend, employer),
+                    "now": now,
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO case_note (id, case_id, author_id, author_name, body, created_at)"
+                    " VALUES (:id, :c, 'u', 'U', 'kept', :now)"
+                ),
+                {"id": _id(backend, uuid.uuid4()), "c": _id(backend, case), "now": now},
+            )
+        upgrade(url)
+        columns = {c["name"]: c for c in inspect(engine).get_columns("inspection_case")}
+        assert columns["employer_id"]["nullable"] is True
+        assert {"reported_name", "reported_kvk_number", "signals_unverified"} <= set(columns)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT body FROM case_note")).scalar_one() == "kept"
+            assert (
+                conn.execute(text("SELECT signals_unverified FROM inspection_case")).scalar_one()
+                == 0
+            )
+            for ref in ("Z-2026-0002", "Z-2026-0003"):  # two open cases without an employer
+                conn.execute(
+                    text(case_row.format(extra="", extra_values="")),
+                    {"id": _id(backend, uuid.uuid4()), "ref": ref, "e": None, "now": now},
+                )
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # still one per employer
+            conn.execute(
+                text(case_row.format(extra="", extra_values="")),
+                {
+                    "id": _id(backend, uuid.uuid4()),
+                    "ref": "Z-2026-0004",
+                    "e": _id(backend, employer),
+                    "now": now,
+                },
+            )
+        # And back: the cases without an employer go, the employer's case and its note stay.
+        command.downgrade(alembic_config(url), "0014")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM inspection_case")).scalar_one() == 1
+            assert conn.execute(text("SELECT body FROM case_note")).scalar_one() == "kept"
+        after = {c["name"]: c for c in inspect(engine).get_columns("inspection_case")}
+        assert after["employer_id"]["nullable"] is False
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            drop_postgres(name)
+
+
+def _id(backend: str, value: uuid.UUID) -> str:
+    # SQLAlchemy's Uuid is CHAR(32) hex on SQLite and a native uuid on PostgreSQL.
+    return value.hex if backend == "sqlite" else str(value)

@@ -3,9 +3,10 @@
 FastAPI reads (and parses) a route's body before it resolves the route's dependencies, and
 the body-limit middleware collects a JSON body before the app runs, so without this gate a
 caller with no key, or a wrong one, could make the service read and parse up to 20 MiB
-before the 401. Every API request that may carry a body (POST, PUT, PATCH, DELETE: the API
-has no public write) passes here first: no usable `Authorization: Bearer` header, or a key
-that is unknown or revoked, is answered 401 without taking a byte of the body.
+before the 401. Every API request that may carry a body (POST, PUT, PATCH, DELETE) passes
+here first: no usable `Authorization: Bearer` header, or a key that is unknown or revoked, is
+answered 401 without taking a byte of the body. The one public write, a signal about an
+employer (`PUBLIC_WRITES`), has its own small body limit and rate limit instead.
 
 The check only reads: the route's own `current_principal` still does the rest (the cache,
 last-used time, rate limit, roles). A key it checked a moment ago (KeyCache) is let through
@@ -32,6 +33,9 @@ from meldplicht.core.db import session_from_request
 from meldplicht.core.errors import PROBLEM_JSON, DomainError, Unauthorized
 
 GATED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The one write anyone may make: a signal about an employer (inspection/signals.py), with its
+# own small body limit and rate limit.
+PUBLIC_WRITES = frozenset({"/api/v1/signals"})
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -73,6 +77,7 @@ class ApiKeyGateMiddleware:
             scope["type"] != "http"
             or scope["method"] not in GATED_METHODS
             or not scope["path"].startswith("/api/")
+            or scope["path"] in PUBLIC_WRITES
             or not _is_a_route(scope)
         ):
             # An unknown path or a wrong method keeps its 404 or 405 (it reads no body).

@@ -1,4 +1,5 @@
-"""Sliding-window rate limits: intake per API key, sign-in per account and per client address.
+"""Sliding-window rate limits: intake per API key, sign-in per account and per client address,
+signals from outside per client address and in all.
 
 The windows live in the memory of one process (one `RateLimiter` per application, kept on
 `app.state`). With several web processes each one counts on its own, so the effective limit is
@@ -9,7 +10,10 @@ accounts/service.py) holds across processes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 import threading
 import time
 from collections import deque
@@ -39,6 +43,15 @@ class RateLimitSettings(BaseSettings):
     )
     login_per_account: int = Field(10, ge=1, description="Sign-in attempts per username.")
     login_per_address: int = Field(30, ge=1, description="Sign-in attempts per client address.")
+    signal_window_seconds: float = Field(
+        3600.0, gt=0, description="Length of the window for signals from outside."
+    )
+    signals_per_address: int = Field(
+        5, ge=1, description="Signals (worker page and partner API) per client address."
+    )
+    signals_total: int = Field(
+        500, ge=1, description="Signals from all senders together, so a spread cannot flood."
+    )
 
 
 class RateLimited(TooManyRequests):
@@ -99,6 +112,11 @@ class RateLimiter:
         self.intake = SlidingWindow(s.intake_per_key, s.window_seconds, tick)
         self.login_account = SlidingWindow(s.login_per_account, s.window_seconds, tick)
         self.login_address = SlidingWindow(s.login_per_address, s.window_seconds, tick)
+        self.signal_address = SlidingWindow(s.signals_per_address, s.signal_window_seconds, tick)
+        self.signal_total = SlidingWindow(s.signals_total, s.signal_window_seconds, tick)
+        # Signals are counted per sender without keeping the sender's address: the window's
+        # key is a keyed hash of it, with a key that lives only in this process's memory.
+        self._signal_key = secrets.token_bytes(32)
 
     def check_intake(self, actor_id: str) -> None:
         _enforce(self.intake.hit(actor_id), "Too many intake requests with this API key.")
@@ -110,6 +128,16 @@ class RateLimiter:
         by_address = self.login_address.hit(address) if address else Verdict(True, 0)
         _enforce(by_account, "Too many sign-in attempts for this account.")
         _enforce(by_address, "Too many sign-in attempts from this address.")
+
+    def signal_sender(self, address: str | None) -> str:
+        """The window key of a sender: not the address, and not reversible to it."""
+        digest = hmac.new(self._signal_key, (address or "").encode(), hashlib.sha256)
+        return digest.hexdigest()
+
+    def check_signal(self, address: str | None) -> None:
+        by_sender = self.signal_address.hit(self.signal_sender(address))
+        _enforce(by_sender, "Too many signals from this connection.")
+        _enforce(self.signal_total.hit("all"), "Too many signals are arriving just now.")
 
 
 def _enforce(verdict: Verdict, message: str) -> None:

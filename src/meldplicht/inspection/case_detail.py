@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import case_queue, cases
+from meldplicht.inspection import case_queue, cases, signals
 from meldplicht.inspection.case_schemas import (
     CaseDetail,
     CaseRow,
     CaseWorkerOut,
     RuleCount,
+    SignalOut,
     TimelineEntry,
 )
 from meldplicht.inspection.case_workflow import get_case
@@ -27,23 +28,33 @@ from meldplicht.inspection.models import (
     CaseStatus,
     CaseWorker,
     Flag,
+    Signal,
+    SignalSource,
+    SignalStatus,
 )
 from meldplicht.inspection.schemas import AuditEntryOut, NoteOut
 from meldplicht.notifications.models import Notification, NotificationVersion, Worker
 from meldplicht.rules.wages import age_on, minimum_hourly_wage
 
 FLAG_IDS_PER_RULE = 200
+SOURCE_TEXT: dict[str, str] = {
+    SignalSource.WORKER_PAGE: "worker page",
+    SignalSource.PARTNER: "partner API",
+}
 
 
-def case_row(case: Case, employer: Employer, today: date) -> CaseRow:
+def case_row(case: Case, employer: Employer | None, today: date) -> CaseRow:
+    """The row of a case; `employer` None: a case of signals about an unregistered one."""
     return CaseRow(
         id=case.id,
         reference=case.reference,
         status=CaseStatus(case.status),
         outcome=CaseOutcome(case.outcome) if case.outcome else None,
-        employer_id=employer.id,
-        employer_name=employer.name,
-        kvk_number=employer.kvk_number,
+        employer_id=employer.id if employer else None,
+        employer_name=employer.name if employer else (case.reported_name or ""),
+        kvk_number=employer.kvk_number if employer else case.reported_kvk_number,
+        employer_registered=employer is not None,
+        signals_unverified=case.signals_unverified,
         sector=case.sector,
         province=case.province,
         workers_affected=case.workers_affected,
@@ -138,7 +149,26 @@ def _flags_by_rule(session: Session, case: Case) -> list[RuleCount]:
     return sorted(groups.values(), key=lambda g: (-g.count, g.rule_code))
 
 
-def _timeline(session: Session, case: Case, audit_rows: list[AuditEvent]) -> list[TimelineEntry]:
+def signal_out(row: Signal) -> SignalOut:
+    return SignalOut(
+        id=row.id,
+        status=SignalStatus(row.status),
+        source=SignalSource(row.source),
+        received_at=row.received_at,
+        matched_by=row.matched_by,
+        employer_name=row.employer_name,
+        kvk_number=row.kvk_number,
+        place=row.place,
+        what_happened=row.what_happened,
+        contact=row.contact,
+        language=row.language,
+        reviewed_at=row.reviewed_at,
+    )
+
+
+def _timeline(
+    session: Session, case: Case, audit_rows: list[AuditEvent], case_signals: list[Signal]
+) -> list[TimelineEntry]:
     notification_ids = {
         n
         for n in session.exec(select(Flag.notification_id).where(Flag.case_id == case.id))
@@ -160,6 +190,14 @@ def _timeline(session: Session, case: Case, audit_rows: list[AuditEvent]) -> lis
                     f"{effective}",
                 )
             )
+    for row in case_signals:
+        entries.append(
+            TimelineEntry(
+                at=row.received_at,
+                kind="signal",
+                text=f"Signal received from the {SOURCE_TEXT.get(row.source, row.source)}",
+            )
+        )
     for event in audit_rows:
         entries.append(TimelineEntry(at=event.at, kind="case", text=event.action))
     return sorted(entries, key=lambda e: e.at)
@@ -169,8 +207,8 @@ def case_detail(session: Session, case_id: uuid.UUID, today: date) -> CaseDetail
     case = get_case(session, case_id)
     cases.recompute_case(session, case, today)
     session.refresh(case)
-    employer = session.get(Employer, case.employer_id)
-    assert employer is not None  # a foreign key
+    employer = session.get(Employer, case.employer_id) if case.employer_id else None
+    case_signals = signals.for_case(session, case.id)
     audit_rows = list(
         session.exec(
             select(AuditEvent)
@@ -184,11 +222,12 @@ def case_detail(session: Session, case_id: uuid.UUID, today: date) -> CaseDetail
     return CaseDetail(
         **case_row(case, employer, today).model_dump(),
         closing_note=case.closing_note,
-        employer_city=employer.city,
-        employer_postcode=employer.postcode,
+        employer_city=employer.city if employer else None,
+        employer_postcode=employer.postcode if employer else None,
         workers=_workers(session, case, today),
         flags_by_rule=_flags_by_rule(session, case),
-        timeline=_timeline(session, case, audit_rows),
+        timeline=_timeline(session, case, audit_rows, case_signals),
+        signals=[signal_out(s) for s in case_signals],
         notes=[
             NoteOut(
                 id=n.id,

@@ -55,6 +55,7 @@ class CaseFilter:
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     match_nothing: bool = False
+    unverified_signals: bool = False  # only cases with signals from outside still to check
 
     def digest(self) -> str:
         raw = json.dumps(
@@ -68,6 +69,7 @@ class CaseFilter:
                 "assignee_id": str(self.assignee_id) if self.assignee_id else None,
                 "unassigned": self.unassigned,
                 "match_nothing": self.match_nothing,
+                "unverified_signals": self.unverified_signals,
             },
             sort_keys=True,
         )
@@ -94,6 +96,8 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
         conds.append(col(Case.assignee_id) == flt.assignee_id)
     if flt.unassigned:
         conds.append(col(Case.assignee_id).is_(None))
+    if flt.unverified_signals:
+        conds.append(col(Case.signals_unverified) > 0)
     if flt.severities:
         columns = {"high": Case.flags_high, "medium": Case.flags_medium, "low": Case.flags_low}
         conds.append(sa.or_(*(col(columns[s]) > 0 for s in flt.severities if s in columns)))
@@ -152,7 +156,7 @@ def list_cases(
     sort: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Case, Employer]], str | None, int]:
+) -> tuple[list[tuple[Case, Employer | None]], str | None, int]:
     """One page of cases in `sort` order, the next cursor, and the result count."""
     if sort not in SORTS:
         raise InvalidCaseSort(f"Sort by one of: {', '.join(SORTS)}.")
@@ -201,11 +205,11 @@ def list_cases(
         positions = positions[:limit]
         next_cursor = encode_cursor(sort, flt, positions[-1].k, positions[-1].id)
     ids = [p.id for p in positions]
-    rows: dict[uuid.UUID, tuple[Case, Employer]] = {}
+    rows: dict[uuid.UUID, tuple[Case, Employer | None]] = {}
     if ids:
         for case, employer in session.exec(
             select(Case, Employer)
-            .join(Employer, col(Employer.id) == col(Case.employer_id))
+            .outerjoin(Employer, col(Employer.id) == col(Case.employer_id))
             .where(col(Case.id).in_(ids))
         ):
             rows[case.id] = (case, employer)

@@ -31,6 +31,12 @@ STATUS_NL = {
     "investigating": "in onderzoek",
     "closed": "afgesloten",
 }
+SIGNAL_SOURCE_NL = {"worker_page": "werknemerspagina", "partner": "partnerorganisatie"}
+SIGNAL_STATUS_NL = {
+    "unverified": "niet geverifieerd",
+    "verified": "geverifieerd",
+    "unfounded": "ongegrond",
+}
 SEVERITY_NL = {"high": "hoog", "medium": "middel", "low": "laag"}
 SOURCE_NL = {"payroll": "loonadministratie", "declaration": "melding"}
 ACTION_NL = {
@@ -102,7 +108,9 @@ def report_pdf(case: CaseDetail) -> bytes:
 
     pdf.heading("Werkgever")
     pdf.row("Naam", case.employer_name)
-    pdf.row("KvK-nummer", case.kvk_number)
+    pdf.row("KvK-nummer", case.kvk_number or "-")
+    if not case.employer_registered:
+        pdf.row("Geregistreerd", "nee: naam en KvK-nummer zoals gemeld in signalen")
     pdf.row("Sector", case.sector or "-")
     pdf.row("Provincie", case.province or "-")
     pdf.row("Vestiging", " ".join(p for p in (case.employer_postcode, case.employer_city) if p))
@@ -114,6 +122,16 @@ def report_pdf(case: CaseDetail) -> bytes:
         pdf.paragraph(f"Wettelijke grondslag: {group.legal_basis}", size=9)
     if not case.flags_by_rule:
         pdf.paragraph("Geen actieve bevindingen.")
+
+    if case.signals:
+        pdf.heading("Signalen van buiten (niet geverifieerd tot nagegaan)")
+        for sig in case.signals:
+            source = SIGNAL_SOURCE_NL.get(sig.source, sig.source)
+            status = SIGNAL_STATUS_NL.get(sig.status, sig.status)
+            pdf.paragraph(
+                f"{sig.received_at.date().isoformat()}, {source}, {status}; plaats: {sig.place}"
+            )
+            pdf.paragraph(sig.what_happened, size=9)
 
     pdf.heading("Achterstallig loon (schatting)")
     pdf.paragraph(DISCLAIMER_NL, size=9)
@@ -188,7 +206,7 @@ def report_csv(case: CaseDetail) -> str:
                     for v in (
                         case.reference,
                         case.employer_name,
-                        case.kvk_number,
+                        case.kvk_number or "",
                         worker.name,
                         worker.bsn_masked,
                         worker.age_band,

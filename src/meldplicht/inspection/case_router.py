@@ -19,11 +19,19 @@ from meldplicht.inspection import (
     case_workflow,
     geo,
     queue,
+    signals,
     workflow,
 )
-from meldplicht.inspection.case_schemas import CaseDetail, CasePage, CaseRow, CloseIn
+from meldplicht.inspection.case_schemas import (
+    CaseDetail,
+    CasePage,
+    CaseRow,
+    CloseIn,
+    SignalOut,
+    SignalReviewIn,
+)
 from meldplicht.inspection.dependencies import CurrentStaff, CurrentSupervisor, current_staff
-from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus
+from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus, SignalStatus
 from meldplicht.inspection.router import AUTH, BODY, _invalid
 from meldplicht.inspection.schemas import AssignIn, NoteIn, NoteOut
 from meldplicht.rules.facts import Severity
@@ -54,6 +62,9 @@ def case_filter(
         str | None,
         Query(max_length=40, description="A user id, `me`, or `none` for unassigned cases."),
     ] = None,
+    unverified_signals: Annotated[
+        bool, Query(description="Only cases with signals from outside not yet checked.")
+    ] = False,
 ) -> case_queue.CaseFilter:
     """The case queue filters (the flag queue's, applied to cases)."""
     if province is not None and province not in geo.PROVINCES:
@@ -87,6 +98,7 @@ def case_filter(
         assignee_id=assignee_id,
         unassigned=unassigned,
         match_nothing=match_nothing,
+        unverified_signals=unverified_signals,
     )
 
 
@@ -129,8 +141,7 @@ def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
 
 def _row(session: SessionDep, case_id: uuid.UUID) -> CaseRow:
     case = case_workflow.get_case(session, case_id)
-    employer = session.get(Employer, case.employer_id)
-    assert employer is not None
+    employer = session.get(Employer, case.employer_id) if case.employer_id else None
     return case_detail.case_row(case, employer, today())
 
 
@@ -211,6 +222,26 @@ def add_case_note(
         body=note.body,
         created_at=note.created_at,
     )
+
+
+@router.post(
+    "/{case_id}/signals/{signal_id}/review",
+    response_model=SignalOut,
+    responses=problem_responses(
+        *READ_ONE, signals.SignalNotFound, signals.SignalAlreadyReviewed, *BODY
+    ),
+    summary="Mark a signal from outside verified or unfounded (audited)",
+)
+def review_signal(
+    case_id: uuid.UUID,
+    signal_id: uuid.UUID,
+    body: SignalReviewIn,
+    session: SessionDep,
+    staff: CurrentStaff,
+) -> SignalOut:
+    case_workflow.get_case(session, case_id)
+    row = signals.review(session, staff, case_id, signal_id, SignalStatus(body.verdict))
+    return case_detail.signal_out(row)
 
 
 def _report(session: SessionDep, staff: CurrentStaff, case_id: uuid.UUID, kind: str) -> CaseDetail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,20 +10,37 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from meldplicht.inspection.models import CaseOutcome, CaseStatus
+from meldplicht.inspection.models import (
+    CaseOutcome,
+    CaseStatus,
+    SignalSource,
+    SignalStatus,
+)
 from meldplicht.inspection.schemas import AuditEntryOut, NoteOut, NoteText, _In
 
 
+class SignalVerdict(enum.StrEnum):
+    VERIFIED = "verified"
+    UNFOUNDED = "unfounded"
+
+
 class CaseRow(BaseModel):
-    """A case as a queue row: one employer."""
+    """A case as a queue row: one employer (or, for signals about an employer not registered
+    here, the name and KvK number they reported)."""
 
     id: uuid.UUID
     reference: str
     status: CaseStatus
     outcome: CaseOutcome | None
-    employer_id: uuid.UUID
-    employer_name: str
-    kvk_number: str
+    employer_id: uuid.UUID | None = Field(
+        description="None: no registered employer matched the signals of this case."
+    )
+    employer_name: str = Field(description="The employer's name, or the name reported.")
+    kvk_number: str | None = Field(description="The employer's KvK number, or the reported one.")
+    employer_registered: bool = Field(
+        description="False: the employer is only known from signals (name and KvK as reported)."
+    )
+    signals_unverified: int = Field(description="Signals from outside not yet checked.")
     sector: str | None
     province: str | None
     workers_affected: int
@@ -80,8 +98,29 @@ class RuleCount(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: str = Field(description="notification or case")
+    kind: str = Field(description="notification, signal or case")
     text: str
+
+
+class SignalOut(BaseModel):
+    """A signal from outside, as the inspector sees it: unverified until checked."""
+
+    id: uuid.UUID
+    status: SignalStatus = Field(description="unverified, verified or unfounded.")
+    source: SignalSource
+    received_at: datetime
+    matched_by: str = Field(description="How it joined the case: kvk, name or none.")
+    employer_name: str | None
+    kvk_number: str | None
+    place: str
+    what_happened: str
+    contact: str | None
+    language: str | None
+    reviewed_at: datetime | None
+
+
+class SignalReviewIn(_In):
+    verdict: SignalVerdict
 
 
 class CaseDetail(CaseRow):
@@ -91,6 +130,7 @@ class CaseDetail(CaseRow):
     workers: list[CaseWorkerOut]
     flags_by_rule: list[RuleCount]
     timeline: list[TimelineEntry]
+    signals: list[SignalOut] = Field(description="Reports from outside; never shown to employers.")
     notes: list[NoteOut]
     audit: list[AuditEntryOut]
 

@@ -112,6 +112,63 @@ def _open_case(
     return case_id
 
 
+def case_for_employer(
+    session: Session, employer_id: uuid.UUID, actor: Principal, now: datetime
+) -> uuid.UUID:
+    """The employer's open case, opened the way a flag opens it when there is none."""
+    found = _open_cases(session, [employer_id])
+    if employer_id in found:
+        return found[employer_id]
+    return _open_case(session, employer_id, actor, now)
+
+
+def case_for_unknown_employer(
+    session: Session,
+    *,
+    name: str | None,
+    kvk_number: str | None,
+    name_key: str | None,
+    actor: Principal,
+    now: datetime,
+) -> uuid.UUID:
+    """The open case of an employer that is not registered here (no employer row), found by
+    the reported KvK number or name; a new one of its own if none is open."""
+    conds = []
+    if kvk_number:
+        conds.append(col(Case.reported_kvk_number) == kvk_number)
+    if name_key:
+        conds.append(col(Case.reported_name_key) == name_key)
+    if conds:
+        existing = session.execute(
+            sa_select(col(Case.id))
+            .where(
+                col(Case.employer_id).is_(None),
+                col(Case.status) != CaseStatus.CLOSED,
+                or_(*conds),
+            )
+            .order_by(col(Case.opened_at))
+            .limit(1)
+        ).scalar()
+        if existing is not None:
+            return uuid.UUID(str(existing))
+    case_id = uuid.uuid4()
+    session.add(
+        Case(
+            id=case_id,
+            reference=case_reference(case_id, now),
+            employer_id=None,
+            reported_name=name,
+            reported_kvk_number=kvk_number,
+            reported_name_key=name_key,
+            opened_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    audit.record(session, actor, "case.opened", "case", case_id, {"employer_id": None})
+    return case_id
+
+
 def join_flags(
     session: Session,
     flag_ids: Iterable[uuid.UUID],

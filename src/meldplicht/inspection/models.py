@@ -233,7 +233,14 @@ class Case(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     reference: str = Field(max_length=20, unique=True)  # "Z-2026-000123", for the file
-    employer_id: uuid.UUID = Field(foreign_key="employer.id", index=True)
+    # None: a case of its own for signals about an employer that matched no employer here;
+    # the reported name and KvK number stand in for it (alembic 0016).
+    employer_id: uuid.UUID | None = Field(default=None, foreign_key="employer.id", index=True)
+    reported_name: str | None = Field(default=None, max_length=200)
+    reported_kvk_number: str | None = Field(default=None, max_length=8)
+    # The reported name as matched (signals.name_key), so later signals about the same
+    # unknown employer join the same open case.
+    reported_name_key: str | None = Field(default=None, max_length=200, index=True)
     status: str = Field(max_length=14, default=CaseStatus.OPEN)
     outcome: str | None = Field(default=None, max_length=20)
     closing_note: str | None = Field(default=None, max_length=4000)
@@ -254,6 +261,7 @@ class Case(SQLModel, table=True):
     back_pay: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
     condition_since: date | None = None  # the oldest active condition began on this day
     due_on: date | None = None  # from the most severe flag's target
+    signals_unverified: int = 0  # signals from outside not yet verified or found unfounded
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -283,3 +291,41 @@ class CaseWorker(SQLModel, table=True):
     calculation: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     computed_on: date
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SignalSource(enum.StrEnum):
+    WORKER_PAGE = "worker_page"  # the public form on the worker page
+    PARTNER = "partner"  # a partner organisation through the public API
+
+
+class SignalStatus(enum.StrEnum):
+    UNVERIFIED = "unverified"
+    VERIFIED = "verified"
+    UNFOUNDED = "unfounded"
+
+
+class Signal(SQLModel, table=True):
+    """A report from outside about an employer: only what the form asks, nothing else.
+
+    No account, no address of the sender, no browser details, no personal numbers (refused
+    before storing). It lands unverified in the employer's open case, or in a case of its
+    own when no employer matches; employers never see it (alembic 0016).
+    """
+
+    __tablename__ = "signal"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="inspection_case.id", index=True)
+    employer_id: uuid.UUID | None = Field(default=None, foreign_key="employer.id", index=True)
+    matched_by: str = Field(max_length=8)  # kvk, name or none
+    employer_name: str | None = Field(default=None, max_length=200)
+    kvk_number: str | None = Field(default=None, max_length=8)
+    place: str = Field(max_length=100)
+    what_happened: str = Field(max_length=4000)
+    contact: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=2)
+    source: str = Field(max_length=12)
+    status: str = Field(max_length=10, default=SignalStatus.UNVERIFIED)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")

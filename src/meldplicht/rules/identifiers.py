@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
@@ -79,3 +80,32 @@ def is_valid_nationality(code: str) -> bool:
     if upper in ICAO_NON_STATE_NATIONALITIES:
         return True
     return len(upper) == 3 and pycountry.countries.get(alpha_3=upper) is not None
+
+
+# Personal numbers in free text (a signal from outside must not carry them): a BSN (nine
+# digits passing the 11-test, in groups or not), a V-number (ten digits, named as such: ten
+# digits alone are as often a phone number), and an IBAN (its own check digits).
+# A run of digits longer than nine (a phone number in groups: +31 6 1234 5678) is none.
+_NINE_DIGITS = re.compile(r"(?<!\d)(?<!\d[ .\-])\d(?:[ .\-]?\d){8}(?![ .\-]?\d)")
+_V_NUMBER_NAMED = re.compile(
+    r"(?:v[ .\-]?(?:nummer|number|nr|no|номер)|vreemdelingennummer|номер\s*v)"
+    r"\W{0,5}\d(?:[ .\-]?\d){9}(?![\d])",
+    re.IGNORECASE,
+)
+_IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}")
+
+
+def personal_numbers(text: str) -> list[str]:
+    """The kinds of personal number found in `text`: "bsn", "v_number", "iban" (in order)."""
+    found: list[str] = []
+    if any(is_valid_bsn(m.group()) for m in _NINE_DIGITS.finditer(text)):
+        found.append("bsn")
+    if _V_NUMBER_NAMED.search(text):
+        found.append("v_number")
+    for match in _IBAN_LIKE.finditer(text):
+        candidate = match.group().replace(" ", "").upper()
+        # The longest run may have taken a following word; try every length from the end.
+        if any(stdnum_iban.is_valid(candidate[:n]) for n in range(len(candidate), 14, -1)):
+            found.append("iban")
+            break
+    return found

@@ -208,6 +208,7 @@ def _mount_web(app: FastAPI) -> None:
     from meldplicht.web.employer import router as employer_router
     from meldplicht.web.employer_changes import router as employer_changes_router
     from meldplicht.web.inspector import router as inspector_pages_router
+    from meldplicht.web.signal import router as signal_router
     from meldplicht.web.verify import router as verify_router
 
     settings: Settings = app.state.settings
@@ -230,3 +231,4 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(employer_changes_router)
     app.include_router(inspector_pages_router)
     app.include_router(verify_router)
+    app.include_router(signal_router)

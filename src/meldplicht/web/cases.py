@@ -21,8 +21,22 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest
-from meldplicht.inspection import case_detail, case_queue, case_report, case_workflow, geo
-from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, Case, CaseOutcome, CaseStatus
+from meldplicht.inspection import (
+    case_detail,
+    case_queue,
+    case_report,
+    case_workflow,
+    geo,
+    signals,
+)
+from meldplicht.inspection.case_schemas import SignalVerdict
+from meldplicht.inspection.models import (
+    ACTIVE_CASE_STATUSES,
+    Case,
+    CaseOutcome,
+    CaseStatus,
+    SignalStatus,
+)
 from meldplicht.inspection.queue import InvalidCursor
 from meldplicht.web import i18n
 from meldplicht.web.csrf import VerifiedForm
@@ -37,8 +51,10 @@ SEVERITIES = ("high", "medium", "low")
 def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
     values = {
         k: str(params.get(k, "") or "")
-        for k in ("status", "severity", "sector", "province", "sort")
+        for k in ("status", "severity", "sector", "province", "sort", "signals")
     }
+    if values["signals"] != "unverified":
+        values["signals"] = ""
     if values["sort"] not in {s.value for s in case_queue.CaseSort}:
         values["sort"] = case_queue.CaseSort.RISK.value
     statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
@@ -53,6 +69,7 @@ def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
         severities=(values["severity"],) if values["severity"] in SEVERITIES else (),
         sector=values["sector"] or None,
         province=values["province"] if values["province"] in geo.PROVINCES else None,
+        unverified_signals=values["signals"] == "unverified",
     )
     return flt, values
 
@@ -192,12 +209,29 @@ def _note(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> st
     return "noted"
 
 
+def _signal(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> str:
+    verdict = _text(form, "verdict")
+    if verdict not in {v.value for v in SignalVerdict}:
+        raise InvalidRequest(
+            "Choose verified or unfounded.",
+            errors=[FieldError(field="verdict", code="required", message="verified / unfounded")],
+        )
+    try:
+        signal_id = uuid.UUID(_text(form, "signal_id"))
+    except ValueError:
+        raise signals.SignalNotFound("No such signal.") from None
+    case_workflow.get_case(session, case_id)
+    signals.review(session, staff_of(user), case_id, signal_id, SignalStatus(verdict))
+    return f"signal_{verdict}"
+
+
 ACTIONS: dict[str, Callable[[Session, Any, uuid.UUID, FormData], str]] = {
     "claim": _claim,
     "investigate": _investigate,
     "release": _release,
     "close": _close,
     "note": _note,
+    "signal": _signal,
 }
 
 

@@ -59,6 +59,12 @@ async def verified_form(
     request: Request, _live: Annotated[None, Depends(live_session)]
 ) -> FormData:
     """The posted form, after checking its CSRF token against the session's."""
+    return await verified_public_form(request)
+
+
+async def verified_public_form(request: Request) -> FormData:
+    """The same check for a form anyone may send (the worker page's signal form): the token
+    must match, but no sign-in needs to be live, since posting it gives no one any right."""
     form = await request.form()
     sent = form.get(FIELD)
     expected = request.session.get(SESSION_KEY)
@@ -74,6 +80,7 @@ async def verified_form(
 
 
 VerifiedForm = Annotated[FormData, Depends(verified_form)]
+PublicForm = Annotated[FormData, Depends(verified_public_form)]
 
 
 def text_fields(form: FormData, *, skip: tuple[str, ...] = (FIELD,)) -> dict[str, str]:
