@@ -20,7 +20,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from meldplicht.core.types import UTCDateTime
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
