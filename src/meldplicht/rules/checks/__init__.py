@@ -1,5 +1,10 @@
 """Evaluate one notification (intake or sweep), run cross-notification checks, list the rules.
 
+Verdict first, explanation on demand: `evaluate_verdicts` answers what each rule decided (code,
+severity, period key, the deciding numbers) without building any words; `explain` turns one
+verdict into the full finding with the rule's own explanation. `evaluate_notification` is
+the two together, and its findings are exactly those of explaining every verdict.
+
 Intake (as_of = notice date): the employment-period checks are judged on the start date.
 Sweep: judged on max(as_of, start date), capped at a declared end date; timeliness findings
 are always reported, so a sweep never clears them; a terminated notification whose end date
@@ -8,10 +13,19 @@ lies before as_of yields only timeliness findings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from meldplicht.rules.checks import cross, lender, notice, payroll, register, status, wage, work
-from meldplicht.rules.checks.base import REGISTRY, Context, RuleInfo, judged_on
+from meldplicht.rules.checks.base import (
+    EXPLAINERS,
+    REGISTRY,
+    Context,
+    RuleInfo,
+    Verdict,
+    explain_verdict,
+    judged_on,
+)
 from meldplicht.rules.checks.cross import (
     check_many_employers,
     check_person_total_hours,
@@ -23,11 +37,15 @@ from meldplicht.rules.params import Parameters, get_parameters
 
 __all__ = [
     "RuleInfo",
+    "Verdict",
     "catalogue",
     "check_many_employers",
     "check_person_total_hours",
     "check_repeatedly_late",
     "evaluate_notification",
+    "evaluate_verdicts",
+    "explain",
+    "explain_all",
     "judged_on",
     "next_change_date",
 ]
@@ -36,6 +54,72 @@ __all__ = [
 _MODULES = (notice, wage, work, status, cross, payroll, register, lender)
 
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
+
+
+def _context(
+    facts: NotificationFacts, as_of: date, evaluation: Evaluation, params: Parameters | None
+) -> Context:
+    return Context(
+        facts,
+        as_of=as_of,
+        evaluation=evaluation,
+        params=params if params is not None else get_parameters(),
+    )
+
+
+def _order(verdict: Verdict) -> tuple[int, str, str]:
+    return SEVERITY_ORDER[verdict.severity], verdict.code, verdict.period_key
+
+
+def _verdicts(ctx: Context) -> list[Verdict]:
+    if ctx.facts.withdrawn:
+        return []
+    verdicts: list[Verdict] = []
+    for _, check in REGISTRY:
+        if check is not None:
+            verdicts.extend(check(ctx))
+    verdicts.sort(key=_order)
+    return verdicts
+
+
+def evaluate_verdicts(
+    facts: NotificationFacts,
+    *,
+    as_of: date,
+    evaluation: Evaluation,
+    params: Parameters | None = None,
+) -> list[Verdict]:
+    """Every per-notification rule's verdict, without words: ordered by severity, then code,
+    then period key, exactly as `evaluate_notification`'s findings.
+
+    A withdrawn notification counts for nothing: it has no verdicts."""
+    return _verdicts(_context(facts, as_of, evaluation, params))
+
+
+def explain(
+    verdict: Verdict,
+    facts: NotificationFacts,
+    *,
+    as_of: date,
+    evaluation: Evaluation,
+    params: Parameters | None = None,
+) -> Finding:
+    """The full finding of one verdict (messages, evidence, parameter references), given the
+    facts and day it was reached on."""
+    return explain_verdict(_context(facts, as_of, evaluation, params), verdict)
+
+
+def explain_all(
+    verdicts: Iterable[Verdict],
+    facts: NotificationFacts,
+    *,
+    as_of: date,
+    evaluation: Evaluation,
+    params: Parameters | None = None,
+) -> list[Finding]:
+    """The findings of several verdicts of one notification (one context, shared figures)."""
+    ctx = _context(facts, as_of, evaluation, params)
+    return [explain_verdict(ctx, verdict) for verdict in verdicts]
 
 
 def evaluate_notification(
@@ -47,20 +131,21 @@ def evaluate_notification(
 ) -> list[Finding]:
     """Run every per-notification check; findings are ordered by severity, then code.
 
-    A withdrawn notification counts for nothing: it has no findings."""
-    if facts.withdrawn:
-        return []
-    ctx = Context(
-        facts,
-        as_of=as_of,
-        evaluation=evaluation,
-        params=params if params is not None else get_parameters(),
-    )
-    findings: list[Finding] = []
-    for _, check in REGISTRY:
-        if check is not None:
-            findings.extend(check(ctx))
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.period_key))
+    The verdicts of `evaluate_verdicts`, each explained. A withdrawn notification counts for
+    nothing: it has no findings."""
+    ctx = _context(facts, as_of, evaluation, params)
+    return [explain_verdict(ctx, verdict) for verdict in _verdicts(ctx)]
+
+
+def _unexplained() -> list[str]:
+    """Per-notification rules without an explanation (none: checked on import)."""
+    return [
+        info.code for info, check in REGISTRY if check is not None and info.code not in EXPLAINERS
+    ]
+
+
+if _unexplained():  # pragma: no cover - a programming error, caught by every import
+    raise RuntimeError(f"rules without an explanation: {_unexplained()}")
 
 
 def catalogue() -> list[RuleInfo]:
