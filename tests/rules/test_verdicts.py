@@ -22,6 +22,7 @@ from meldplicht.rules.checks import (
     evaluate_verdicts,
     explain,
     explain_all,
+    judge,
 )
 from meldplicht.rules.checks.base import EXPLAINERS, REGISTRY, Verdict, json_safe
 from meldplicht.rules.facts import (
@@ -119,6 +120,12 @@ def test_verdicts_are_the_full_evaluation(case: tuple[NotificationFacts, Evaluat
     for found, finding in zip(verdicts, findings, strict=True):
         assert explain(found, facts, as_of=as_of, evaluation=evaluation, params=PARAMS) == finding
     assert explain_all(verdicts, facts, as_of=as_of, evaluation=evaluation) == findings
+    judged = judge(facts, as_of=as_of, evaluation=evaluation, params=PARAMS)
+    assert judged.verdicts == verdicts
+    assert judged.explain() == findings
+    # Explaining a chosen few (the sweep explains only anomalies) gives just their findings.
+    chosen = [v for v in verdicts if v.severity != Severity.INFO]
+    assert judged.explain(chosen) == [f for f in findings if f.severity != Severity.INFO]
     # The explanation agrees with the numbers the verdict turned on, wherever it names them.
     for found, finding in zip(verdicts, findings, strict=True):
         for name, value in found.numbers:

@@ -36,6 +36,7 @@ from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, Sever
 from meldplicht.rules.params import Parameters, get_parameters
 
 __all__ = [
+    "Judgement",
     "RuleInfo",
     "Verdict",
     "catalogue",
@@ -46,6 +47,7 @@ __all__ = [
     "evaluate_verdicts",
     "explain",
     "explain_all",
+    "judge",
     "judged_on",
     "next_change_date",
 ]
@@ -120,6 +122,33 @@ def explain_all(
     """The findings of several verdicts of one notification (one context, shared figures)."""
     ctx = _context(facts, as_of, evaluation, params)
     return [explain_verdict(ctx, verdict) for verdict in verdicts]
+
+
+class Judgement:
+    """One notification judged on one day: its verdicts now, their explanations on demand
+    (sharing the figures the verdicts already worked out, such as the age and the minimum)."""
+
+    __slots__ = ("_ctx", "verdicts")
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.verdicts = _verdicts(ctx)
+
+    def explain(self, verdicts: Iterable[Verdict] | None = None) -> list[Finding]:
+        """The findings of these verdicts (by default all of them), in their order."""
+        chosen = self.verdicts if verdicts is None else verdicts
+        return [explain_verdict(self._ctx, verdict) for verdict in chosen]
+
+
+def judge(
+    facts: NotificationFacts,
+    *,
+    as_of: date,
+    evaluation: Evaluation,
+    params: Parameters | None = None,
+) -> Judgement:
+    """The verdicts of `evaluate_verdicts`, with a way to explain any of them cheaply."""
+    return Judgement(_context(facts, as_of, evaluation, params))
 
 
 def evaluate_notification(
