@@ -3,7 +3,7 @@
 One function, `run_sweep`, serves the CLI, the scheduler and the tests. It takes the sweep lock,
 marks runs left "running" by a dead process as interrupted, then works in keyset batches over
 notification ids, one transaction per batch: the verdicts come from the same rule code as
-intake (`evaluate_notification(..., evaluation=SWEEP)`) and reach the queue through
+intake (`judge(..., evaluation=SWEEP)`, only anomalies explained) and reach the queue through
 `sync_flags`, which is idempotent by fingerprint, so a batch redone after a crash changes
 nothing twice. The cross-notification checks (a person's total hours, many employers, an
 employer's repeated lateness) follow, on candidates pre-selected in SQL.
@@ -74,13 +74,13 @@ from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
     check_repeatedly_late,
-    evaluate_notification,
+    judge,
     next_change_date,
 )
 from meldplicht.rules.checks import cross as cross_rules
 from meldplicht.rules.checks import payroll as payroll_rules
 from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_dates
-from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord
+from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord, Severity
 from meldplicht.rules.params import get_parameters
 from meldplicht.rules.sql import counted
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
@@ -584,11 +584,11 @@ class _Sweep:
         """The notification's findings as of the sweep's day (pure: no database work), and the
         next day on which they can change."""
         facts = facts_of(notification, worker)
-        findings = evaluate_notification(
-            facts,
-            as_of=self.as_of,
-            evaluation=Evaluation.SWEEP,
-            params=self.params,
+        judged = judge(facts, as_of=self.as_of, evaluation=Evaluation.SWEEP, params=self.params)
+        # Verdict first: only anomalies become flags (informational verdicts are for the
+        # employer's eyes, as in `sync_flags_many`), so only they are explained.
+        findings = judged.explain(
+            v for v in judged.verdicts if v.code in SWEEP_SCOPE and v.severity != Severity.INFO
         )
         subject = Subject(
             type=SubjectType.NOTIFICATION,

@@ -193,6 +193,66 @@ def judged_on(facts: NotificationFacts, as_of: date, evaluation: Evaluation) -> 
     return day
 
 
+# The figures a verdict turned on: plain values, so a verdict is data that can be compared,
+# stored or sent on, and explained later from the same facts.
+Number = Decimal | Fraction | date | int | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one rule decided about one notification, without the words: cheap to compute.
+
+    `code` and `period_key` complete the flag fingerprint as a finding's do; `numbers` are the
+    deciding figures, named, which the rule's explanation reads instead of deciding again.
+    The explanation (messages, evidence, parameter references) is built only on demand, by
+    the rule's own `explains` function (`explain_verdict`)."""
+
+    code: str
+    severity: Severity
+    period_key: str = ""
+    numbers: tuple[tuple[str, Number], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The rule and period: with the subject, the flag's fingerprint."""
+        return self.code, self.period_key
+
+    def number(self, name: str) -> Any:
+        """One deciding figure by name (KeyError if the rule did not name it)."""
+        for key, value in self.numbers:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The words and evidence of one verdict, in the form `make_finding` takes them."""
+
+    message_en: str
+    message_nl: str
+    evidence: dict[str, Any]
+    parameters: tuple[ParameterUse, ...] = ()
+
+
+def verdict(
+    info: RuleInfo,
+    *,
+    period_key: str = "",
+    severity: Severity | None = None,
+    **numbers: Number,
+) -> list[Verdict]:
+    """The one-verdict answer of a check (a check returns a list: none, or this)."""
+    return [
+        Verdict(
+            code=info.code,
+            severity=severity or info.severity,
+            period_key=period_key,
+            numbers=tuple(numbers.items()),
+        )
+    ]
+
+
 def make_finding(
     info: RuleInfo,
     ctx: Context | None,
@@ -224,18 +284,52 @@ def make_finding(
     )
 
 
-CheckFn = Callable[[Context], list[Finding]]
+CheckFn = Callable[[Context], list[Verdict]]
+ExplainFn = Callable[[Context, Verdict], Explanation]
 
 # Filled by the @rule decorator in the check modules, in catalogue order.
 REGISTRY: list[tuple[RuleInfo, CheckFn | None]] = []
+# Each per-notification rule's explanation, by code (the @explains decorator beside the check).
+EXPLAINERS: dict[str, tuple[RuleInfo, ExplainFn]] = {}
 
 
 def rule(info: RuleInfo) -> Callable[[CheckFn], CheckFn]:
+    """Register a per-notification check: it decides, returning verdicts (no words)."""
+
     def register(fn: CheckFn) -> CheckFn:
         REGISTRY.append((info, fn))
         return fn
 
     return register
+
+
+def explains(info: RuleInfo) -> Callable[[ExplainFn], ExplainFn]:
+    """Register the explanation of a check's verdicts, defined right beside the check: it
+    reads the verdict's deciding numbers and the context, and never decides again."""
+
+    def register(fn: ExplainFn) -> ExplainFn:
+        if info.code in EXPLAINERS:
+            raise ValueError(f"rule {info.code} is explained twice")
+        EXPLAINERS[info.code] = (info, fn)
+        return fn
+
+    return register
+
+
+def explain_verdict(ctx: Context, found: Verdict) -> Finding:
+    """The full finding of one verdict, built by its rule's explanation."""
+    info, explain = EXPLAINERS[found.code]
+    words = explain(ctx, found)
+    return make_finding(
+        info,
+        ctx,
+        message_en=words.message_en,
+        message_nl=words.message_nl,
+        evidence=words.evidence,
+        parameters=words.parameters,
+        period_key=found.period_key,
+        severity=found.severity,
+    )
 
 
 def register_info(info: RuleInfo) -> RuleInfo:

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from meldplicht.rules import calendar
-from meldplicht.rules.checks.base import Context, RuleInfo, date_en, date_nl, make_finding, rule
-from meldplicht.rules.facts import Finding, ParameterUse, Severity
+from meldplicht.rules.checks.base import (
+    Context,
+    Explanation,
+    RuleInfo,
+    Verdict,
+    date_en,
+    date_nl,
+    explains,
+    rule,
+    verdict,
+)
+from meldplicht.rules.facts import ParameterUse, Severity
 
 BASIS = (
     "Wet arbeid vreemdelingen art. 2a(1) (the notice at least two working days before the work "
@@ -83,78 +93,84 @@ def _uses(ctx: Context) -> tuple[ParameterUse, ...]:
 
 
 @rule(LATE)
-def check_late_notice(ctx: Context) -> list[Finding]:
+def check_late_notice(ctx: Context) -> list[Verdict]:
     if ctx.timeliness is not calendar.Timeliness.LATE:
         return []
     f = ctx.facts
+    return verdict(LATE, notice_date=f.notice_date, start_date=f.start_date)
+
+
+@explains(LATE)
+def explain_late_notice(ctx: Context, _v: Verdict) -> Explanation:
+    f = ctx.facts
     deadline = calendar.notice_deadline(f.start_date, ctx.params)
-    return [
-        make_finding(
-            LATE,
-            ctx,
-            message_en=(
-                f"The notification of {date_en(f.notice_date)} is late for work starting on "
-                f"{date_en(f.start_date)}: it had to be made at least two working days "
-                f"before, by {date_en(deadline)} at the latest."
-            ),
-            message_nl=(
-                f"De melding van {date_nl(f.notice_date)} is te laat voor werk dat begint op "
-                f"{date_nl(f.start_date)}: zij moest ten minste twee werkdagen vooraf worden "
-                f"gedaan, uiterlijk op {date_nl(deadline)}."
-            ),
-            evidence=_evidence(ctx),
-            parameters=_uses(ctx),
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The notification of {date_en(f.notice_date)} is late for work starting on "
+            f"{date_en(f.start_date)}: it had to be made at least two working days "
+            f"before, by {date_en(deadline)} at the latest."
+        ),
+        message_nl=(
+            f"De melding van {date_nl(f.notice_date)} is te laat voor werk dat begint op "
+            f"{date_nl(f.start_date)}: zij moest ten minste twee werkdagen vooraf worden "
+            f"gedaan, uiterlijk op {date_nl(deadline)}."
+        ),
+        evidence=_evidence(ctx),
+        parameters=_uses(ctx),
+    )
 
 
 @rule(RETROACTIVE)
-def check_retroactive_notice(ctx: Context) -> list[Finding]:
+def check_retroactive_notice(ctx: Context) -> list[Verdict]:
     if ctx.timeliness is not calendar.Timeliness.RETROACTIVE:
         return []
     f = ctx.facts
-    days = (f.notice_date - f.start_date).days
-    return [
-        make_finding(
-            RETROACTIVE,
-            ctx,
-            message_en=(
-                f"The work started on {date_en(f.start_date)}, {days} day(s) before the "
-                f"notification of {date_en(f.notice_date)}; it had to be notified at least two "
-                f"working days before the start."
-            ),
-            message_nl=(
-                f"Het werk begon op {date_nl(f.start_date)}, {days} dag(en) vóór de melding "
-                f"van {date_nl(f.notice_date)}; het moest ten minste twee werkdagen vóór de "
-                f"start worden gemeld."
-            ),
-            evidence=_evidence(ctx),
-            parameters=_uses(ctx),
-        )
-    ]
+    return verdict(RETROACTIVE, days_before_notice=(f.notice_date - f.start_date).days)
+
+
+@explains(RETROACTIVE)
+def explain_retroactive_notice(ctx: Context, v: Verdict) -> Explanation:
+    f = ctx.facts
+    days = v.number("days_before_notice")
+    return Explanation(
+        message_en=(
+            f"The work started on {date_en(f.start_date)}, {days} day(s) before the "
+            f"notification of {date_en(f.notice_date)}; it had to be notified at least two "
+            f"working days before the start."
+        ),
+        message_nl=(
+            f"Het werk begon op {date_nl(f.start_date)}, {days} dag(en) vóór de melding "
+            f"van {date_nl(f.notice_date)}; het moest ten minste twee werkdagen vóór de "
+            f"start worden gemeld."
+        ),
+        evidence=_evidence(ctx),
+        parameters=_uses(ctx),
+    )
 
 
 @rule(BORDERLINE)
-def check_borderline_notice(ctx: Context) -> list[Finding]:
+def check_borderline_notice(ctx: Context) -> list[Verdict]:
     if ctx.timeliness is not calendar.Timeliness.BORDERLINE:
         return []
     f = ctx.facts
+    return verdict(BORDERLINE, notice_date=f.notice_date, start_date=f.start_date)
+
+
+@explains(BORDERLINE)
+def explain_borderline_notice(ctx: Context, _v: Verdict) -> Explanation:
+    f = ctx.facts
     between = calendar.working_days_between(f.notice_date, f.start_date, ctx.params)
-    return [
-        make_finding(
-            BORDERLINE,
-            ctx,
-            message_en=(
-                f"The notification of {date_en(f.notice_date)} is on time for work starting on "
-                f"{date_en(f.start_date)}, but only {between} full working day(s) lie in "
-                f"between. This is for information only, not a late notice."
-            ),
-            message_nl=(
-                f"De melding van {date_nl(f.notice_date)} is op tijd voor werk dat begint op "
-                f"{date_nl(f.start_date)}, maar er liggen slechts {between} volle werkdag(en) "
-                f"tussen. Dit is alleen ter informatie, geen te late melding."
-            ),
-            evidence=_evidence(ctx),
-            parameters=_uses(ctx),
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The notification of {date_en(f.notice_date)} is on time for work starting on "
+            f"{date_en(f.start_date)}, but only {between} full working day(s) lie in "
+            f"between. This is for information only, not a late notice."
+        ),
+        message_nl=(
+            f"De melding van {date_nl(f.notice_date)} is op tijd voor werk dat begint op "
+            f"{date_nl(f.start_date)}, maar er liggen slechts {between} volle werkdag(en) "
+            f"tussen. Dit is alleen ter informatie, geen te late melding."
+        ),
+        evidence=_evidence(ctx),
+        parameters=_uses(ctx),
+    )

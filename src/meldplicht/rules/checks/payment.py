@@ -8,8 +8,16 @@ payroll.py) both state it with `CASH_BASIS` and `CASH_LAW_EN` / `CASH_LAW_NL`.
 
 from __future__ import annotations
 
-from meldplicht.rules.checks.base import Context, RuleInfo, make_finding, rule
-from meldplicht.rules.facts import Finding, Severity
+from meldplicht.rules.checks.base import (
+    Context,
+    Explanation,
+    RuleInfo,
+    Verdict,
+    explains,
+    rule,
+    verdict,
+)
+from meldplicht.rules.facts import Severity
 
 WML = "https://wetten.overheid.nl/BWBR0002638"
 CASH_BASIS = (
@@ -41,20 +49,21 @@ CASH_DECLARED = RuleInfo(
 
 
 @rule(CASH_DECLARED)
-def check_cash_payment_declared(ctx: Context) -> list[Finding]:
+def check_cash_payment_declared(ctx: Context) -> list[Verdict]:
     # Not bound to the judged day: what the employer declared holds for the whole employment.
     if not ctx.facts.paid_in_cash:
         return []
-    return [
-        make_finding(
-            CASH_DECLARED,
-            ctx,
-            message_en=f"The notification states that the wage is paid in cash. {CASH_LAW_EN}",
-            message_nl=f"Volgens de melding wordt het loon contant betaald. {CASH_LAW_NL}",
-            evidence={
-                "paid_in_cash": True,
-                "arithmetic": "the notification states payment in cash",
-                "arithmetic_nl": "de melding vermeldt contante betaling",
-            },
-        )
-    ]
+    return verdict(CASH_DECLARED)
+
+
+@explains(CASH_DECLARED)
+def explain_cash_payment_declared(_ctx: Context, _v: Verdict) -> Explanation:
+    return Explanation(
+        message_en=f"The notification states that the wage is paid in cash. {CASH_LAW_EN}",
+        message_nl=f"Volgens de melding wordt het loon contant betaald. {CASH_LAW_NL}",
+        evidence={
+            "paid_in_cash": True,
+            "arithmetic": "the notification states payment in cash",
+            "arithmetic_nl": "de melding vermeldt contante betaling",
+        },
+    )

@@ -7,13 +7,16 @@ from datetime import date
 from meldplicht.rules.checks.base import (
     SWEEP,
     Context,
+    Explanation,
     RuleInfo,
+    Verdict,
     date_en,
     date_nl,
-    make_finding,
+    explains,
     rule,
+    verdict,
 )
-from meldplicht.rules.facts import EMPLOYMENT_CONTRACTS, Evaluation, Finding, Severity
+from meldplicht.rules.facts import EMPLOYMENT_CONTRACTS, Evaluation, Severity
 from meldplicht.rules.protection import protection_end_known_on
 
 BUWAV_BASIS = (
@@ -118,64 +121,72 @@ PAST_END = RuleInfo(
 
 
 @rule(NOT_EMPLOYMENT)
-def check_not_employment_contract(ctx: Context) -> list[Finding]:
+def check_not_employment_contract(ctx: Context) -> list[Verdict]:
     contract = ctx.facts.contract_type
     if contract in EMPLOYMENT_CONTRACTS:
         return []
-    return [
-        make_finding(
-            NOT_EMPLOYMENT,
-            ctx,
-            message_en=(
-                f"The contract type '{contract.value}' is not an employment contract; the "
-                f"exemption from the work-permit duty does not cover it."
-            ),
-            message_nl=(
-                f"Het contracttype '{contract.value}' is geen arbeidsovereenkomst; de "
-                f"vrijstelling van de tewerkstellingsvergunningsplicht geldt er niet voor."
-            ),
-            evidence={
-                "contract_type": contract.value,
-                "arithmetic": f"contract type {contract.value} is not an employment contract",
-                "arithmetic_nl": f"contracttype {contract.value} is geen arbeidsovereenkomst",
-            },
-        )
-    ]
+    return verdict(NOT_EMPLOYMENT, contract_type=contract.value)
+
+
+@explains(NOT_EMPLOYMENT)
+def explain_not_employment_contract(_ctx: Context, v: Verdict) -> Explanation:
+    contract = v.number("contract_type")
+    return Explanation(
+        message_en=(
+            f"The contract type '{contract}' is not an employment contract; the "
+            f"exemption from the work-permit duty does not cover it."
+        ),
+        message_nl=(
+            f"Het contracttype '{contract}' is geen arbeidsovereenkomst; de "
+            f"vrijstelling van de tewerkstellingsvergunningsplicht geldt er niet voor."
+        ),
+        evidence={
+            "contract_type": contract,
+            "arithmetic": f"contract type {contract} is not an employment contract",
+            "arithmetic_nl": f"contracttype {contract} is geen arbeidsovereenkomst",
+        },
+    )
 
 
 @rule(DOCUMENT_EXPIRED)
-def check_document_expired(ctx: Context) -> list[Finding]:
+def check_document_expired(ctx: Context) -> list[Verdict]:
     valid_until = ctx.facts.worker.document_valid_until
     if ctx.employment_period_over or valid_until is None or valid_until >= ctx.judged_on:
         return []
+    return verdict(
+        DOCUMENT_EXPIRED,
+        period_key=valid_until.isoformat(),
+        valid_until=valid_until,
+        judged_on=ctx.judged_on,
+    )
+
+
+@explains(DOCUMENT_EXPIRED)
+def explain_document_expired(ctx: Context, v: Verdict) -> Explanation:
+    valid_until: date = v.number("valid_until")
     if ctx.evaluation is Evaluation.INTAKE:
         when_en = f"before the start date {date_en(ctx.judged_on)}"
         when_nl = f"vóór de startdatum {date_nl(ctx.judged_on)}"
     else:
         when_en = f"while the employment runs ({date_en(ctx.judged_on)})"
         when_nl = f"terwijl het dienstverband loopt ({date_nl(ctx.judged_on)})"
-    return [
-        make_finding(
-            DOCUMENT_EXPIRED,
-            ctx,
-            message_en=(
-                f"The worker's document is valid until {date_en(valid_until)}, {when_en}. "
-                f"Check whether the IND issued an extension letter or a new document."
-            ),
-            message_nl=(
-                f"Het document van de werknemer is geldig tot {date_nl(valid_until)}, "
-                f"{when_nl}. Controleer of de IND een verlengingsbrief of nieuw document heeft "
-                f"verstrekt."
-            ),
-            evidence={
-                "document_type": ctx.facts.worker.document_type,
-                "document_valid_until": valid_until,
-                "arithmetic": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
-                "arithmetic_nl": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
-            },
-            period_key=valid_until.isoformat(),
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The worker's document is valid until {date_en(valid_until)}, {when_en}. "
+            f"Check whether the IND issued an extension letter or a new document."
+        ),
+        message_nl=(
+            f"Het document van de werknemer is geldig tot {date_nl(valid_until)}, "
+            f"{when_nl}. Controleer of de IND een verlengingsbrief of nieuw document heeft "
+            f"verstrekt."
+        ),
+        evidence={
+            "document_type": ctx.facts.worker.document_type,
+            "document_valid_until": valid_until,
+            "arithmetic": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
+            "arithmetic_nl": f"{valid_until.isoformat()} < {ctx.judged_on.isoformat()}",
+        },
+    )
 
 
 def _active_after(ctx: Context, cutoff: date) -> bool:
@@ -185,120 +196,133 @@ def _active_after(ctx: Context, cutoff: date) -> bool:
 
 
 @rule(STATUS_CHECK)
-def check_protection_status(ctx: Context) -> list[Finding]:
+def check_protection_status(ctx: Context) -> list[Verdict]:
     f = ctx.facts
     if ctx.employment_period_over or f.worker.nationality.upper() == "UKR":
         return []
-    value = ctx.params.at("third_country_nationals_protection_end", ctx.judged_on)
-    cutoff: date = value.value
+    cutoff: date = ctx.params.at("third_country_nationals_protection_end", ctx.judged_on).value
     if not _active_after(ctx, cutoff):
         return []
-    return [
-        make_finding(
-            STATUS_CHECK,
-            ctx,
-            message_en=(
-                f"The worker's nationality is {f.worker.nationality}, not Ukrainian, and the "
-                f"work runs after {date_en(cutoff)}, when protection ended for third-country "
-                f"nationals who held a temporary Ukrainian residence permit. Family members of "
-                f"Ukrainians and people who held protection or a permanent permit in Ukraine "
-                f"remain covered, and many others held restored rights from May 2024 until at "
-                f"most 4 March 2025 (an IND sticker). Check the worker's protection status."
+    return verdict(STATUS_CHECK, nationality=f.worker.nationality, cutoff=cutoff)
+
+
+@explains(STATUS_CHECK)
+def explain_protection_status(ctx: Context, v: Verdict) -> Explanation:
+    f = ctx.facts
+    value = ctx.params.at("third_country_nationals_protection_end", ctx.judged_on)
+    cutoff: date = v.number("cutoff")
+    return Explanation(
+        message_en=(
+            f"The worker's nationality is {f.worker.nationality}, not Ukrainian, and the "
+            f"work runs after {date_en(cutoff)}, when protection ended for third-country "
+            f"nationals who held a temporary Ukrainian residence permit. Family members of "
+            f"Ukrainians and people who held protection or a permanent permit in Ukraine "
+            f"remain covered, and many others held restored rights from May 2024 until at "
+            f"most 4 March 2025 (an IND sticker). Check the worker's protection status."
+        ),
+        message_nl=(
+            f"De nationaliteit van de werknemer is {f.worker.nationality}, niet Oekraïens, "
+            f"en het werk loopt na {date_nl(cutoff)}, toen de bescherming eindigde voor "
+            f"derdelanders met een tijdelijke Oekraïense verblijfsvergunning. Gezinsleden "
+            f"van Oekraïners en wie in Oekraïne bescherming of een vaste vergunning had, "
+            f"blijven beschermd, en velen hadden van mei 2024 tot uiterlijk 4 maart 2025 "
+            f"herstelde rechten (een IND-sticker). Controleer de beschermingsstatus."
+        ),
+        evidence={
+            "nationality": f.worker.nationality,
+            "cutoff": cutoff,
+            "arithmetic": (
+                f"start {f.start_date.isoformat()}, end "
+                f"{f.end_date.isoformat() if f.end_date else 'open'}; a day after "
+                f"{cutoff.isoformat()} is covered"
             ),
-            message_nl=(
-                f"De nationaliteit van de werknemer is {f.worker.nationality}, niet Oekraïens, "
-                f"en het werk loopt na {date_nl(cutoff)}, toen de bescherming eindigde voor "
-                f"derdelanders met een tijdelijke Oekraïense verblijfsvergunning. Gezinsleden "
-                f"van Oekraïners en wie in Oekraïne bescherming of een vaste vergunning had, "
-                f"blijven beschermd, en velen hadden van mei 2024 tot uiterlijk 4 maart 2025 "
-                f"herstelde rechten (een IND-sticker). Controleer de beschermingsstatus."
+            "arithmetic_nl": (
+                f"start {f.start_date.isoformat()}, einde "
+                f"{f.end_date.isoformat() if f.end_date else 'open'}; een dag na "
+                f"{cutoff.isoformat()} valt erin"
             ),
-            evidence={
-                "nationality": f.worker.nationality,
-                "cutoff": cutoff,
-                "arithmetic": (
-                    f"start {f.start_date.isoformat()}, end "
-                    f"{f.end_date.isoformat() if f.end_date else 'open'}; a day after "
-                    f"{cutoff.isoformat()} is covered"
-                ),
-                "arithmetic_nl": (
-                    f"start {f.start_date.isoformat()}, einde "
-                    f"{f.end_date.isoformat() if f.end_date else 'open'}; een dag na "
-                    f"{cutoff.isoformat()} valt erin"
-                ),
-            },
-            parameters=(value.as_use(),),
-        )
-    ]
+        },
+        parameters=(value.as_use(),),
+    )
 
 
 @rule(PROTECTION_ENDS)
-def check_protection_ends_before_end_date(ctx: Context) -> list[Finding]:
+def check_protection_ends_before_end_date(ctx: Context) -> list[Verdict]:
     f = ctx.facts
-    value = protection_end_known_on(ctx.as_of, ctx.params)
-    tp_end: date = value.value
+    tp_end: date = protection_end_known_on(ctx.as_of, ctx.params).value
     if ctx.employment_period_over or f.end_date is None or f.end_date <= tp_end:
         return []
-    return [
-        make_finding(
-            PROTECTION_ENDS,
-            ctx,
-            message_en=(
-                f"The declared end date {date_en(f.end_date)} lies after the end of temporary "
-                f"protection as known on {date_en(ctx.as_of)} ({date_en(tp_end)}). The "
-                f"exemption only covers work while protection lasts; it has been extended "
-                f"every year so far."
-            ),
-            message_nl=(
-                f"De opgegeven einddatum {date_nl(f.end_date)} ligt na het einde van de "
-                f"tijdelijke bescherming zoals bekend op {date_nl(ctx.as_of)} "
-                f"({date_nl(tp_end)}). De vrijstelling geldt alleen zolang de bescherming "
-                f"duurt; die is tot nu toe elk jaar verlengd."
-            ),
-            evidence={
-                "protection_end": tp_end,
-                "arithmetic": f"{f.end_date.isoformat()} > {tp_end.isoformat()}",
-                "arithmetic_nl": f"{f.end_date.isoformat()} > {tp_end.isoformat()}",
-            },
-            parameters=(value.as_use(),),
-            period_key=tp_end.isoformat(),
-        )
-    ]
+    return verdict(
+        PROTECTION_ENDS, period_key=tp_end.isoformat(), end_date=f.end_date, protection_end=tp_end
+    )
+
+
+@explains(PROTECTION_ENDS)
+def explain_protection_ends_before_end_date(ctx: Context, v: Verdict) -> Explanation:
+    value = protection_end_known_on(ctx.as_of, ctx.params)
+    end_date: date = v.number("end_date")
+    tp_end: date = v.number("protection_end")
+    return Explanation(
+        message_en=(
+            f"The declared end date {date_en(end_date)} lies after the end of temporary "
+            f"protection as known on {date_en(ctx.as_of)} ({date_en(tp_end)}). The "
+            f"exemption only covers work while protection lasts; it has been extended "
+            f"every year so far."
+        ),
+        message_nl=(
+            f"De opgegeven einddatum {date_nl(end_date)} ligt na het einde van de "
+            f"tijdelijke bescherming zoals bekend op {date_nl(ctx.as_of)} "
+            f"({date_nl(tp_end)}). De vrijstelling geldt alleen zolang de bescherming "
+            f"duurt; die is tot nu toe elk jaar verlengd."
+        ),
+        evidence={
+            "protection_end": tp_end,
+            "arithmetic": f"{end_date.isoformat()} > {tp_end.isoformat()}",
+            "arithmetic_nl": f"{end_date.isoformat()} > {tp_end.isoformat()}",
+        },
+        parameters=(value.as_use(),),
+    )
 
 
 @rule(WORK_AFTER_PROTECTION)
-def check_work_after_protection_end(ctx: Context) -> list[Finding]:
-    value = protection_end_known_on(ctx.as_of, ctx.params)
-    tp_end: date = value.value
+def check_work_after_protection_end(ctx: Context) -> list[Verdict]:
+    tp_end: date = protection_end_known_on(ctx.as_of, ctx.params).value
     if ctx.employment_period_over or ctx.judged_on <= tp_end:
         return []
-    return [
-        make_finding(
-            WORK_AFTER_PROTECTION,
-            ctx,
-            message_en=(
-                f"The employment runs on {date_en(ctx.judged_on)}, after the end of temporary "
-                f"protection as known on {date_en(ctx.as_of)} ({date_en(tp_end)}), and no "
-                f"extension is held."
-            ),
-            message_nl=(
-                f"Het dienstverband loopt op {date_nl(ctx.judged_on)}, na het einde van de "
-                f"tijdelijke bescherming zoals bekend op {date_nl(ctx.as_of)} "
-                f"({date_nl(tp_end)}), en er is geen verlenging bekend."
-            ),
-            evidence={
-                "protection_end": tp_end,
-                "arithmetic": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
-                "arithmetic_nl": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
-            },
-            parameters=(value.as_use(),),
-            period_key=tp_end.isoformat(),
-        )
-    ]
+    return verdict(
+        WORK_AFTER_PROTECTION,
+        period_key=tp_end.isoformat(),
+        judged_on=ctx.judged_on,
+        protection_end=tp_end,
+    )
+
+
+@explains(WORK_AFTER_PROTECTION)
+def explain_work_after_protection_end(ctx: Context, v: Verdict) -> Explanation:
+    value = protection_end_known_on(ctx.as_of, ctx.params)
+    tp_end: date = v.number("protection_end")
+    return Explanation(
+        message_en=(
+            f"The employment runs on {date_en(ctx.judged_on)}, after the end of temporary "
+            f"protection as known on {date_en(ctx.as_of)} ({date_en(tp_end)}), and no "
+            f"extension is held."
+        ),
+        message_nl=(
+            f"Het dienstverband loopt op {date_nl(ctx.judged_on)}, na het einde van de "
+            f"tijdelijke bescherming zoals bekend op {date_nl(ctx.as_of)} "
+            f"({date_nl(tp_end)}), en er is geen verlenging bekend."
+        ),
+        evidence={
+            "protection_end": tp_end,
+            "arithmetic": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
+            "arithmetic_nl": f"{ctx.judged_on.isoformat()} > {tp_end.isoformat()}",
+        },
+        parameters=(value.as_use(),),
+    )
 
 
 @rule(PAST_END)
-def check_past_declared_end(ctx: Context) -> list[Finding]:
+def check_past_declared_end(ctx: Context) -> list[Verdict]:
     f = ctx.facts
     if (
         ctx.evaluation is not Evaluation.SWEEP
@@ -307,21 +331,23 @@ def check_past_declared_end(ctx: Context) -> list[Finding]:
         or ctx.as_of <= f.end_date
     ):
         return []
-    return [
-        make_finding(
-            PAST_END,
-            ctx,
-            message_en=(
-                f"The declared end date {date_en(f.end_date)} has passed ({date_en(ctx.as_of)}) "
-                f"and no termination or extension was notified."
-            ),
-            message_nl=(
-                f"De opgegeven einddatum {date_nl(f.end_date)} is verstreken "
-                f"({date_nl(ctx.as_of)}) en er is geen beëindiging of verlenging gemeld."
-            ),
-            evidence={
-                "arithmetic": f"{ctx.as_of.isoformat()} > {f.end_date.isoformat()}",
-                "arithmetic_nl": f"{ctx.as_of.isoformat()} > {f.end_date.isoformat()}",
-            },
-        )
-    ]
+    return verdict(PAST_END, end_date=f.end_date, as_of=ctx.as_of)
+
+
+@explains(PAST_END)
+def explain_past_declared_end(ctx: Context, v: Verdict) -> Explanation:
+    end_date: date = v.number("end_date")
+    return Explanation(
+        message_en=(
+            f"The declared end date {date_en(end_date)} has passed ({date_en(ctx.as_of)}) "
+            f"and no termination or extension was notified."
+        ),
+        message_nl=(
+            f"De opgegeven einddatum {date_nl(end_date)} is verstreken "
+            f"({date_nl(ctx.as_of)}) en er is geen beëindiging of verlenging gemeld."
+        ),
+        evidence={
+            "arithmetic": f"{ctx.as_of.isoformat()} > {end_date.isoformat()}",
+            "arithmetic_nl": f"{ctx.as_of.isoformat()} > {end_date.isoformat()}",
+        },
+    )

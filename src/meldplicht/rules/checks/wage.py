@@ -8,15 +8,18 @@ from fractions import Fraction
 from meldplicht.rules import wages
 from meldplicht.rules.checks.base import (
     Context,
+    Explanation,
     RuleInfo,
+    Verdict,
     date_en,
     date_nl,
+    explains,
     hours_text,
-    make_finding,
     out_of_date_caveat,
     rule,
+    verdict,
 )
-from meldplicht.rules.facts import Finding, Severity, WagePeriod
+from meldplicht.rules.facts import Severity, WagePeriod
 
 WML_BASIS = (
     "Wet minimumloon en minimumvakantiebijslag art. 7, 8, 12, 14 and 15; Besluit "
@@ -208,17 +211,31 @@ def _bbl_hint(ctx: Context, minimum: wages.MinimumWage) -> tuple[str, str]:
 
 
 @rule(BELOW_MINIMUM)
-def check_below_minimum_wage(ctx: Context) -> list[Finding]:
+def check_below_minimum_wage(ctx: Context) -> list[Verdict]:
     if _skip(ctx) or ctx.declared_hourly_exact is None:
         return []
     minimum = ctx.minimum
     assert minimum is not None  # _skip
-    f = ctx.facts
-    floor_exact = minimum.hourly_floor(f.wage_period)
+    floor_exact = minimum.hourly_floor(ctx.facts.wage_period)
     if ctx.declared_hourly_exact >= floor_exact:
         return []
-    declared = wages.to_decimal(ctx.declared_hourly_exact)
-    floor = wages.to_decimal(floor_exact)
+    key = minimum.missing_table or minimum.table_effective_from
+    suffix = ("/bbl" if minimum.bbl else "") + ("/at-least" if minimum.lower_bound else "")
+    return verdict(
+        BELOW_MINIMUM,
+        period_key=f"{key.isoformat()}/age-{min(minimum.age, 21)}{suffix}",
+        declared_hourly=ctx.declared_hourly_exact,
+        minimum_hourly=floor_exact,
+        age=minimum.age,
+    )
+
+
+@explains(BELOW_MINIMUM)
+def explain_below_minimum_wage(ctx: Context, v: Verdict) -> Explanation:
+    minimum = ctx.minimum
+    assert minimum is not None  # the verdict needs one
+    declared = wages.to_decimal(v.number("declared_hourly"))
+    floor = wages.to_decimal(v.number("minimum_hourly"))
     d_en, m_en, d_nl, m_nl = _two(declared, floor)
     declared_en, declared_nl = _declared_texts(ctx, d_en, d_nl)
     least_en = " of at least" if minimum.lower_bound else " of"
@@ -230,73 +247,67 @@ def check_below_minimum_wage(ctx: Context) -> list[Finding]:
     hint_en, hint_nl = _bbl_hint(ctx, minimum)
     arithmetic_en, arithmetic_nl = _arithmetic(ctx, declared, floor, below=True)
     on = ctx.judged_on
-    key = minimum.missing_table or minimum.table_effective_from
-    suffix = ("/bbl" if minimum.bbl else "") + ("/at-least" if minimum.lower_bound else "")
-    return [
-        make_finding(
-            BELOW_MINIMUM,
-            ctx,
-            message_en=(
-                f"The declared wage of {declared_en} is below the statutory minimum{least_en} "
-                f"{m_en} per hour for a worker aged {minimum.age} on {date_en(on)}{basis_en}."
-                f"{hint_en}"
-            ),
-            message_nl=(
-                f"Het opgegeven loon van {declared_nl} ligt onder het wettelijk minimum"
-                f"{least_nl} {m_nl} per uur voor een werknemer van {minimum.age} jaar op "
-                f"{date_nl(on)}{basis_nl}.{hint_nl}"
-            ),
-            evidence={
-                "declared_hourly": declared,
-                "minimum_hourly": floor,
-                "shortfall_per_hour": floor - declared,
-                "age": minimum.age,
-                "assumed_fulltime_hours": minimum.assumed_fulltime_hours,
-                "fulltime_hours": minimum.fulltime_hours,
-                "possibly_out_of_date": minimum.possibly_out_of_date,
-                "lower_bound": minimum.lower_bound,
-                "bbl_student": minimum.bbl,
-                "arithmetic": arithmetic_en,
-                "arithmetic_nl": arithmetic_nl,
-            },
-            parameters=minimum.parameters,
-            period_key=f"{key.isoformat()}/age-{min(minimum.age, 21)}{suffix}",
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The declared wage of {declared_en} is below the statutory minimum{least_en} "
+            f"{m_en} per hour for a worker aged {minimum.age} on {date_en(on)}{basis_en}."
+            f"{hint_en}"
+        ),
+        message_nl=(
+            f"Het opgegeven loon van {declared_nl} ligt onder het wettelijk minimum"
+            f"{least_nl} {m_nl} per uur voor een werknemer van {minimum.age} jaar op "
+            f"{date_nl(on)}{basis_nl}.{hint_nl}"
+        ),
+        evidence={
+            "declared_hourly": declared,
+            "minimum_hourly": floor,
+            "shortfall_per_hour": floor - declared,
+            "age": minimum.age,
+            "assumed_fulltime_hours": minimum.assumed_fulltime_hours,
+            "fulltime_hours": minimum.fulltime_hours,
+            "possibly_out_of_date": minimum.possibly_out_of_date,
+            "lower_bound": minimum.lower_bound,
+            "bbl_student": minimum.bbl,
+            "arithmetic": arithmetic_en,
+            "arithmetic_nl": arithmetic_nl,
+        },
+        parameters=minimum.parameters,
+    )
 
 
 @rule(UNCHECKABLE)
-def check_wage_uncheckable(ctx: Context) -> list[Finding]:
+def check_wage_uncheckable(ctx: Context) -> list[Verdict]:
     if ctx.employment_period_over or ctx.declared_hourly_exact is not None:
         return []
+    return verdict(UNCHECKABLE, hours_per_week=ctx.facts.hours_per_week)
+
+
+@explains(UNCHECKABLE)
+def explain_wage_uncheckable(ctx: Context, _v: Verdict) -> Explanation:
     f = ctx.facts
     stated = f.hours_per_week > 0
     hours_en = f"are {hours_text(f.hours_per_week)}" if stated else "were not stated"
     hours_nl = f"{hours_text(f.hours_per_week)} is" if stated else "niet is opgegeven"
-    return [
-        make_finding(
-            UNCHECKABLE,
-            ctx,
-            message_en=(
-                f"The wage of {wages.eur(f.wage_amount)} per {PERIOD_EN[f.wage_period]} cannot "
-                f"be checked against the hourly minimum because the hours per week "
-                f"{hours_en}. Please state the hours per week in a change notice."
-            ),
-            message_nl=(
-                f"Het loon van {wages.eur_nl(f.wage_amount)} per {PERIOD_NL[f.wage_period]} kan "
-                f"niet met het minimumuurloon worden vergeleken omdat het aantal uren per week "
-                f"{hours_nl}. Geef de uren per week op in een wijzigingsmelding."
-            ),
-            evidence={
-                "arithmetic": "hourly wage = amount / hours: hours per week missing or 0",
-                "arithmetic_nl": "uurloon = bedrag / uren: uren per week ontbreken of 0",
-            },
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The wage of {wages.eur(f.wage_amount)} per {PERIOD_EN[f.wage_period]} cannot "
+            f"be checked against the hourly minimum because the hours per week "
+            f"{hours_en}. Please state the hours per week in a change notice."
+        ),
+        message_nl=(
+            f"Het loon van {wages.eur_nl(f.wage_amount)} per {PERIOD_NL[f.wage_period]} kan "
+            f"niet met het minimumuurloon worden vergeleken omdat het aantal uren per week "
+            f"{hours_nl}. Geef de uren per week op in een wijzigingsmelding."
+        ),
+        evidence={
+            "arithmetic": "hourly wage = amount / hours: hours per week missing or 0",
+            "arithmetic_nl": "uurloon = bedrag / uren: uren per week ontbreken of 0",
+        },
+    )
 
 
 @rule(TABLE_OUT_OF_DATE)
-def check_table_out_of_date(ctx: Context) -> list[Finding]:
+def check_table_out_of_date(ctx: Context) -> list[Verdict]:
     if _skip(ctx) or ctx.declared_hourly_exact is None:
         return []
     minimum = ctx.minimum
@@ -309,50 +320,61 @@ def check_table_out_of_date(ctx: Context) -> list[Finding]:
         return []
     missing = minimum.missing_table
     assert missing is not None
-    shown = wages.to_decimal(declared)
+    return verdict(
+        TABLE_OUT_OF_DATE,
+        period_key=missing.isoformat(),
+        declared_hourly=declared,
+        minimum_at_least=minimum.hourly,
+        minimum_plausible_upper=minimum.plausible_upper,
+    )
+
+
+@explains(TABLE_OUT_OF_DATE)
+def explain_table_out_of_date(ctx: Context, v: Verdict) -> Explanation:
+    minimum = ctx.minimum
+    assert minimum is not None  # the verdict's
+    assert minimum.plausible_upper is not None
+    missing = minimum.missing_table
+    assert missing is not None
+    shown = wages.to_decimal(v.number("declared_hourly"))
     upper_shown = minimum.plausible_upper.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
     rise = wages.largest_half_yearly_rise(ctx.params)
     rise_text = f"{float(rise) * 100:.2f}%"
-    return [
-        make_finding(
-            TABLE_OUT_OF_DATE,
-            ctx,
-            message_en=(
-                f"The declared wage of {wages.eur(shown)} per hour (excluding holiday allowance) "
-                f"is not below the least the minimum can be for a worker aged {minimum.age} on "
-                f"{date_en(ctx.judged_on)} ({wages.eur(minimum.hourly)}), but it cannot be "
-                f"confirmed until the table of {date_en(missing)} is entered: if the amounts "
-                f"rise as much as they ever have in half a year, the minimum would be about "
-                f"{wages.eur(upper_shown)}."
+    return Explanation(
+        message_en=(
+            f"The declared wage of {wages.eur(shown)} per hour (excluding holiday allowance) "
+            f"is not below the least the minimum can be for a worker aged {minimum.age} on "
+            f"{date_en(ctx.judged_on)} ({wages.eur(minimum.hourly)}), but it cannot be "
+            f"confirmed until the table of {date_en(missing)} is entered: if the amounts "
+            f"rise as much as they ever have in half a year, the minimum would be about "
+            f"{wages.eur(upper_shown)}."
+        ),
+        message_nl=(
+            f"Het opgegeven loon van {wages.eur_nl(shown)} per uur (zonder vakantiegeld) ligt "
+            f"niet onder het laagste dat het minimum kan zijn voor een werknemer van "
+            f"{minimum.age} jaar op {date_nl(ctx.judged_on)} "
+            f"({wages.eur_nl(minimum.hourly)}), maar kan pas worden bevestigd als de tabel "
+            f"van {date_nl(missing)} is ingevoerd: stijgen de bedragen zoveel als ooit in "
+            f"een half jaar, dan wordt het minimum ongeveer {wages.eur_nl(upper_shown)}."
+        ),
+        evidence={
+            "declared_hourly": shown,
+            "minimum_at_least": minimum.hourly,
+            "minimum_plausible_upper": minimum.plausible_upper,
+            "table_ends": ctx.params.table_ends("wml_hourly"),
+            "arithmetic": (
+                f"{minimum.basis_en}; {minimum.hourly} <= {shown:.6f} < "
+                f"{minimum.plausible_upper:.6f} (the least x (1 + {rise_text}), the largest "
+                f"half-yearly rise held)"
             ),
-            message_nl=(
-                f"Het opgegeven loon van {wages.eur_nl(shown)} per uur (zonder vakantiegeld) ligt "
-                f"niet onder het laagste dat het minimum kan zijn voor een werknemer van "
-                f"{minimum.age} jaar op {date_nl(ctx.judged_on)} "
-                f"({wages.eur_nl(minimum.hourly)}), maar kan pas worden bevestigd als de tabel "
-                f"van {date_nl(missing)} is ingevoerd: stijgen de bedragen zoveel als ooit in "
-                f"een half jaar, dan wordt het minimum ongeveer {wages.eur_nl(upper_shown)}."
+            "arithmetic_nl": (
+                f"{minimum.basis_nl}; {minimum.hourly} <= {shown:.6f} < "
+                f"{minimum.plausible_upper:.6f} (het laagste x (1 + {rise_text}), de "
+                f"grootste halfjaarlijkse stijging in de tabellen)"
             ),
-            evidence={
-                "declared_hourly": shown,
-                "minimum_at_least": minimum.hourly,
-                "minimum_plausible_upper": minimum.plausible_upper,
-                "table_ends": ctx.params.table_ends("wml_hourly"),
-                "arithmetic": (
-                    f"{minimum.basis_en}; {minimum.hourly} <= {shown:.6f} < "
-                    f"{minimum.plausible_upper:.6f} (the least x (1 + {rise_text}), the largest "
-                    f"half-yearly rise held)"
-                ),
-                "arithmetic_nl": (
-                    f"{minimum.basis_nl}; {minimum.hourly} <= {shown:.6f} < "
-                    f"{minimum.plausible_upper:.6f} (het laagste x (1 + {rise_text}), de "
-                    f"grootste halfjaarlijkse stijging in de tabellen)"
-                ),
-            },
-            parameters=minimum.parameters,
-            period_key=missing.isoformat(),
-        )
-    ]
+        },
+        parameters=minimum.parameters,
+    )
 
 
 def _deduction(ctx: Context) -> Decimal | None:
@@ -364,17 +386,39 @@ def _deduction(ctx: Context) -> Decimal | None:
     return deduction
 
 
+def _cap(ctx: Context) -> wages.HousingCap:
+    minimum = ctx.minimum
+    assert minimum is not None  # _deduction
+    return wages.housing_deduction_cap(
+        ctx.facts.hours_per_week, minimum, ctx.judged_on, params=ctx.params
+    )
+
+
 @rule(HOUSING)
-def check_housing_deduction(ctx: Context) -> list[Finding]:
-    f = ctx.facts
+def check_housing_deduction(ctx: Context) -> list[Verdict]:
     deduction = _deduction(ctx)
-    if deduction is None or f.hours_per_week <= 0:
+    if deduction is None or ctx.facts.hours_per_week <= 0:
         return []
     minimum = ctx.minimum
     assert minimum is not None
-    cap = wages.housing_deduction_cap(f.hours_per_week, minimum, ctx.judged_on, params=ctx.params)
+    cap = _cap(ctx)
     if deduction <= cap.monthly_cap:
         return []
+    return verdict(
+        HOUSING,
+        period_key=f"{minimum.table_effective_from.isoformat()}/rate-{cap.rate}",
+        deduction_monthly=deduction,
+        cap_monthly=cap.monthly_cap,
+    )
+
+
+@explains(HOUSING)
+def explain_housing_deduction(ctx: Context, v: Verdict) -> Explanation:
+    f = ctx.facts
+    minimum = ctx.minimum
+    assert minimum is not None
+    deduction: Decimal = v.number("deduction_monthly")
+    cap = _cap(ctx)
     percent = f"{(cap.rate * 100).normalize():f}%"
     hours = hours_text(f.hours_per_week)
     caveat_en, caveat_nl = out_of_date_caveat(minimum, ctx.params)
@@ -397,35 +441,30 @@ def check_housing_deduction(ctx: Context) -> list[Finding]:
         f"({cap.minimum_monthly_due:.6f}) = {cap.monthly_cap:.6f}; inhouding {deduction} > "
         f"maximum"
     )
-    return [
-        make_finding(
-            HOUSING,
-            ctx,
-            message_en=(
-                f"The monthly housing deduction of {wages.eur(deduction)} is above "
-                f"{wages.eur(cap.monthly_cap)}, the statutory cap of {percent} of the minimum "
-                f"wage due for {hours} hours a week ({wages.eur(cap.minimum_monthly_due)} a "
-                f"month for a worker aged {minimum.age} on {date_en(ctx.judged_on)}).{caveat_en}"
-            ),
-            message_nl=(
-                f"De maandelijkse inhouding voor huisvesting van {wages.eur_nl(deduction)} is "
-                f"hoger dan {wages.eur_nl(cap.monthly_cap)}, het wettelijk maximum van {percent} "
-                f"van het minimumloon voor {hours} uur per week "
-                f"({wages.eur_nl(cap.minimum_monthly_due)} per maand voor een werknemer van "
-                f"{minimum.age} jaar op {date_nl(ctx.judged_on)}).{caveat_nl}"
-            ),
-            evidence={
-                "deduction_monthly": deduction,
-                "cap_monthly": cap.monthly_cap,
-                "cap_rate": cap.rate,
-                "minimum_monthly_due": cap.minimum_monthly_due,
-                "arithmetic": arithmetic,
-                "arithmetic_nl": arithmetic_nl,
-            },
-            parameters=cap.parameters,
-            period_key=f"{minimum.table_effective_from.isoformat()}/rate-{cap.rate}",
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The monthly housing deduction of {wages.eur(deduction)} is above "
+            f"{wages.eur(cap.monthly_cap)}, the statutory cap of {percent} of the minimum "
+            f"wage due for {hours} hours a week ({wages.eur(cap.minimum_monthly_due)} a "
+            f"month for a worker aged {minimum.age} on {date_en(ctx.judged_on)}).{caveat_en}"
+        ),
+        message_nl=(
+            f"De maandelijkse inhouding voor huisvesting van {wages.eur_nl(deduction)} is "
+            f"hoger dan {wages.eur_nl(cap.monthly_cap)}, het wettelijk maximum van {percent} "
+            f"van het minimumloon voor {hours} uur per week "
+            f"({wages.eur_nl(cap.minimum_monthly_due)} per maand voor een werknemer van "
+            f"{minimum.age} jaar op {date_nl(ctx.judged_on)}).{caveat_nl}"
+        ),
+        evidence={
+            "deduction_monthly": deduction,
+            "cap_monthly": cap.monthly_cap,
+            "cap_rate": cap.rate,
+            "minimum_monthly_due": cap.minimum_monthly_due,
+            "arithmetic": arithmetic,
+            "arithmetic_nl": arithmetic_nl,
+        },
+        parameters=cap.parameters,
+    )
 
 
 def _condition_text(
@@ -438,11 +477,23 @@ def _condition_text(
 
 
 @rule(HOUSING_CONDITIONS)
-def check_housing_deduction_conditions(ctx: Context) -> list[Finding]:
+def check_housing_deduction_conditions(ctx: Context) -> list[Verdict]:
     f = ctx.facts
     deduction = _deduction(ctx)
-    if deduction is None:
+    if deduction is None or (f.housing_written_consent is True and f.housing_certified is True):
         return []
+    return verdict(
+        HOUSING_CONDITIONS,
+        deduction_monthly=deduction,
+        written_consent=f.housing_written_consent,
+        certified_housing=f.housing_certified,
+    )
+
+
+@explains(HOUSING_CONDITIONS)
+def explain_housing_deduction_conditions(ctx: Context, v: Verdict) -> Explanation:
+    f = ctx.facts
+    deduction: Decimal = v.number("deduction_monthly")
     consent = _condition_text(
         f.housing_written_consent,
         (
@@ -467,46 +518,40 @@ def check_housing_deduction_conditions(ctx: Context) -> list[Finding]:
     )
     missing_en = [text for text in (consent[0], certified[0]) if text]
     missing_nl = [text for text in (consent[1], certified[1]) if text]
-    if not missing_en:
-        return []
-    return [
-        make_finding(
-            HOUSING_CONDITIONS,
-            ctx,
-            message_en=(
-                f"A monthly housing deduction of {wages.eur(deduction)} is declared, but "
-                f"{' and '.join(missing_en)}. A deduction from the minimum wage is allowed only "
-                f"as a payment the worker authorised in writing, made to the landlord, for rent, "
-                f"individually metered utilities and service costs, of housing that meets the "
-                f"quality requirement (certified housing). If both conditions are met, say so in "
-                f"a change notice."
+    return Explanation(
+        message_en=(
+            f"A monthly housing deduction of {wages.eur(deduction)} is declared, but "
+            f"{' and '.join(missing_en)}. A deduction from the minimum wage is allowed only "
+            f"as a payment the worker authorised in writing, made to the landlord, for rent, "
+            f"individually metered utilities and service costs, of housing that meets the "
+            f"quality requirement (certified housing). If both conditions are met, say so in "
+            f"a change notice."
+        ),
+        message_nl=(
+            f"Er is een maandelijkse inhouding voor huisvesting van "
+            f"{wages.eur_nl(deduction)} opgegeven, maar {' en '.join(missing_nl)}. Een "
+            f"inhouding op het minimumloon mag alleen als betaling die de werknemer "
+            f"schriftelijk heeft gemachtigd, aan de verhuurder, voor huur, individueel "
+            f"bemeten nutsvoorzieningen en servicekosten, van huisvesting die aan de "
+            f"kwaliteitseisen voldoet (gecertificeerde huisvesting). Is aan beide voldaan, "
+            f"geef dat dan op in een wijzigingsmelding."
+        ),
+        evidence={
+            "deduction_monthly": deduction,
+            "written_consent": f.housing_written_consent,
+            "certified_housing": f.housing_certified,
+            "arithmetic": (
+                f"deduction {deduction} > 0; written authorisation: "
+                f"{_stated_en(f.housing_written_consent)}; certified housing: "
+                f"{_stated_en(f.housing_certified)}"
             ),
-            message_nl=(
-                f"Er is een maandelijkse inhouding voor huisvesting van "
-                f"{wages.eur_nl(deduction)} opgegeven, maar {' en '.join(missing_nl)}. Een "
-                f"inhouding op het minimumloon mag alleen als betaling die de werknemer "
-                f"schriftelijk heeft gemachtigd, aan de verhuurder, voor huur, individueel "
-                f"bemeten nutsvoorzieningen en servicekosten, van huisvesting die aan de "
-                f"kwaliteitseisen voldoet (gecertificeerde huisvesting). Is aan beide voldaan, "
-                f"geef dat dan op in een wijzigingsmelding."
+            "arithmetic_nl": (
+                f"inhouding {deduction} > 0; schriftelijke volmacht: "
+                f"{_stated_nl(f.housing_written_consent)}; gecertificeerde huisvesting: "
+                f"{_stated_nl(f.housing_certified)}"
             ),
-            evidence={
-                "deduction_monthly": deduction,
-                "written_consent": f.housing_written_consent,
-                "certified_housing": f.housing_certified,
-                "arithmetic": (
-                    f"deduction {deduction} > 0; written authorisation: "
-                    f"{_stated_en(f.housing_written_consent)}; certified housing: "
-                    f"{_stated_en(f.housing_certified)}"
-                ),
-                "arithmetic_nl": (
-                    f"inhouding {deduction} > 0; schriftelijke volmacht: "
-                    f"{_stated_nl(f.housing_written_consent)}; gecertificeerde huisvesting: "
-                    f"{_stated_nl(f.housing_certified)}"
-                ),
-            },
-        )
-    ]
+        },
+    )
 
 
 def _stated_en(value: bool | None) -> str:

@@ -14,14 +14,17 @@ from decimal import Decimal
 
 from meldplicht.rules.checks.base import (
     Context,
+    Explanation,
     RuleInfo,
+    Verdict,
     date_en,
     date_nl,
+    explains,
     hours_text,
-    make_finding,
     rule,
+    verdict,
 )
-from meldplicht.rules.facts import Finding, ParameterUse, Severity
+from meldplicht.rules.facts import ParameterUse, Severity
 from meldplicht.rules.params import Parameters
 
 ATW = "https://wetten.overheid.nl/BWBR0007671"
@@ -225,48 +228,65 @@ def exceeded_limit(
     return None
 
 
+def _limits(ctx: Context) -> HourLimits:
+    return hour_limits(ctx.age, ctx.judged_on, ctx.params)
+
+
 @rule(UNDERAGE)
-def check_underage_work(ctx: Context) -> list[Finding]:
-    if ctx.employment_period_over:
+def check_underage_work(ctx: Context) -> list[Verdict]:
+    if ctx.employment_period_over or _limits(ctx).high is not None:
         return []
-    limits = hour_limits(ctx.age, ctx.judged_on, ctx.params)
-    if limits.high is not None:
-        return []
+    return verdict(UNDERAGE, age=ctx.age)
+
+
+@explains(UNDERAGE)
+def explain_underage_work(ctx: Context, _v: Verdict) -> Explanation:
     f = ctx.facts
-    return [
-        make_finding(
-            UNDERAGE,
-            ctx,
-            message_en=(
-                f"The worker (born {date_en(f.worker.birth_date)}) is {ctx.age} on "
-                f"{date_en(ctx.judged_on)}; a child under 13 may not work "
-                f"(Arbeidstijdenwet art. 3:2)."
-            ),
-            message_nl=(
-                f"De werknemer (geboren {date_nl(f.worker.birth_date)}) is {ctx.age} jaar op "
-                f"{date_nl(ctx.judged_on)}; een kind jonger dan 13 mag niet werken "
-                f"(Arbeidstijdenwet art. 3:2)."
-            ),
-            evidence={
-                "age": ctx.age,
-                "arithmetic": f"age {ctx.age} < 13",
-                "arithmetic_nl": f"leeftijd {ctx.age} < 13",
-            },
-            parameters=(limits.use,),
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The worker (born {date_en(f.worker.birth_date)}) is {ctx.age} on "
+            f"{date_en(ctx.judged_on)}; a child under 13 may not work "
+            f"(Arbeidstijdenwet art. 3:2)."
+        ),
+        message_nl=(
+            f"De werknemer (geboren {date_nl(f.worker.birth_date)}) is {ctx.age} jaar op "
+            f"{date_nl(ctx.judged_on)}; een kind jonger dan 13 mag niet werken "
+            f"(Arbeidstijdenwet art. 3:2)."
+        ),
+        evidence={
+            "age": ctx.age,
+            "arithmetic": f"age {ctx.age} < 13",
+            "arithmetic_nl": f"leeftijd {ctx.age} < 13",
+        },
+        parameters=(_limits(ctx).use,),
+    )
 
 
 @rule(CHILD_CONDITIONS)
-def check_child_work_conditions(ctx: Context) -> list[Finding]:
+def check_child_work_conditions(ctx: Context) -> list[Verdict]:
     if ctx.employment_period_over:
         return []
-    limits = hour_limits(ctx.age, ctx.judged_on, ctx.params)
+    limits = _limits(ctx)
     hours = ctx.facts.hours_per_week
     if limits.school_week is None or limits.high is None or hours > limits.high:
         return []  # not a child of 13-15, or EXCESSIVE_HOURS says more
     if not limits.light_work_only and hours <= limits.school_week:
         return []
+    return verdict(
+        CHILD_CONDITIONS,
+        period_key=f"age-{min(ctx.age, 15)}",
+        hours_per_week=hours,
+        school_week_limit=limits.school_week,
+        holiday_week_limit=limits.high,
+    )
+
+
+@explains(CHILD_CONDITIONS)
+def explain_child_work_conditions(ctx: Context, _v: Verdict) -> Explanation:
+    limits = _limits(ctx)
+    assert limits.school_week is not None  # the verdict's
+    assert limits.high is not None
+    hours = ctx.facts.hours_per_week
     school = hours_text(limits.school_week)
     holiday = hours_text(limits.high)
     weeks = limits.holiday_weeks
@@ -301,78 +321,84 @@ def check_child_work_conditions(ctx: Context) -> list[Finding]:
             f"regeling kinderarbeid art. 4:2 en 5:2). Leeftijd {ctx.age} op "
             f"{date_nl(ctx.judged_on)}."
         )
-    return [
-        make_finding(
-            CHILD_CONDITIONS,
-            ctx,
-            message_en=message_en,
-            message_nl=message_nl,
-            evidence={
-                "hours_per_week": hours,
-                "age": ctx.age,
-                "school_week_limit": limits.school_week,
-                "holiday_week_limit": limits.high,
-                "holiday_weeks_a_year": weeks,
-                "arithmetic": (
-                    f"age {ctx.age}: {hours} h a week; school week at most {school}, holiday "
-                    f"week at most {holiday}"
-                ),
-                "arithmetic_nl": (
-                    f"leeftijd {ctx.age}: {hours} uur per week; schoolweek ten hoogste {school}, "
-                    f"vakantieweek ten hoogste {holiday}"
-                ),
-            },
-            parameters=(limits.use,),
-            period_key=f"age-{min(ctx.age, 15)}",
-        )
-    ]
+    return Explanation(
+        message_en=message_en,
+        message_nl=message_nl,
+        evidence={
+            "hours_per_week": hours,
+            "age": ctx.age,
+            "school_week_limit": limits.school_week,
+            "holiday_week_limit": limits.high,
+            "holiday_weeks_a_year": weeks,
+            "arithmetic": (
+                f"age {ctx.age}: {hours} h a week; school week at most {school}, holiday "
+                f"week at most {holiday}"
+            ),
+            "arithmetic_nl": (
+                f"leeftijd {ctx.age}: {hours} uur per week; schoolweek ten hoogste {school}, "
+                f"vakantieweek ten hoogste {holiday}"
+            ),
+        },
+        parameters=(limits.use,),
+    )
 
 
 @rule(EXCESSIVE)
-def check_excessive_hours(ctx: Context) -> list[Finding]:
+def check_excessive_hours(ctx: Context) -> list[Verdict]:
     if ctx.employment_period_over:
         return []
-    limits = hour_limits(ctx.age, ctx.judged_on, ctx.params)
+    limits = _limits(ctx)
     hours = ctx.facts.hours_per_week
     # The same hours every week: the declared week is the most in a week and the average.
     limit = exceeded_limit(limits, hours, hours)
     if limit is None:
         return []
+    weekly = limit is limits.week
+    return verdict(
+        EXCESSIVE,
+        period_key=f"limit-{limit.hours}",
+        hours_per_week=hours,
+        limit=limit.hours,
+        broken="week" if weekly else "declared",
+    )
+
+
+@explains(EXCESSIVE)
+def explain_excessive_hours(ctx: Context, v: Verdict) -> Explanation:
+    limits = _limits(ctx)
+    hours = ctx.facts.hours_per_week
+    limit = limits.week if v.number("broken") == "week" else limits.declared_high
+    assert limit is not None  # the verdict's
     h, lim = hours_text(hours), hours_text(limit.hours)
-    return [
-        make_finding(
-            EXCESSIVE,
-            ctx,
-            message_en=(
-                f"The declared {h} hours a week exceed the limit of {lim} hours {limit.what_en} "
-                f"for a worker {limits.band_en} ({limit.article}; age {ctx.age} on "
-                f"{date_en(ctx.judged_on)}). The same hours every week break it."
-            ),
-            message_nl=(
-                f"De opgegeven {h} uur per week zijn meer dan het maximum van {lim} uur "
-                f"{limit.what_nl} voor een werknemer van {limits.band_nl} ({limit.article}; "
-                f"{ctx.age} jaar op {date_nl(ctx.judged_on)}). Elke week dezelfde uren "
-                f"overschrijden het."
-            ),
-            evidence={
-                "hours_per_week": hours,
-                "limit": limit.hours,
-                "limit_basis": limit.article,
-                "age": ctx.age,
-                "arithmetic": f"{hours} > {limit.hours} ({limit.what_en})",
-                "arithmetic_nl": f"{hours} > {limit.hours} ({limit.what_nl})",
-            },
-            parameters=(limits.use,),
-            period_key=f"limit-{limit.hours}",
-        )
-    ]
+    return Explanation(
+        message_en=(
+            f"The declared {h} hours a week exceed the limit of {lim} hours {limit.what_en} "
+            f"for a worker {limits.band_en} ({limit.article}; age {ctx.age} on "
+            f"{date_en(ctx.judged_on)}). The same hours every week break it."
+        ),
+        message_nl=(
+            f"De opgegeven {h} uur per week zijn meer dan het maximum van {lim} uur "
+            f"{limit.what_nl} voor een werknemer van {limits.band_nl} ({limit.article}; "
+            f"{ctx.age} jaar op {date_nl(ctx.judged_on)}). Elke week dezelfde uren "
+            f"overschrijden het."
+        ),
+        evidence={
+            "hours_per_week": hours,
+            "limit": limit.hours,
+            "limit_basis": limit.article,
+            "age": ctx.age,
+            "arithmetic": f"{hours} > {limit.hours} ({limit.what_en})",
+            "arithmetic_nl": f"{hours} > {limit.hours} ({limit.what_nl})",
+        },
+        parameters=(limits.use,),
+    )
 
 
 @rule(ABOVE_48)
-def check_hours_above_48(ctx: Context) -> list[Finding]:
+def check_hours_above_48(ctx: Context) -> list[Verdict]:
     if ctx.employment_period_over:
         return []
-    limits = hour_limits(ctx.age, ctx.judged_on, ctx.params)
+    limits = _limits(ctx)
     hours = ctx.facts.hours_per_week
     declared = limits.declared_high
     # Only when the age limit itself is not exceeded: EXCESSIVE_HOURS already says more.
@@ -380,27 +406,31 @@ def check_hours_above_48(ctx: Context) -> list[Finding]:
         return []
     if hours <= limits.medium:
         return []
-    m = hours_text(limits.medium)
-    return [
-        make_finding(
-            ABOVE_48,
-            ctx,
-            message_en=(
-                f"The declared {hours_text(hours)} hours a week are above {m}: the legal average "
-                f"of at most {m} hours a week over 16 weeks (Arbeidstijdenwet art. 5:7(2)(c)) "
-                f"cannot be met with the same hours every week."
-            ),
-            message_nl=(
-                f"De opgegeven {hours_text(hours)} uur per week zijn meer dan {m}: het wettelijk "
-                f"gemiddelde van ten hoogste {m} uur per week over 16 weken (Arbeidstijdenwet "
-                f"art. 5:7(2)(c)) kan met elke week dezelfde uren niet worden gehaald."
-            ),
-            evidence={
-                "hours_per_week": hours,
-                "limit": limits.medium,
-                "arithmetic": f"{hours} > {limits.medium} (the 16-week average)",
-                "arithmetic_nl": f"{hours} > {limits.medium} (het gemiddelde over 16 weken)",
-            },
-            parameters=(limits.use,),
-        )
-    ]
+    return verdict(ABOVE_48, hours_per_week=hours, limit=limits.medium)
+
+
+@explains(ABOVE_48)
+def explain_hours_above_48(ctx: Context, v: Verdict) -> Explanation:
+    limits = _limits(ctx)
+    hours = ctx.facts.hours_per_week
+    medium: Decimal = v.number("limit")
+    m = hours_text(medium)
+    return Explanation(
+        message_en=(
+            f"The declared {hours_text(hours)} hours a week are above {m}: the legal average "
+            f"of at most {m} hours a week over 16 weeks (Arbeidstijdenwet art. 5:7(2)(c)) "
+            f"cannot be met with the same hours every week."
+        ),
+        message_nl=(
+            f"De opgegeven {hours_text(hours)} uur per week zijn meer dan {m}: het wettelijk "
+            f"gemiddelde van ten hoogste {m} uur per week over 16 weken (Arbeidstijdenwet "
+            f"art. 5:7(2)(c)) kan met elke week dezelfde uren niet worden gehaald."
+        ),
+        evidence={
+            "hours_per_week": hours,
+            "limit": medium,
+            "arithmetic": f"{hours} > {medium} (the 16-week average)",
+            "arithmetic_nl": f"{hours} > {medium} (het gemiddelde over 16 weken)",
+        },
+        parameters=(limits.use,),
+    )
