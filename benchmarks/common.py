@@ -66,6 +66,17 @@ def fresh_database(backend: Backend, name: str) -> Database:
     return Database("postgres", name, url)
 
 
+def existing_database(backend: Backend, name: str) -> Database:
+    """The database an earlier `fresh_database(backend, name)` made (it must still exist)."""
+    if backend == "sqlite":
+        path = WORK / f"{name}.db"
+        if not path.exists():
+            raise SystemExit(f"{path} does not exist: run once without --reuse")
+        return Database("sqlite", name, f"sqlite:///{path}", path)
+    url = f"{pg_base()}/bench_{name}".replace("postgresql://", "postgresql+psycopg://")
+    return Database("postgres", name, url)
+
+
 def drop_database(db: Database) -> None:
     if db.path is not None:
         for suffix in ("", "-wal", "-shm"):

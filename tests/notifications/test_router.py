@@ -525,6 +525,27 @@ class TestList:
         response = client.get(URL, headers=employer.headers, params={"cursor": "%%%garbage"})
         assert response.status_code == 422
 
+    def test_cursor_is_bound_to_the_filters(
+        self, client: TestClient, employer: EmployerWithKey
+    ) -> None:
+        for bsn in ("111222333", "123456782"):
+            assert (
+                post(client, employer, with_worker(notification_body(), bsn=bsn)).status_code == 201
+            )
+        page = client.get(URL, headers=employer.headers, params={"limit": 1}).json()
+        cursor = page["next_cursor"]
+        assert cursor
+        again = client.get(URL, headers=employer.headers, params={"limit": 1, "cursor": cursor})
+        assert again.status_code == 200
+        assert len(again.json()["items"]) == 1
+        other = client.get(
+            URL, headers=employer.headers, params={"cursor": cursor, "status": "withdrawn"}
+        )
+        assert other.status_code == 422
+        assert other.headers["content-type"].startswith("application/problem+json")
+        assert other.json()["code"] == "invalid_cursor"
+        assert other.json()["errors"][0]["field"] == "cursor"
+
 
 class TestHousingConditionsAndBbl:
     def test_stored_answered_and_changed(

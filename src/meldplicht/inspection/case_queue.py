@@ -7,14 +7,10 @@ status are merged: no OFFSET. The result count is one COUNT over the same filter
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +18,9 @@ from sqlalchemy import ColumnElement, exists, func, tuple_, union_all
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
-from meldplicht.core.errors import FieldError, InvalidRequest
+from meldplicht.core import keyset
+from meldplicht.core.errors import InvalidRequest
+from meldplicht.core.keyset import InvalidCursor as InvalidCursor
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import (
     ACTIVE_CASE_STATUSES,
@@ -31,7 +29,6 @@ from meldplicht.inspection.models import (
     CaseStatus,
     Flag,
 )
-from meldplicht.inspection.queue import InvalidCursor
 
 
 class CaseSort(enum.StrEnum):
@@ -58,11 +55,13 @@ class CaseFilter:
     unverified_signals: bool = False  # only cases with signals from outside still to check
 
     def digest(self) -> str:
-        raw = json.dumps(
+        """A short fingerprint, so a cursor cannot be replayed against other filters."""
+        return keyset.digest(
+            "cases",
             {
-                "statuses": sorted(self.statuses),
-                "rules": sorted(self.rules),
-                "severities": sorted(self.severities),
+                "statuses": list(self.statuses),
+                "rules": list(self.rules),
+                "severities": list(self.severities),
                 "sector": self.sector,
                 "province": self.province,
                 "employer_id": str(self.employer_id) if self.employer_id else None,
@@ -71,9 +70,7 @@ class CaseFilter:
                 "match_nothing": self.match_nothing,
                 "unverified_signals": self.unverified_signals,
             },
-            sort_keys=True,
         )
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def _key(sort: str) -> Any:
@@ -113,35 +110,18 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
 
 
 def encode_cursor(sort: str, flt: CaseFilter, key: Any, ident: uuid.UUID) -> str:
-    value = key.isoformat() if isinstance(key, date) else str(key)
-    raw = json.dumps({"s": sort, "f": flt.digest(), "k": value, "i": str(ident)})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return keyset.encode(sort, flt.digest(), key, ident)
+
+
+_KEY_PARSERS: dict[str, Any] = {
+    CaseSort.RISK: keyset.int32_key,
+    CaseSort.BACK_PAY: keyset.decimal_key,
+    CaseSort.AGE: keyset.day_key,
+}
 
 
 def decode_cursor(cursor: str, sort: str, flt: CaseFilter) -> tuple[Any, uuid.UUID]:
-    def invalid(message: str) -> InvalidCursor:
-        return InvalidCursor(
-            errors=[FieldError(field="cursor", code="invalid_cursor", message=message)]
-        )
-
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        ident = uuid.UUID(str(raw["i"]))
-        if raw["s"] != sort or raw["f"] != flt.digest():
-            raise invalid("This cursor belongs to another sort or other filters.")
-        key: Any
-        if sort == CaseSort.AGE:
-            key = date.fromisoformat(str(raw["k"]))
-        elif sort == CaseSort.BACK_PAY:
-            key = Decimal(str(raw["k"]))
-        else:
-            key = int(str(raw["k"]))
-    except InvalidCursor:
-        raise
-    except (ValueError, KeyError, TypeError, ArithmeticError, UnicodeDecodeError) as exc:
-        raise invalid("Not a cursor from this API.") from exc
-    return key, ident
+    return keyset.decode(cursor, sort, flt.digest(), _KEY_PARSERS[sort])
 
 
 class InvalidCaseSort(InvalidRequest):

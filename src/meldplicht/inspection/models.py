@@ -107,7 +107,8 @@ class Flag(SQLModel, table=True):
         # Partial indexes per active status for filters that walk far in those (alembic 0006).
         *(_partial_index(*spec) for spec in ACTIVE_QUEUE_INDEXES),
         Index("ix_flag_employer_status", "employer_id", "status"),
-        Index("ix_flag_case_id", "case_id", "status"),
+        # A case's active flags; with the rule, the case queue's rule filter (alembic 0018).
+        Index("ix_flag_case_id", "case_id", "status", "rule_code"),
         Index("ix_flag_subject", "subject_type", "subject_id"),
     )
 
@@ -229,6 +230,17 @@ class Case(SQLModel, table=True):
         Index("ix_case_queue_risk", "status", "risk_score", "id", *CASE_FILTER_COLUMNS),
         Index("ix_case_queue_back_pay", "status", "back_pay", "id", *CASE_FILTER_COLUMNS),
         Index("ix_case_queue_age", "status", "condition_since", "id", *CASE_FILTER_COLUMNS),
+        # The queue's COUNT under any of its column filters, from the index (alembic 0018).
+        Index(
+            "ix_case_count",
+            "status",
+            "province",
+            "sector",
+            "flags_high",
+            "flags_medium",
+            "flags_low",
+            "assignee_id",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -10,13 +10,10 @@ page; the cursor is the last row's sort key and id.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,10 +22,11 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
+from meldplicht.core import keyset
 from meldplicht.core.clock import LEGAL_TZ
 from meldplicht.core.crypto import mask_bsn
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
-from meldplicht.core.validation import LAW_DATES
+from meldplicht.core.keyset import InvalidCursor as InvalidCursor
 from meldplicht.employers.models import Employer
 from meldplicht.employers.service import EmployerNotFound as EmployerNotFound
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome
@@ -68,17 +66,11 @@ RELATED_LIMIT = 50
 # Up to this many rules in a filter, a page reads each (status, rule) pair as its own range
 # of the rule-first queue index; with more, one range per status tests the rules in the index.
 RULE_RANGES_MAX = 8
-RISK_KEY_MIN, RISK_KEY_MAX = -(2**31), 2**31 - 1
 
 
 class FlagNotFound(NotFound):
     code = "flag_not_found"
     title = "Flag not found"
-
-
-class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
-    title = "The cursor is not one this API gave out for these filters"
 
 
 class InvalidFilter(InvalidRequest):
@@ -122,16 +114,7 @@ class QueueFilter:
 
     def digest(self) -> str:
         """A short fingerprint, so a cursor cannot be replayed against other filters."""
-        raw = json.dumps(
-            {
-                **self.describe(),
-                "statuses": sorted(self.statuses),
-                "rules": sorted(self.rules),
-                "severities": sorted(self.severities),
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        return keyset.digest("flags", self.describe())
 
 
 def employer_by_reference(session: Session, reference: str) -> Employer | None:
@@ -201,45 +184,13 @@ class Position:
 
 
 def encode_cursor(sort: QueueSort, flt: QueueFilter, position: Position) -> str:
-    key = position.key.isoformat() if isinstance(position.key, datetime) else position.key
-    raw = json.dumps({"s": sort.value, "f": flt.digest(), "k": key, "i": str(position.id)})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return keyset.encode(sort.value, flt.digest(), position.key, position.id)
 
 
 def decode_cursor(cursor: str, sort: QueueSort, flt: QueueFilter) -> Position:
-    def invalid(message: str) -> InvalidCursor:
-        return InvalidCursor(
-            errors=[FieldError(field="cursor", code="invalid_cursor", message=message)]
-        )
-
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        ident = uuid.UUID(str(raw["i"]))
-        if raw["s"] != sort.value:
-            raise invalid("This cursor belongs to another sort order.")
-        if raw["f"] != flt.digest():
-            raise invalid("This cursor belongs to other filters: start again without a cursor.")
-        key: SortKey
-        if sort is QueueSort.RISK:
-            # A risk score is a 32-bit integer column; a larger key would overflow the query.
-            if not isinstance(raw["k"], int) or isinstance(raw["k"], bool):
-                raise invalid("Not a cursor from this API.")
-            if not RISK_KEY_MIN <= raw["k"] <= RISK_KEY_MAX:
-                raise invalid("Not a cursor from this API.")
-            key = raw["k"]
-        else:
-            key = datetime.fromisoformat(str(raw["k"]))
-            if key.tzinfo is None:
-                raise invalid("Not a cursor from this API.")
-            # An extreme offset can put the instant outside the calendar once in UTC.
-            key = key.astimezone(UTC)
-            if key.date() not in LAW_DATES:
-                raise invalid("Not a cursor from this API.")
-    except InvalidCursor:
-        raise
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError) as exc:
-        raise invalid("Not a cursor from this API.") from exc
+    # A risk score is a 32-bit integer column; a larger key would overflow the query.
+    parse: Any = keyset.int32_key if sort is QueueSort.RISK else keyset.instant_key
+    key, ident = keyset.decode(cursor, sort.value, flt.digest(), parse)
     return Position(key=key, id=ident)
 
 
@@ -305,7 +256,57 @@ def _page_positions(
     return [Position(key=row.k, id=row.id) for row in session.execute(stmt)]
 
 
-def _flags_in_order(session: Session, ids: Sequence[uuid.UUID]) -> list[Flag]:
+def positions_before(
+    session: Session,
+    flt: QueueFilter,
+    sort: QueueSort,
+    before: Position,
+    limit: int,
+    on: date,
+) -> list[Position]:
+    """Up to `limit` positions just before `before` in queue order (the previous page).
+
+    `list_flags` only walks forward; this is its mirror image (same index ranges per
+    status, read in the other direction), so "previous" is keyset paging too.
+    """
+    if flt.match_nothing or not flt.statuses:
+        return []
+    key_col: Any = col(Flag.risk_score) if sort is QueueSort.RISK else col(Flag.first_seen_at)
+    id_col = col(Flag.id)
+    descending = sort is QueueSort.RISK  # the queue's order; read here the other way round
+    conds = _conditions(flt, on)  # the queue's own filter semantics
+    boundary = (before.key, before.id)
+    conds.append(
+        tuple_(key_col, id_col) > boundary if descending else tuple_(key_col, id_col) < boundary
+    )
+    order = (key_col.asc(), id_col.asc()) if descending else (key_col.desc(), id_col.desc())
+
+    def per_status(status: FlagStatus) -> Select[Any]:
+        return (
+            sa.select(id_col.label("id"), key_col.label("k"))
+            .where(col(Flag.status) == status, *conds)
+            .order_by(*order)
+            .limit(limit)
+        )
+
+    statuses = sorted(set(flt.statuses))
+    if len(statuses) == 1:
+        stmt = per_status(statuses[0])
+    else:
+        merged = union_all(*(sa.select(per_status(s).subquery()) for s in statuses)).subquery()
+        merged_order = (
+            (merged.c.k.asc(), merged.c.id.asc())
+            if descending
+            else (merged.c.k.desc(), merged.c.id.desc())
+        )
+        stmt = sa.select(merged.c.id, merged.c.k).order_by(*merged_order).limit(limit)
+    rows = [Position(key=row.k, id=row.id) for row in session.execute(stmt)]
+    rows.reverse()
+    return rows
+
+
+def flags_in_order(session: Session, ids: Sequence[uuid.UUID]) -> list[Flag]:
+    """The flags with these ids, in the order of the ids (missing ones left out)."""
     if not ids:
         return []
     by_id = {f.id: f for f in session.exec(select(Flag).where(col(Flag.id).in_(ids)))}
@@ -327,7 +328,7 @@ def list_flags(
     if len(positions) > limit:
         positions = positions[:limit]
         next_cursor = encode_cursor(sort, flt, positions[-1])
-    return _flags_in_order(session, [p.id for p in positions]), next_cursor
+    return flags_in_order(session, [p.id for p in positions]), next_cursor
 
 
 def page_through(

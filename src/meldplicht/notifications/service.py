@@ -7,7 +7,6 @@ audit entry and the flags all happen in the caller's transaction. This module on
 
 from __future__ import annotations
 
-import base64
 import copy
 import secrets
 import uuid
@@ -25,7 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from meldplicht.audit import service as audit
 from meldplicht.audit.models import AuditEvent
-from meldplicht.core import metrics
+from meldplicht.core import keyset, metrics
 from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.crypto import PersonalDataCipher, mask_bsn
 from meldplicht.core.db import (
@@ -1255,31 +1254,6 @@ def get_owned(session: Session, employer_id: uuid.UUID, notification_id: uuid.UU
     return notification
 
 
-def encode_cursor(received_at: datetime, notification_id: uuid.UUID) -> str:
-    raw = f"{received_at.isoformat()}|{notification_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
-    title = "The cursor is not one this API gave out"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-        return datetime.fromisoformat(at), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor(
-            errors=[
-                FieldError(
-                    field="cursor", code="invalid_cursor", message="Not a cursor from this API."
-                )
-            ]
-        ) from exc
-
-
 def list_owned(
     session: Session,
     employer_id: uuid.UUID,
@@ -1315,8 +1289,13 @@ def list_owned(
                     col(Worker.surname_original).ilike(pattern, escape="\\"),
                 )
             )
+    filters = keyset.digest(
+        "notifications",
+        {"status": status, "from": start_from, "to": start_to, "bsn": worker_bsn_hash,
+         "name": worker_name},
+    )  # fmt: skip
     if cursor is not None:
-        at, ident = decode_cursor(cursor)
+        at, ident = keyset.decode(cursor, "received", filters, keyset.instant_key)
         query = query.where(
             or_(
                 col(Notification.received_at) < at,
@@ -1329,7 +1308,7 @@ def list_owned(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(last.received_at, last.id)
+        next_cursor = keyset.encode("received", filters, last.received_at, last.id)
     return rows, next_cursor
 
 

@@ -48,7 +48,7 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, un
 from sqlmodel import Session, col, select
 
 from meldplicht.alerts.hooks import after_sweep
-from meldplicht.core import metrics
+from meldplicht.core import keyset, metrics
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.errors import NotFound
@@ -69,7 +69,7 @@ from meldplicht.notifications.models import (
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import decode_cursor, encode_cursor, facts_of
+from meldplicht.notifications.service import facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
@@ -1095,13 +1095,16 @@ def terminal_progress(show: bool) -> Iterator[ProgressCallback | None]:
 # --- reading runs (the API) ------------------------------------------------------------------
 
 
+RUNS = keyset.digest("sweep_runs", {})  # the list of runs has no filters
+
+
 def list_runs(
     session: Session, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[SweepRun], str | None]:
     """Newest first, keyset-paginated on (started_at, id)."""
     query = select(SweepRun)
     if cursor is not None:
-        at, ident = decode_cursor(cursor)
+        at, ident = keyset.decode(cursor, "started", RUNS, keyset.instant_key)
         query = query.where(
             or_(
                 col(SweepRun.started_at) < at,
@@ -1113,7 +1116,7 @@ def list_runs(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id)
+        next_cursor = keyset.encode("started", RUNS, rows[-1].started_at, rows[-1].id)
     return rows, next_cursor
 
 

@@ -1,48 +1,43 @@
 """The inspector's workbench: the queue, a flag with its evidence and actions, an employer, and
 a dashboard with server-drawn charts.
 
-HTTP only: every read goes through inspection.queue, every change through
-inspection.workflow (which audits it); the few read-only aggregates the dashboard needs that
-the services do not offer are small queries at the bottom of this module. A successful POST
+HTTP only, no SQL: every read goes through inspection.queue (and inspection.lookups for names,
+inspection.dashboard for the dashboard's figures), every change through inspection.workflow
+(which audits it); web.evidence turns a flag's evidence into what the page shows. A successful POST
 always redirects (POST-redirect-GET) with a message; a refused form comes back with inline
 errors and changes nothing.
 """
 
 from __future__ import annotations
 
-import json
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import case, func, tuple_, union_all
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from meldplicht.accounts.models import Role, UserAccount
-from meldplicht.core.clock import LEGAL_TZ, legal_date, today, utcnow
+from meldplicht.accounts.models import Role
+from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest, NotFound
+from meldplicht.core.keyset import InvalidCursor
 from meldplicht.core.validation import LAW_DATES, text_field_error
-from meldplicht.employers.models import Employer
-from meldplicht.inspection import geo, queue, workflow
+from meldplicht.inspection import dashboard as dashboard_figures
+from meldplicht.inspection import geo, lookups, queue, workflow
 from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
 from meldplicht.inspection.router import NoPersonalData, get_personal_data
-from meldplicht.inspection.schemas import FlagDetail, PersonalDataOut, QueueSort
-from meldplicht.rules import wages
+from meldplicht.inspection.schemas import PersonalDataOut, QueueSort
 from meldplicht.rules.checks import catalogue
 from meldplicht.rules.facts import Severity
-from meldplicht.sweeps.models import SweepRun
-from meldplicht.web import charts, i18n
+from meldplicht.web import charts, evidence, i18n
 from meldplicht.web.auth import PageForbidden, PageUser, require_page_roles
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.pages import finding_title, language, render
@@ -56,8 +51,6 @@ PAGE_SIZE = 25
 WEEKS_ON_DASHBOARD = 12
 SWEEPS_ON_DASHBOARD = 10
 FLAGS_PER_RULE_ON_EMPLOYER_PAGE = 10
-# Audit details an inspector reads; the rest (the key, the snooze id) is for the log itself.
-AUDIT_DETAILS_SHOWN = ("outcome", "note", "reason", "assignee_id", "until", "rule", "source")
 
 
 def staff_of(user: PageUser) -> workflow.Staff:
@@ -77,47 +70,6 @@ def staff_of(user: PageUser) -> workflow.Staff:
 
 def _is_supervisor(user: PageUser) -> bool:
     return user.role == Role.SUPERVISOR.value
-
-
-# --- names for ids --------------------------------------------------------------------------
-
-
-def _user_names(session: Session, ids: Iterable[uuid.UUID | str | None]) -> dict[str, str]:
-    """Display names by user id (as text), in one query."""
-    wanted: set[uuid.UUID] = set()
-    for raw in ids:
-        if raw is None:
-            continue
-        try:
-            wanted.add(raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw)))
-        except ValueError:
-            continue
-    if not wanted:
-        return {}
-    rows = session.exec(select(UserAccount).where(col(UserAccount.id).in_(wanted)))
-    return {str(u.id): u.display_name for u in rows}
-
-
-def _employer_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[str, Employer]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {
-        str(e.id): e for e in session.exec(select(Employer).where(col(Employer.id).in_(wanted)))
-    }
-
-
-def _staff_accounts(session: Session) -> list[UserAccount]:
-    return list(
-        session.exec(
-            select(UserAccount)
-            .where(
-                col(UserAccount.role).in_((Role.INSPECTOR.value, Role.SUPERVISOR.value)),
-                col(UserAccount.disabled).is_(False),
-            )
-            .order_by(col(UserAccount.display_name))
-        )
-    )
 
 
 def _rule_options(lang: str) -> list[tuple[str, str]]:
@@ -252,55 +204,6 @@ def parse_filter(session: Session, user: PageUser, params: Any) -> ParsedFilter:
     return ParsedFilter(flt=flt, sort=sort, values=values, errors=errors)
 
 
-def _positions_before(
-    session: Session,
-    flt: queue.QueueFilter,
-    sort: QueueSort,
-    before: queue.Position,
-    limit: int,
-    on: date,
-) -> list[queue.Position]:
-    """Up to `limit` positions just before `before` in queue order (the previous page).
-
-    queue.list_flags only walks forward; this is its mirror image (same index ranges per
-    status, read in the other direction), so "previous" is keyset paging too.
-    """
-    if flt.match_nothing or not flt.statuses:
-        return []
-    key_col: Any = col(Flag.risk_score) if sort is QueueSort.RISK else col(Flag.first_seen_at)
-    id_col = col(Flag.id)
-    descending = sort is QueueSort.RISK  # the queue's order; read here the other way round
-    conds = queue._conditions(flt, on)  # the queue's own filter semantics
-    boundary = (before.key, before.id)
-    conds.append(
-        tuple_(key_col, id_col) > boundary if descending else tuple_(key_col, id_col) < boundary
-    )
-    order = (key_col.asc(), id_col.asc()) if descending else (key_col.desc(), id_col.desc())
-
-    def per_status(status: FlagStatus) -> sa.Select[Any]:
-        return (
-            sa.select(id_col.label("id"), key_col.label("k"))
-            .where(col(Flag.status) == status, *conds)
-            .order_by(*order)
-            .limit(limit)
-        )
-
-    statuses = sorted(set(flt.statuses))
-    if len(statuses) == 1:
-        stmt = per_status(statuses[0])
-    else:
-        merged = union_all(*(sa.select(per_status(s).subquery()) for s in statuses)).subquery()
-        merged_order = (
-            (merged.c.k.asc(), merged.c.id.asc())
-            if descending
-            else (merged.c.k.desc(), merged.c.id.desc())
-        )
-        stmt = sa.select(merged.c.id, merged.c.k).order_by(*merged_order).limit(limit)
-    rows = [queue.Position(key=row.k, id=row.id) for row in session.execute(stmt)]
-    rows.reverse()
-    return rows
-
-
 @dataclass(slots=True)
 class QueuePage:
     flags: list[Flag]
@@ -316,10 +219,10 @@ def read_queue_page(
     flt, sort = parsed.flt, parsed.sort
     if before:
         position = queue.decode_cursor(before, sort, flt)
-        earlier = _positions_before(session, flt, sort, position, PAGE_SIZE + 1, on)
+        earlier = queue.positions_before(session, flt, sort, position, PAGE_SIZE + 1, on)
         if len(earlier) > PAGE_SIZE:
             shown = earlier[1:]
-            flags = queue._flags_in_order(session, [p.id for p in shown])
+            flags = queue.flags_in_order(session, [p.id for p in shown])
             return QueuePage(
                 flags=flags,
                 next_cursor=queue.encode_cursor(sort, flt, shown[-1]),
@@ -385,7 +288,7 @@ def queue_page(
     errors = list(parsed.errors)
     try:
         page = read_queue_page(session, parsed, cursor, before)
-    except queue.InvalidCursor:
+    except InvalidCursor:
         # A cursor from other filters (or edited by hand): start again at the first page.
         errors.append(
             _field_error(
@@ -396,8 +299,8 @@ def queue_page(
         )
         page = read_queue_page(session, parsed, None, None)
     on = today()
-    names = _user_names(session, (f.assignee_id for f in page.flags))
-    employers = _employer_names(session, (f.employer_id for f in page.flags))
+    names = lookups.user_names(session, (f.assignee_id for f in page.flags))
+    employers = lookups.employers_by_id(session, (f.employer_id for f in page.flags))
     inline, summary = error_view(errors, t, {})
     rows = [
         {
@@ -408,11 +311,6 @@ def queue_page(
         }
         for f in page.flags
     ]
-    sectors = sorted(
-        s
-        for s in session.exec(select(Flag.sector).where(col(Flag.sector).is_not(None)).distinct())
-        if s
-    )
     return render(
         request,
         "inspector/queue.html",
@@ -434,9 +332,9 @@ def queue_page(
             "statuses": [s.value for s in FlagStatus],
             "severities": [s.value for s in Severity if s != Severity.INFO],
             "rules": _rule_options(lang),
-            "sectors": sectors,
+            "sectors": lookups.flag_sectors(session),
             "provinces": geo.PROVINCES,
-            "staff": _staff_accounts(session),
+            "staff": lookups.staff_accounts(session),
             "user_id": str(user.id),
             "nav": "mine" if parsed.values["assignee"] == "me" else "queue",
         },
@@ -445,257 +343,6 @@ def queue_page(
 
 
 # --- one flag -------------------------------------------------------------------------------
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _parameter_rows(flag: FlagDetail, age: Any, t: i18n.Translator) -> list[dict[str, Any]]:
-    """The legal parameters a finding relied on; a wage table shows the amount for the age."""
-    rows = []
-    for p in flag.parameters:
-        value = str(p.get("value", ""))
-        if p.get("name") == "wml_hourly" and isinstance(age, int):
-            try:
-                table = json.loads(value)
-                value = str(table.get(wages.age_key(age), value))
-            except (ValueError, AttributeError):
-                pass
-        number = _decimal(value)
-        rows.append(
-            {
-                "name": p.get("name", ""),
-                "value": t.number(number) if number is not None else value,
-                "effective_from": _iso_day(p.get("effective_from")),
-                "reference": p.get("reference", ""),
-                "possibly_out_of_date": bool(p.get("possibly_out_of_date")),
-            }
-        )
-    return rows
-
-
-def _iso_day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-@dataclass(slots=True)
-class Step:
-    """One line of the calculation: what (a text key and values), the amount, a note."""
-
-    key: str
-    amount: str
-    values: dict[str, Any] = field(default_factory=dict)
-    emphasis: bool = False
-
-
-def calculation(flag: FlagDetail, t: i18n.Translator) -> list[Step]:
-    """The evidence as the inspector would check it by hand, for the rules that compute money.
-
-    Other rules show their evidence as a list (see `evidence_rows`).
-    """
-    e = flag.evidence
-    raw_inputs = e.get("inputs")
-    inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs, dict) else {}
-    judged_on = _iso_day(e.get("judged_on"))
-    steps: list[Step] = []
-    if "declared_hourly" in e and "minimum_hourly" in e:
-        amount = _decimal(inputs.get("wage_amount"))
-        period = str(inputs.get("wage_period") or "hour")
-        steps.append(
-            Step(
-                "inspector.calc.declared",
-                t.money(amount),
-                {
-                    "period": t.enum("inspector.period", period),
-                    "hours": t.number(_decimal(inputs.get("hours_per_week"))),
-                    "holiday": t("inspector.calc.incl_holiday")
-                    if inputs.get("wage_includes_holiday_allowance")
-                    else "",
-                },
-            )
-        )
-        steps.append(
-            Step("inspector.calc.declared_hourly", t.money(_decimal(e["declared_hourly"])))
-        )
-        steps.append(
-            Step(
-                "inspector.calc.minimum",
-                t.money(_decimal(e["minimum_hourly"])),
-                {"age": e.get("age", ""), "on": t.date(judged_on)},
-            )
-        )
-        steps.append(
-            Step(
-                "inspector.calc.shortfall_hour",
-                t.money(_decimal(e.get("shortfall_per_hour"))),
-                emphasis=True,
-            )
-        )
-    elif "paid_per_hour" in e and "minimum_per_hour" in e:
-        steps.append(
-            Step(
-                "inspector.calc.paid",
-                t.money(_decimal(e.get("gross_wage"))),
-                {
-                    "hours": t.number(_decimal(e.get("hours_paid"))),
-                    "start": t.date(_iso_day(e.get("period_start"))),
-                    "end": t.date(_iso_day(e.get("period_end"))),
-                },
-            )
-        )
-        steps.append(Step("inspector.calc.paid_hourly", t.money(_decimal(e["paid_per_hour"]))))
-        steps.append(
-            Step(
-                "inspector.calc.minimum",
-                t.money(_decimal(e["minimum_per_hour"])),
-                {"age": e.get("age") or "?", "on": t.date(_iso_day(e.get("period_start")))},
-            )
-        )
-        steps.append(
-            Step("inspector.calc.due_period", t.money(_decimal(e.get("minimum_due_for_period"))))
-        )
-        steps.append(
-            Step(
-                "inspector.calc.shortfall_period",
-                t.money(_decimal(e.get("shortfall_for_period"))),
-                emphasis=True,
-            )
-        )
-    elif "deduction_monthly" in e and "cap_monthly" in e:
-        deduction = _decimal(e["deduction_monthly"])
-        cap = _decimal(e["cap_monthly"])
-        rate = _decimal(e.get("cap_rate"))
-        steps.append(
-            Step(
-                "inspector.calc.minimum_month",
-                t.money(_decimal(e.get("minimum_monthly_due"))),
-                {
-                    "hours": t.number(_decimal(inputs.get("hours_per_week"))),
-                    "on": t.date(judged_on),
-                },
-            )
-        )
-        steps.append(
-            Step(
-                "inspector.calc.cap",
-                t.money(cap),
-                {"percent": t.number(rate * 100) if rate is not None else "?"},
-            )
-        )
-        steps.append(Step("inspector.calc.deduction", t.money(deduction)))
-        steps.append(
-            Step(
-                "inspector.calc.over_cap",
-                t.money(deduction - cap if deduction is not None and cap is not None else None),
-                emphasis=True,
-            )
-        )
-    return steps
-
-
-_EVIDENCE_SKIPPED = {"inputs", "arithmetic", "arithmetic_nl", "legal_basis", "evaluation"}
-
-
-def evidence_rows(flag: FlagDetail, t: i18n.Translator) -> list[tuple[str, str]]:
-    """Every other evidence item as (label, value); labels translated where we have them."""
-    rows = []
-    for name, value in flag.evidence.items():
-        if name in _EVIDENCE_SKIPPED:
-            continue
-        key = f"inspector.evidence.{name}"
-        rows.append((t(key) if t.has(key) else name, t.value(value)))
-    return rows
-
-
-def risk_rows(flag: FlagDetail, t: i18n.Translator) -> list[dict[str, str]]:
-    b = flag.risk_breakdown
-    rows: list[dict[str, str]] = []
-    severity = b.get("severity", {})
-    rows.append(
-        {
-            "label": t("inspector.risk.severity"),
-            "value": t.enum("severity", severity.get("value")),
-            "points": str(severity.get("points", 0)),
-        }
-    )
-    workers = b.get("workers_affected", {})
-    rows.append(
-        {
-            "label": t("inspector.risk.workers"),
-            "value": str(workers.get("value", "")),
-            "points": str(workers.get("points", 0)),
-        }
-    )
-    history = b.get("employer_history", {})
-    rows.append(
-        {
-            "label": t("inspector.risk.history"),
-            "value": str(history.get("confirmed_violations", 0)),
-            "points": str(history.get("points", 0)),
-        }
-    )
-    sector = b.get("sector", {})
-    rows.append(
-        {
-            "label": t("inspector.risk.sector"),
-            "value": " · ".join(str(v) for v in (sector.get("sector"), sector.get("sbi_code")) if v)
-            or t("common.none"),
-            "points": f"× {t.number(_decimal(sector.get('weight', '1')))}",
-        }
-    )
-    return rows
-
-
-def _audit_view(
-    detail: FlagDetail, names: dict[str, str], t: i18n.Translator, lang: str
-) -> list[dict[str, Any]]:
-    entries = []
-    for entry in detail.audit:
-        kind, _, ident = entry.actor_id.partition(":")
-        if kind == "user":
-            who = names.get(ident, entry.actor_id)
-        elif kind == "system":
-            who = t("inspector.audit.system", source=t.enum("inspector.source", ident))
-        else:
-            who = entry.actor_id
-        details = []
-        for name in AUDIT_DETAILS_SHOWN:
-            value = entry.details.get(name)
-            if value in (None, ""):
-                continue
-            if name == "outcome":
-                text = t.enum("outcome", str(value))
-            elif name == "assignee_id":
-                text = names.get(str(value), str(value))
-            elif name == "rule":
-                text = finding_title(str(value), lang)
-            elif name == "source":
-                text = t.enum("inspector.source", str(value))
-            elif name == "until":
-                text = t.date(_iso_day(value))
-            else:
-                text = str(value)
-            details.append((t(f"inspector.audit.detail.{name}"), text))
-        entries.append(
-            {
-                "at": entry.at,
-                "who": who,
-                "role": t.enum("inspector.role", entry.actor_role),
-                "action": t.enum("inspector.action", entry.action),
-                "action_code": entry.action,
-                "details": details,
-            }
-        )
-    return entries
 
 
 # Input ids of the action forms, by the field name the services use in their errors.
@@ -730,8 +377,8 @@ def _flag_page(
     user_ids += [n.author_id for n in detail.notes]
     user_ids += [a.actor_id.partition(":")[2] for a in detail.audit]
     user_ids += [str(a.details.get("assignee_id", "")) for a in detail.audit]
-    names = _user_names(session, user_ids)
-    employer = session.get(Employer, detail.employer_id) if detail.employer_id else None
+    names = lookups.user_names(session, user_ids)
+    employer = lookups.employer(session, detail.employer_id)
     inline, summary = error_view(errors, t, FORM_IDS.get(form, {}))
     if problem:
         summary.insert(0, {"href": "", "label": "", "message": problem})
@@ -746,11 +393,11 @@ def _flag_page(
             "f": detail,
             "employer": employer,
             "names": names,
-            "calculation": calculation(detail, t),
-            "evidence": evidence_rows(detail, t),
-            "parameters": _parameter_rows(detail, age, t),
-            "risk": risk_rows(detail, t),
-            "audit": _audit_view(detail, names, t, lang),
+            "calculation": evidence.calculation(detail, t),
+            "evidence": evidence.evidence_rows(detail, t),
+            "parameters": evidence.parameter_rows(detail, age, t),
+            "risk": evidence.risk_rows(detail, t),
+            "audit": evidence.audit_rows(detail, names, t, lang),
             "errors": inline,
             "error_list": summary,
             "values": values or {},
@@ -768,7 +415,7 @@ def _flag_page(
                 "personal_data": detail.worker_bsn_masked is not None,
             },
             "outcomes": [o.value for o in Outcome],
-            "staff": _staff_accounts(session) if supervisor else [],
+            "staff": lookups.staff_accounts(session) if supervisor else [],
             "today": today(),
             "nav": "queue",
         },
@@ -1042,11 +689,7 @@ def employer_page(
     except InvalidRequest:
         raise queue.EmployerNotFound(f"No employer {reference}.") from None
     shown_ids = [i for g in view.rules for i in g.flag_ids[:FLAGS_PER_RULE_ON_EMPLOYER_PAGE]]
-    flags = (
-        {f.id: f for f in session.exec(select(Flag).where(col(Flag.id).in_(shown_ids)))}
-        if shown_ids
-        else {}
-    )
+    flags = {f.id: f for f in queue.flags_in_order(session, shown_ids)}
     groups = [
         {
             "group": g,
@@ -1057,7 +700,7 @@ def employer_page(
         }
         for g in view.rules
     ]
-    names = _user_names(
+    names = lookups.user_names(
         session,
         [
             *(r.resolved_by for r in view.recent_resolutions),
@@ -1081,46 +724,6 @@ def employer_page(
 # --- the dashboard --------------------------------------------------------------------------
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def weekly_counts(session: Session, on: date, weeks: int) -> list[tuple[date, int, int]]:
-    """Flags first seen and flags resolved per week (Monday to Sunday, Dutch time), oldest
-    first, in two queries whatever the number of flags (one conditional sum per week)."""
-    starts = [_monday(on) - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    bounds = [datetime.combine(s, time.min, tzinfo=LEGAL_TZ) for s in starts]
-    bounds.append(bounds[-1] + timedelta(weeks=1))
-
-    def per_week(column: Any) -> list[int]:
-        sums = [
-            func.sum(case(((column >= bounds[i]) & (column < bounds[i + 1]), 1), else_=0))
-            for i in range(weeks)
-        ]
-        row = session.execute(sa.select(*sums).where(column >= bounds[0])).one()
-        return [int(v or 0) for v in row]
-
-    opened = per_week(col(Flag.first_seen_at))
-    resolved = per_week(col(Flag.resolved_at))
-    return list(zip(starts, opened, resolved, strict=True))
-
-
-def active_counts(session: Session, column: Any) -> list[tuple[str | None, int]]:
-    """Active flags (open, claimed, investigating) grouped by one column, largest first."""
-    rows = session.execute(
-        sa.select(column, func.count())
-        .where(col(Flag.status).in_(ACTIVE_STATUSES))
-        .group_by(column)
-    ).all()
-    return sorted(((r[0], int(r[1])) for r in rows), key=lambda r: (-r[1], str(r[0] or "")))
-
-
-def recent_sweeps(session: Session, limit: int) -> list[SweepRun]:
-    return list(
-        session.exec(select(SweepRun).order_by(col(SweepRun.started_at).desc()).limit(limit))
-    )
-
-
 @router.get("/dashboard", name="inspector_dashboard")
 def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Response:
     lang = language(request)
@@ -1131,16 +734,19 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
         charts.WeekCount(
             label=t("inspector.dash.week_label", day=f"{s.day}/{s.month}"), opened=o, resolved=r
         )
-        for s, o, r in weekly_counts(session, on, WEEKS_ON_DASHBOARD)
+        for s, o, r in dashboard_figures.weekly_counts(session, on, WEEKS_ON_DASHBOARD)
     ]
     unknown = t("inspector.dash.unknown")
 
     def bars(rows: list[tuple[str | None, int]], label: Callable[[str], str]) -> list[charts.Bar]:
         return [charts.Bar(label=label(k) if k else unknown, value=n, text=str(n)) for k, n in rows]
 
-    by_rule = bars(active_counts(session, col(Flag.rule_code)), lambda c: finding_title(c, lang))
-    by_sector = bars(active_counts(session, col(Flag.sector)), str)
-    by_province = bars(active_counts(session, col(Flag.province)), str)
+    by_rule = bars(
+        dashboard_figures.active_counts(session, "rule"),
+        lambda c: finding_title(c, lang),
+    )
+    by_sector = bars(dashboard_figures.active_counts(session, "sector"), str)
+    by_province = bars(dashboard_figures.active_counts(session, "province"), str)
     precision = sorted(health.precision_by_rule, key=lambda p: (-(p.precision or 0), p.rule_code))
     precision_bars = [
         charts.Bar(
@@ -1193,7 +799,7 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
             "precision_chart": ranked(
                 precision_bars, "chart-precision", "precision", max_value=1.0
             ),
-            "sweeps": recent_sweeps(session, SWEEPS_ON_DASHBOARD),
+            "sweeps": dashboard_figures.recent_sweeps(session, SWEEPS_ON_DASHBOARD),
             "sweep_counts": ("evaluated", "opened", "cleared", "reopened"),
             "nav": "dashboard",
         },
