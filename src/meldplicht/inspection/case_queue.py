@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, exists, func, tuple_, union_all
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
+from meldplicht.core.clock import today
 from meldplicht.core.errors import FieldError, InvalidRequest
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import (
@@ -40,6 +41,13 @@ class CaseSort(enum.StrEnum):
     AGE = "age"  # the oldest active condition first
 
 
+class DueStatus(enum.StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"  # within DUE_SOON_DAYS
+    ON_TIME = "on_time"
+    NONE = "none"  # no due date (no active flags) or closed
+
+
 SORTS = tuple(CaseSort)
 DUE_SOON_DAYS = 2
 
@@ -55,6 +63,8 @@ class CaseFilter:
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     match_nothing: bool = False
+    due: DueStatus | None = None  # read against `as_of` (the day the queue is read)
+    as_of: date | None = None
 
     def digest(self) -> str:
         raw = json.dumps(
@@ -68,6 +78,8 @@ class CaseFilter:
                 "assignee_id": str(self.assignee_id) if self.assignee_id else None,
                 "unassigned": self.unassigned,
                 "match_nothing": self.match_nothing,
+                "due": self.due,
+                "as_of": self.as_of.isoformat() if self.as_of else None,
             },
             sort_keys=True,
         )
@@ -97,6 +109,8 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
     if flt.severities:
         columns = {"high": Case.flags_high, "medium": Case.flags_medium, "low": Case.flags_low}
         conds.append(sa.or_(*(col(columns[s]) > 0 for s in flt.severities if s in columns)))
+    if flt.due is not None:
+        conds.append(_due_condition(flt.due, flt.as_of or today()))
     if flt.rules:
         conds.append(
             exists().where(
@@ -106,6 +120,20 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
             )
         )
     return conds
+
+
+def _due_condition(due: DueStatus, on: date) -> ColumnElement[bool]:
+    """The SQL form of `due_status` (below): the same four answers for the same case."""
+    due_on = col(Case.due_on)
+    not_closed = col(Case.status) != CaseStatus.CLOSED
+    soon = on + timedelta(days=DUE_SOON_DAYS)
+    if due == DueStatus.OVERDUE:
+        return sa.and_(not_closed, due_on < on)
+    if due == DueStatus.DUE_SOON:
+        return sa.and_(not_closed, due_on >= on, due_on <= soon)
+    if due == DueStatus.ON_TIME:
+        return sa.and_(not_closed, due_on > soon)
+    return sa.or_(due_on.is_(None), col(Case.status) == CaseStatus.CLOSED)
 
 
 def encode_cursor(sort: str, flt: CaseFilter, key: Any, ident: uuid.UUID) -> str:
@@ -218,12 +246,12 @@ def list_cases(
 def due_status(case: Case, today: date) -> str:
     """overdue, due_soon (within two days), on_time, or none (no active flags)."""
     if case.due_on is None or case.status == CaseStatus.CLOSED:
-        return "none"
+        return DueStatus.NONE.value
     if case.due_on < today:
-        return "overdue"
+        return DueStatus.OVERDUE.value
     if (case.due_on - today).days <= DUE_SOON_DAYS:
-        return "due_soon"
-    return "on_time"
+        return DueStatus.DUE_SOON.value
+    return DueStatus.ON_TIME.value
 
 
 def age_days(case: Case, today: date) -> int | None:

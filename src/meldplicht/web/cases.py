@@ -21,8 +21,15 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest
-from meldplicht.inspection import case_detail, case_queue, case_report, case_workflow, geo
-from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, Case, CaseOutcome, CaseStatus
+from meldplicht.inspection import (
+    case_detail,
+    case_queue,
+    case_report,
+    case_views,
+    case_workflow,
+    geo,
+)
+from meldplicht.inspection.models import Case, CaseOutcome, CaseStatus
 from meldplicht.inspection.queue import InvalidCursor
 from meldplicht.web import i18n
 from meldplicht.web.csrf import VerifiedForm
@@ -31,37 +38,33 @@ from meldplicht.web.pages import finding_title, language, render
 
 router = APIRouter(prefix="/inspector/cases", include_in_schema=False)
 PAGE_SIZE = 25
-SEVERITIES = ("high", "medium", "low")
+SEVERITIES = case_views.SEVERITIES
 
 
 def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
-    values = {
-        k: str(params.get(k, "") or "")
-        for k in ("status", "severity", "sector", "province", "sort")
-    }
-    if values["sort"] not in {s.value for s in case_queue.CaseSort}:
-        values["sort"] = case_queue.CaseSort.RISK.value
-    statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
-    if values["status"] == "all":
-        statuses = tuple(CaseStatus)
-    elif values["status"] in {s.value for s in CaseStatus}:
-        statuses = (CaseStatus(values["status"]),)
-    else:
-        values["status"] = ""
-    flt = case_queue.CaseFilter(
-        statuses=statuses,
-        severities=(values["severity"],) if values["severity"] in SEVERITIES else (),
-        sector=values["sector"] or None,
-        province=values["province"] if values["province"] in geo.PROVINCES else None,
-    )
-    return flt, values
+    values = case_views.page_values(params)
+    return case_views.to_filter(values, today()), values
 
 
 @router.get("", name="inspector_cases")
 def cases_page(
     request: Request, session: SessionDep, user: StaffUser, cursor: str | None = None
 ) -> Response:
-    flt, values = _filter(request.query_params)
+    return _cases_page(request, session, user, cursor, request.query_params)
+
+
+def _cases_page(
+    request: Request,
+    session: Session,
+    user: Any,
+    cursor: str | None,
+    params: Any,
+    *,
+    view_name: str = "",
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    flt, values = _filter(params)
     sort = case_queue.CaseSort(values["sort"])
     try:
         rows, next_cursor, count = case_queue.list_cases(
@@ -77,7 +80,12 @@ def cases_page(
         for s in session.exec(select(Case.sector).where(col(Case.sector).is_not(None)).distinct())
         if s
     )
-    query = {k: v for k, v in values.items() if v}
+    query = case_views.compact(values)
+    current = case_views.href(values)
+    views = [
+        {"id": str(v.id), "name": v.name, "href": case_views.href(v.query)}
+        for v in case_views.list_views(session, user.id)
+    ]
     return render(
         request,
         "inspector/cases.html",
@@ -96,11 +104,52 @@ def cases_page(
             "severities": SEVERITIES,
             "sectors": sectors,
             "provinces": geo.PROVINCES,
+            "dues": [d.value for d in case_queue.DueStatus],
             "user_id": str(user.id),
+            "views": views,
+            "current_href": current,
+            "view_name": view_name,
+            "form_errors": errors or [],
+            "done": request.query_params.get("done", ""),
             "nav": "cases",
         },
         user=user,
+        status_code=status_code,
     )
+
+
+@router.post("/views", name="inspector_case_view_save")
+def save_view(
+    request: Request, session: SessionDep, user: StaffUser, form: VerifiedForm
+) -> Response:
+    """Save the filter the form carries (the queue's current one) under the typed name."""
+    values = case_views.page_values(form)
+    name = _text(form, "name")
+    try:
+        with session.begin_nested():
+            case_views.save_view(session, staff_of(user), name, values)
+    except InvalidRequest as exc:
+        return _cases_page(
+            request,
+            session,
+            user,
+            None,
+            values,
+            view_name=name[:200],
+            errors=exc.errors or [FieldError(field="name", code=exc.code, message=str(exc))],
+            status_code=422,
+        )
+    target = case_views.href(values)
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done=view_saved", status_code=303)
+
+
+@router.post("/views/{view_id}/delete", name="inspector_case_view_delete")
+def delete_view(
+    session: SessionDep, user: StaffUser, view_id: uuid.UUID, _form: VerifiedForm
+) -> Response:
+    case_views.delete_view(session, staff_of(user), view_id)
+    return RedirectResponse("/inspector/cases?done=view_deleted", status_code=303)
 
 
 def _case_page(
