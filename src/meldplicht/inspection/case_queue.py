@@ -243,6 +243,19 @@ def list_cases(
     return [rows[i] for i in ids if i in rows], next_cursor, int(total)
 
 
+def count_cases(session: Session, flt: CaseFilter) -> int:
+    """How many cases match the filter (the count `list_cases` gives with a page)."""
+    if flt.match_nothing or not flt.statuses:
+        return 0
+    return int(
+        session.execute(
+            sa.select(func.count())
+            .select_from(Case)
+            .where(col(Case.status).in_(flt.statuses), *_conditions(flt))
+        ).scalar_one()
+    )
+
+
 def due_status(case: Case, today: date) -> str:
     """overdue, due_soon (within two days), on_time, or none (no active flags)."""
     if case.due_on is None or case.status == CaseStatus.CLOSED:

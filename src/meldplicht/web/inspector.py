@@ -41,7 +41,7 @@ from meldplicht.inspection.schemas import FlagDetail, PersonalDataOut, QueueSort
 from meldplicht.rules.checks import catalogue
 from meldplicht.rules.facts import Severity
 from meldplicht.sweeps.models import SweepRun
-from meldplicht.web import charts, i18n
+from meldplicht.web import case_charts, charts, i18n
 from meldplicht.web.auth import PageForbidden, PageUser, require_page_roles
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.pages import finding_title, language, render
@@ -1192,6 +1192,7 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
             "precision_chart": ranked(
                 precision_bars, "chart-precision", "precision", max_value=1.0
             ),
+            **case_charts.dashboard_charts(session, t, on),
             "sweeps": recent_sweeps(session, SWEEPS_ON_DASHBOARD),
             "sweep_counts": ("evaluated", "opened", "cleared", "reopened"),
             "nav": "dashboard",
