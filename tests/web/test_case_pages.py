@@ -236,3 +236,21 @@ def test_case_pages_load_only_the_shortcut_script_from_self(web: Web) -> None:
     script = web.client.get("/static/shortcuts.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
+
+
+def test_counts_take_the_plural_form_of_each_language() -> None:
+    from meldplicht.web import i18n
+
+    nl, en, uk = (i18n.Translator(lang) for lang in ("nl", "en", "uk"))
+    assert [nl.plural("cases.results", n) for n in (0, 1, 2)] == ["0 zaken", "1 zaak", "2 zaken"]
+    assert [en.plural("cases.results", n) for n in (1, 2)] == ["1 case", "2 cases"]
+    assert [uk.plural("cases.results", n) for n in (1, 2, 5, 11, 21, 22, 25)] == [
+        "1 справа",
+        "2 справи",
+        "5 справ",
+        "11 справ",
+        "21 справа",
+        "22 справи",
+        "25 справ",
+    ]
+    assert nl.plural("cases.days", 1) == "1 dag"
