@@ -164,6 +164,10 @@ def test_the_due_filter_matches_each_row_s_due_status(
         assert [c.id for c, _ in rows] == expected, due
         assert count == len(expected)
         assert {case_queue.due_status(c, today()) for c, _ in rows} <= {due}
+        page = api.get(f"/api/v1/cases?due={due}", headers=inspector.headers).json()
+        assert [r["id"] for r in page["items"]] == [str(i) for i in expected], due
+        assert {r["due_status"] for r in page["items"]} <= {due}
+    assert api.get("/api/v1/cases?due=later", headers=inspector.headers).status_code == 422
 
 
 def test_a_supervisor_assigns_cases_in_bulk_an_inspector_may_not(

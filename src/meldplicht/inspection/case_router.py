@@ -64,6 +64,10 @@ def case_filter(
         str | None,
         Query(max_length=40, description="A user id, `me`, or `none` for unassigned cases."),
     ] = None,
+    due: Annotated[
+        case_queue.DueStatus | None,
+        Query(description="By the target date today: overdue, due_soon, on_time or none."),
+    ] = None,
 ) -> case_queue.CaseFilter:
     """The case queue filters (the flag queue's, applied to cases)."""
     if province is not None and province not in geo.PROVINCES:
@@ -97,6 +101,8 @@ def case_filter(
         assignee_id=assignee_id,
         unassigned=unassigned,
         match_nothing=match_nothing,
+        due=due,
+        as_of=today() if due is not None else None,
     )
 
 
