@@ -115,7 +115,7 @@ def test_inspector_filters_opens_claims_and_resolves_a_flag(
 
     page.click(".sub-nav >> text=Overzicht")
     expect(page.locator("h1")).to_have_text("Overzicht")
-    expect(page.locator("svg.chart")).to_have_count(5)
+    expect(page.locator("svg.chart")).to_have_count(9)  # five flag charts, four case charts
     screenshot(page, "25-inspector-dashboard")
     page.locator("#rule-title ~ details summary").click()
     expect(page.locator("#rule-title ~ details table")).to_be_visible()

@@ -514,7 +514,7 @@ def test_dashboard_charts_are_svg_with_numbers_and_a_table(web: Web) -> None:
     assert response.status_code == 200
     html = response.text
     svgs = re.findall(r"<svg .*?</svg>", html, flags=re.S)
-    assert len(svgs) == 5
+    assert len(svgs) == 9  # five of flags, four of cases
     for svg in svgs:
         assert 'role="img"' in svg
         assert "<title id=" in svg

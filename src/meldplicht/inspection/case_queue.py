@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from meldplicht.core import keyset
+from meldplicht.core.clock import today
 from meldplicht.core.errors import InvalidRequest
 from meldplicht.core.keyset import InvalidCursor as InvalidCursor
 from meldplicht.employers.models import Employer
@@ -37,6 +38,13 @@ class CaseSort(enum.StrEnum):
     AGE = "age"  # the oldest active condition first
 
 
+class DueStatus(enum.StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"  # within DUE_SOON_DAYS
+    ON_TIME = "on_time"
+    NONE = "none"  # no due date (no active flags) or closed
+
+
 SORTS = tuple(CaseSort)
 DUE_SOON_DAYS = 2
 
@@ -53,6 +61,8 @@ class CaseFilter:
     unassigned: bool = False
     match_nothing: bool = False
     unverified_signals: bool = False  # only cases with signals from outside still to check
+    due: DueStatus | None = None  # read against `as_of` (the day the queue is read)
+    as_of: date | None = None
 
     def digest(self) -> str:
         """A short fingerprint, so a cursor cannot be replayed against other filters."""
@@ -69,6 +79,8 @@ class CaseFilter:
                 "unassigned": self.unassigned,
                 "match_nothing": self.match_nothing,
                 "unverified_signals": self.unverified_signals,
+                "due": self.due,
+                "as_of": self.as_of.isoformat() if self.as_of else None,
             },
         )
 
@@ -98,6 +110,8 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
     if flt.severities:
         columns = {"high": Case.flags_high, "medium": Case.flags_medium, "low": Case.flags_low}
         conds.append(sa.or_(*(col(columns[s]) > 0 for s in flt.severities if s in columns)))
+    if flt.due is not None:
+        conds.append(_due_condition(flt.due, flt.as_of or today()))
     if flt.rules:
         conds.append(
             exists().where(
@@ -107,6 +121,20 @@ def _conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
             )
         )
     return conds
+
+
+def _due_condition(due: DueStatus, on: date) -> ColumnElement[bool]:
+    """The SQL form of `due_status` (below): the same four answers for the same case."""
+    due_on = col(Case.due_on)
+    not_closed = col(Case.status) != CaseStatus.CLOSED
+    soon = on + timedelta(days=DUE_SOON_DAYS)
+    if due == DueStatus.OVERDUE:
+        return sa.and_(not_closed, due_on < on)
+    if due == DueStatus.DUE_SOON:
+        return sa.and_(not_closed, due_on >= on, due_on <= soon)
+    if due == DueStatus.ON_TIME:
+        return sa.and_(not_closed, due_on > soon)
+    return sa.or_(due_on.is_(None), col(Case.status) == CaseStatus.CLOSED)
 
 
 def encode_cursor(sort: str, flt: CaseFilter, key: Any, ident: uuid.UUID) -> str:
@@ -199,15 +227,28 @@ def list_cases(
     return [rows[i] for i in ids if i in rows], next_cursor, int(total)
 
 
+def count_cases(session: Session, flt: CaseFilter) -> int:
+    """How many cases match the filter (the count `list_cases` gives with a page)."""
+    if flt.match_nothing or not flt.statuses:
+        return 0
+    return int(
+        session.execute(
+            sa.select(func.count())
+            .select_from(Case)
+            .where(col(Case.status).in_(flt.statuses), *_conditions(flt))
+        ).scalar_one()
+    )
+
+
 def due_status(case: Case, today: date) -> str:
     """overdue, due_soon (within two days), on_time, or none (no active flags)."""
     if case.due_on is None or case.status == CaseStatus.CLOSED:
-        return "none"
+        return DueStatus.NONE.value
     if case.due_on < today:
-        return "overdue"
+        return DueStatus.OVERDUE.value
     if (case.due_on - today).days <= DUE_SOON_DAYS:
-        return "due_soon"
-    return "on_time"
+        return DueStatus.DUE_SOON.value
+    return DueStatus.ON_TIME.value
 
 
 def age_days(case: Case, today: date) -> int | None:

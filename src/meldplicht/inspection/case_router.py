@@ -16,6 +16,7 @@ from meldplicht.inspection import (
     case_detail,
     case_queue,
     case_report,
+    case_views,
     case_workflow,
     geo,
     queue,
@@ -23,15 +24,19 @@ from meldplicht.inspection import (
     workflow,
 )
 from meldplicht.inspection.case_schemas import (
+    BulkAssignIn,
+    BulkAssignOut,
     CaseDetail,
     CasePage,
     CaseRow,
     CloseIn,
     SignalOut,
     SignalReviewIn,
+    ViewIn,
+    ViewOut,
 )
 from meldplicht.inspection.dependencies import CurrentStaff, CurrentSupervisor, current_staff
-from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus, SignalStatus
+from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus, CaseView, SignalStatus
 from meldplicht.inspection.router import AUTH, BODY, _invalid
 from meldplicht.inspection.schemas import AssignIn, NoteIn, NoteOut
 from meldplicht.rules.facts import Severity
@@ -65,6 +70,10 @@ def case_filter(
     unverified_signals: Annotated[
         bool, Query(description="Only cases with signals from outside not yet checked.")
     ] = False,
+    due: Annotated[
+        case_queue.DueStatus | None,
+        Query(description="By the target date today: overdue, due_soon, on_time or none."),
+    ] = None,
 ) -> case_queue.CaseFilter:
     """The case queue filters (the flag queue's, applied to cases)."""
     if province is not None and province not in geo.PROVINCES:
@@ -99,6 +108,8 @@ def case_filter(
         unassigned=unassigned,
         match_nothing=match_nothing,
         unverified_signals=unverified_signals,
+        due=due,
+        as_of=today() if due is not None else None,
     )
 
 
@@ -127,6 +138,89 @@ def list_cases(
         count=count,
         next_cursor=next_cursor,
     )
+
+
+def _view_out(view: CaseView) -> ViewOut:
+    return ViewOut(
+        id=view.id,
+        name=view.name,
+        query=dict(view.query),
+        href=case_views.href(view.query),
+        created_at=view.created_at,
+    )
+
+
+VIEW_ERRORS = (*AUTH, case_views.ViewNotFound)
+
+
+@router.get(
+    "/views",
+    response_model=list[ViewOut],
+    responses=problem_responses(*AUTH),
+    summary="Your saved views of the case queue (a named filter and sort), by name",
+)
+def list_views(session: SessionDep, staff: CurrentStaff) -> list[ViewOut]:
+    return [_view_out(v) for v in case_views.list_views(session, staff.user_id)]
+
+
+@router.post(
+    "/views",
+    response_model=ViewOut,
+    status_code=201,
+    responses={
+        200: {"model": ViewOut, "description": "A view of the same name was replaced."},
+        **problem_responses(*AUTH, *BODY, case_views.TooManyViews),
+    },
+    summary="Save a filter and sort of the case queue under a name (yours only)",
+)
+def save_view(
+    body: ViewIn, session: SessionDep, staff: CurrentStaff, response: Response
+) -> ViewOut:
+    query = body.query
+    if query.province is not None and query.province not in geo.PROVINCES:
+        raise _invalid("query.province", "unknown_province", f"One of: {', '.join(geo.PROVINCES)}.")
+    values = {k: str(v) for k, v in query.model_dump(mode="json").items() if v}
+    view, created = case_views.save_view(session, staff, body.name, values)
+    if not created:
+        response.status_code = 200
+    return _view_out(view)
+
+
+@router.get(
+    "/views/{view_id}",
+    response_model=ViewOut,
+    responses=problem_responses(*VIEW_ERRORS, InvalidRequest),
+    summary="One of your saved views",
+)
+def get_view(view_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> ViewOut:
+    return _view_out(case_views.get_view(session, staff.user_id, view_id))
+
+
+@router.delete(
+    "/views/{view_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(*VIEW_ERRORS, InvalidRequest),
+    summary="Delete one of your saved views",
+)
+def delete_view(view_id: uuid.UUID, session: SessionDep, staff: CurrentStaff) -> Response:
+    case_views.delete_view(session, staff, view_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/assign",
+    response_model=BulkAssignOut,
+    responses=problem_responses(*TRANSITION, *BODY),
+    summary="Assign several cases to one inspector at once (supervisors; all or none)",
+)
+def assign_cases(
+    body: BulkAssignIn, session: SessionDep, supervisor: CurrentSupervisor
+) -> BulkAssignOut:
+    ids = list(dict.fromkeys(body.case_ids))
+    for case_id in ids:
+        case_workflow.assign(session, supervisor, case_id, body.assignee_id)
+    return BulkAssignOut(assigned=[_row(session, i) for i in ids])
 
 
 @router.get(

@@ -6,17 +6,19 @@ import enum
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from meldplicht.inspection.case_queue import CaseSort, DueStatus
 from meldplicht.inspection.models import (
     CaseOutcome,
     CaseStatus,
     SignalSource,
     SignalStatus,
 )
-from meldplicht.inspection.schemas import AuditEntryOut, NoteOut, NoteText, _In
+from meldplicht.inspection.schemas import MAX_BULK, AuditEntryOut, NoteOut, NoteText, _In
+from meldplicht.rules.facts import Severity
 
 
 class SignalVerdict(enum.StrEnum):
@@ -138,3 +140,41 @@ class CaseDetail(CaseRow):
 class CloseIn(_In):
     outcome: CaseOutcome
     note: NoteText = Field(description="Why: mandatory, kept with the case and in the audit log.")
+
+
+class ViewQuery(_In):
+    """A case-queue filter and sort, as the queue page's query parameters."""
+
+    status: CaseStatus | Literal["all"] | None = Field(
+        default=None, description="One status, `all`, or none for the active cases."
+    )
+    severity: Severity | None = None
+    sector: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, max_length=20)
+    due: DueStatus | None = None
+    sort: CaseSort = CaseSort.RISK
+
+
+class ViewIn(_In):
+    name: str = Field(
+        max_length=400,
+        description="1 to 80 characters, any script; saving an existing name replaces it.",
+    )
+    query: ViewQuery = Field(default_factory=ViewQuery)
+
+
+class ViewOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    query: dict[str, str] = Field(description="The filter and sort, as the queue's parameters.")
+    href: str = Field(description="The case queue page with this view applied.")
+    created_at: datetime
+
+
+class BulkAssignIn(_In):
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BULK)
+    assignee_id: uuid.UUID = Field(description="The user id of an inspector or supervisor.")
+
+
+class BulkAssignOut(BaseModel):
+    assigned: list[CaseRow]

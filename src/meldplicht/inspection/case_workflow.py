@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import utcnow
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
@@ -216,3 +217,17 @@ def add_note(
     session.flush()
     _record(session, who, "case.note_added", case, {"note_id": str(note.id)})
     return note
+
+
+def assignable_staff(session: Session) -> list[UserAccount]:
+    """The people a supervisor can give a case to: active inspectors and supervisors, by name."""
+    return list(
+        session.exec(
+            select(UserAccount)
+            .where(
+                col(UserAccount.role).in_((Role.INSPECTOR.value, Role.SUPERVISOR.value)),
+                col(UserAccount.disabled).is_(False),
+            )
+            .order_by(col(UserAccount.display_name), col(UserAccount.id))
+        )
+    )

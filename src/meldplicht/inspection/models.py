@@ -341,3 +341,17 @@ class Signal(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+
+
+class CaseView(SQLModel, table=True):
+    """A saved view: one inspector's named filter and sort of the case queue (their own)."""
+
+    __tablename__ = "case_view"
+    __table_args__ = (Index("ux_case_view_user_name", "user_id", "name", unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user_account.id")
+    name: str = Field(max_length=80)
+    # The queue's filter and sort as its query parameters (status, severity, sector, ...).
+    query: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from meldplicht.accounts.models import Role
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
@@ -25,6 +26,7 @@ from meldplicht.inspection import (
     case_detail,
     case_queue,
     case_report,
+    case_views,
     case_workflow,
     geo,
     signals,
@@ -39,46 +41,40 @@ from meldplicht.inspection.models import (
 )
 from meldplicht.inspection.queue import InvalidCursor
 from meldplicht.web import i18n
+from meldplicht.web.auth import PageUser, require_page_roles
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.inspector import StaffUser, staff_of
 from meldplicht.web.pages import finding_title, language, render
 
 router = APIRouter(prefix="/inspector/cases", include_in_schema=False)
 PAGE_SIZE = 25
-SEVERITIES = ("high", "medium", "low")
+SEVERITIES = case_views.SEVERITIES
 
 
 def _filter(params: Any) -> tuple[case_queue.CaseFilter, dict[str, str]]:
-    values = {
-        k: str(params.get(k, "") or "")
-        for k in ("status", "severity", "sector", "province", "sort", "signals")
-    }
-    if values["signals"] != "unverified":
-        values["signals"] = ""
-    if values["sort"] not in {s.value for s in case_queue.CaseSort}:
-        values["sort"] = case_queue.CaseSort.RISK.value
-    statuses: tuple[CaseStatus, ...] = ACTIVE_CASE_STATUSES
-    if values["status"] == "all":
-        statuses = tuple(CaseStatus)
-    elif values["status"] in {s.value for s in CaseStatus}:
-        statuses = (CaseStatus(values["status"]),)
-    else:
-        values["status"] = ""
-    flt = case_queue.CaseFilter(
-        statuses=statuses,
-        severities=(values["severity"],) if values["severity"] in SEVERITIES else (),
-        sector=values["sector"] or None,
-        province=values["province"] if values["province"] in geo.PROVINCES else None,
-        unverified_signals=values["signals"] == "unverified",
-    )
-    return flt, values
+    values = case_views.page_values(params)
+    return case_views.to_filter(values, today()), values
 
 
 @router.get("", name="inspector_cases")
 def cases_page(
     request: Request, session: SessionDep, user: StaffUser, cursor: str | None = None
 ) -> Response:
-    flt, values = _filter(request.query_params)
+    return _cases_page(request, session, user, cursor, request.query_params)
+
+
+def _cases_page(
+    request: Request,
+    session: Session,
+    user: Any,
+    cursor: str | None,
+    params: Any,
+    *,
+    view_name: str = "",
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    flt, values = _filter(params)
     sort = case_queue.CaseSort(values["sort"])
     try:
         rows, next_cursor, count = case_queue.list_cases(
@@ -94,7 +90,12 @@ def cases_page(
         for s in session.exec(select(Case.sector).where(col(Case.sector).is_not(None)).distinct())
         if s
     )
-    query = {k: v for k, v in values.items() if v}
+    query = case_views.compact(values)
+    current = case_views.href(values)
+    views = [
+        {"id": str(v.id), "name": v.name, "href": case_views.href(v.query)}
+        for v in case_views.list_views(session, user.id)
+    ]
     return render(
         request,
         "inspector/cases.html",
@@ -113,11 +114,214 @@ def cases_page(
             "severities": SEVERITIES,
             "sectors": sectors,
             "provinces": geo.PROVINCES,
+            "dues": [d.value for d in case_queue.DueStatus],
             "user_id": str(user.id),
+            "views": views,
+            "current_href": current,
+            "view_name": view_name,
+            "form_errors": errors or [],
+            "done": request.query_params.get("done", ""),
             "nav": "cases",
         },
         user=user,
+        status_code=status_code,
     )
+
+
+@router.post("/views", name="inspector_case_view_save")
+def save_view(
+    request: Request, session: SessionDep, user: StaffUser, form: VerifiedForm
+) -> Response:
+    """Save the filter the form carries (the queue's current one) under the typed name."""
+    values = case_views.page_values(form)
+    name = _text(form, "name")
+    try:
+        with session.begin_nested():
+            case_views.save_view(session, staff_of(user), name, values)
+    except InvalidRequest as exc:
+        return _cases_page(
+            request,
+            session,
+            user,
+            None,
+            values,
+            view_name=name[:200],
+            errors=exc.errors or [FieldError(field="name", code=exc.code, message=str(exc))],
+            status_code=422,
+        )
+    target = case_views.href(values)
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done=view_saved", status_code=303)
+
+
+@router.post("/views/{view_id}/delete", name="inspector_case_view_delete")
+def delete_view(
+    session: SessionDep, user: StaffUser, view_id: uuid.UUID, _form: VerifiedForm
+) -> Response:
+    case_views.delete_view(session, staff_of(user), view_id)
+    return RedirectResponse("/inspector/cases?done=view_deleted", status_code=303)
+
+
+# --- supervisor assignment --------------------------------------------------------------------
+
+ASSIGN_PAGE_SIZE = 50
+SupervisorUser = Annotated[PageUser, Depends(require_page_roles(Role.SUPERVISOR))]
+
+
+def _assign_page(
+    request: Request,
+    session: Session,
+    user: Any,
+    cursor: str | None,
+    *,
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    flt = case_queue.CaseFilter(statuses=ACTIVE_CASE_STATUSES)
+    sort = case_queue.CaseSort.RISK
+    try:
+        rows, next_cursor, count = case_queue.list_cases(
+            session, flt, sort=sort, cursor=cursor, limit=ASSIGN_PAGE_SIZE
+        )
+    except InvalidCursor:
+        rows, next_cursor, count = case_queue.list_cases(
+            session, flt, sort=sort, cursor=None, limit=ASSIGN_PAGE_SIZE
+        )
+    staff = case_workflow.assignable_staff(session)
+    on = today()
+    return render(
+        request,
+        "inspector/case_assign.html",
+        {
+            "rows": [case_detail.case_row(c, e, on) for c, e in rows],
+            "count": count,
+            "staff": [{"id": str(s.id), "name": s.display_name} for s in staff],
+            "names": {str(s.id): s.display_name for s in staff},
+            "next_href": f"/inspector/cases/assign?{urlencode({'cursor': next_cursor})}"
+            if next_cursor
+            else "",
+            "form_errors": errors or [],
+            "done": request.query_params.get("done", ""),
+            "n_done": request.query_params.get("n", ""),
+            "nav": "assign",
+        },
+        user=user,
+        status_code=status_code,
+    )
+
+
+@router.get("/assign", name="inspector_case_assign")
+def assign_page(
+    request: Request, session: SessionDep, user: SupervisorUser, cursor: str | None = None
+) -> Response:
+    """Supervisors: the active cases by risk, each with an assignee select, and a bulk assign."""
+    return _assign_page(request, session, user, cursor)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _assignments(form: FormData) -> dict[uuid.UUID, uuid.UUID]:
+    """Case -> person from the form: a person picked on a case's own row wins over the bulk
+    choice for the ticked cases. Ids that are not ids are refused, never skipped."""
+
+    def bad(field: str) -> InvalidRequest:
+        return InvalidRequest(
+            "Not an id.",
+            errors=[
+                FieldError(
+                    field=field,
+                    code="invalid_id",
+                    message="Geen geldige keuze / not a valid choice.",
+                )
+            ],
+        )
+
+    wanted: dict[uuid.UUID, uuid.UUID] = {}
+    bulk_to = _text(form, "assignee_id")
+    ticked = [v for v in form.getlist("case_id") if isinstance(v, str)]
+    if ticked and not bulk_to:
+        raise InvalidRequest(
+            "Choose the person.",
+            errors=[
+                FieldError(
+                    field="assignee_id",
+                    code="required",
+                    message="Kies aan wie de aangevinkte zaken gaan / choose the person.",
+                )
+            ],
+        )
+    if ticked:
+        person = _uuid(bulk_to)
+        if person is None:
+            raise bad("assignee_id")
+        for raw in ticked:
+            case_id = _uuid(raw)
+            if case_id is None:
+                raise bad("case_id")
+            wanted[case_id] = person
+    for key, value in form.multi_items():
+        if not key.startswith("assignee_") or key == "assignee_id":
+            continue
+        if not isinstance(value, str) or not value.strip():
+            continue
+        case_id, person = _uuid(key.removeprefix("assignee_")), _uuid(value.strip())
+        if case_id is None or person is None:
+            raise bad(key)
+        wanted[case_id] = person
+    if not wanted:
+        raise InvalidRequest(
+            "Nothing to assign.",
+            errors=[
+                FieldError(
+                    field="case_id",
+                    code="required",
+                    message="Kies een persoon bij een zaak, of vink zaken aan en kies een "
+                    "persoon / pick a person for a case, or tick cases and pick a person.",
+                )
+            ],
+        )
+    return wanted
+
+
+@router.post("/assign", name="inspector_case_assign_post")
+def assign_cases(
+    request: Request, session: SessionDep, user: SupervisorUser, form: VerifiedForm
+) -> Response:
+    """Assign every chosen case (all or none: one refusal changes nothing)."""
+    t = i18n.Translator(language(request))
+    try:
+        with session.begin_nested():
+            wanted = _assignments(form)
+            for case_id, person in wanted.items():
+                case_workflow.assign(session, staff_of(user), case_id, person)
+    except InvalidRequest as exc:
+        return _assign_page(
+            request,
+            session,
+            user,
+            None,
+            errors=exc.errors or [FieldError(field="", code=exc.code, message=str(exc))],
+            status_code=422,
+        )
+    except case_workflow.CaseNotFound:
+        raise
+    except DomainError as exc:
+        key = f"inspector.problem.{exc.code}"
+        message = t(key) if t.has(key) else (exc.detail or exc.title)
+        return _assign_page(
+            request,
+            session,
+            user,
+            None,
+            errors=[FieldError(field="", code=exc.code, message=message)],
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/inspector/cases/assign?done=assigned&n={len(wanted)}", 303)
 
 
 def _case_page(

@@ -36,6 +36,19 @@ def catalogue(lang: str) -> dict[str, str]:
     return data
 
 
+def plural_form(lang: str, n: int) -> str:
+    """The CLDR plural category of a whole number: Dutch and English say one or other;
+    Ukrainian one (1, 21, 31 ...), few (2-4, 22-24 ...) or many (0, 5-20, 25-30 ...)."""
+    n = abs(n)
+    if lang == "uk":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    return "one" if n == 1 else "other"
+
+
 @dataclass(frozen=True, slots=True)
 class Translator:
     """`t(key, **values)` for one language; also formats dates, instants and money."""
@@ -49,6 +62,14 @@ class Translator:
                 return text.format(**values) if values else text
         log.warning("missing text %s (%s)", key, self.lang)
         return key
+
+    def plural(self, key: str, n: int) -> str:
+        """`key.one`, `key.few`, `key.many` or `key.other` for the count `n` in this
+        language's plural rules (Ukrainian has four forms), falling back to `key.other`."""
+        form = plural_form(self.lang, n)
+        if self.has(f"{key}.{form}"):
+            return self(f"{key}.{form}", n=n)
+        return self(f"{key}.other", n=n)
 
     def has(self, key: str) -> bool:
         return any(key in catalogue(lang) for lang in FALLBACK[self.lang])

@@ -37,7 +37,7 @@ from meldplicht.inspection.router import NoPersonalData, get_personal_data
 from meldplicht.inspection.schemas import PersonalDataOut, QueueSort
 from meldplicht.rules.checks import catalogue
 from meldplicht.rules.facts import Severity
-from meldplicht.web import charts, evidence, i18n
+from meldplicht.web import case_charts, charts, evidence, i18n
 from meldplicht.web.auth import PageForbidden, PageUser, require_page_roles
 from meldplicht.web.csrf import VerifiedForm
 from meldplicht.web.pages import finding_title, language, render
@@ -799,6 +799,7 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
             "precision_chart": ranked(
                 precision_bars, "chart-precision", "precision", max_value=1.0
             ),
+            **case_charts.dashboard_charts(session, t, on),
             "sweeps": dashboard_figures.recent_sweeps(session, SWEEPS_ON_DASHBOARD),
             "sweep_counts": ("evaluated", "opened", "cleared", "reopened"),
             "nav": "dashboard",
