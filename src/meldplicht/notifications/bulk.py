@@ -43,7 +43,8 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.security import Principal
 from meldplicht.core.validation import request_language
-from meldplicht.notifications import csv_format, references, service
+from meldplicht.notifications import csv_format, intake, references
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
 from meldplicht.rules.facts import Finding
@@ -288,11 +289,11 @@ def store_rows(
 ) -> Iterator[RowReport]:
     """Store the valid rows; the caller owns (and commits) the session.
 
-    The rows go in together (`service.create_batch`: one statement per table) inside one
+    The rows go in together (`intake.create_batch`: one statement per table) inside one
     savepoint; if anything in the batch fails, it is rolled back and every row is stored in
     a savepoint of its own, so a bad row is reported alone and nothing is half-stored.
     With `dry_run` nothing is written: each row gets what storing it would give (rejected,
-    conflict, already_present, or checked with the findings `service.check` gives).
+    conflict, already_present, or checked with the findings `intake.check` gives).
     """
     records = list(records)
     if dry_run:
@@ -330,7 +331,7 @@ def _check_rows(
             yield _same_reference(record, payload, present[reference], bsn_hash)
             continue
         try:
-            findings = service.check(payload, now)
+            findings = intake.check(payload, now)
         except DomainError as exc:
             yield _refused(record, csv_format.to_columns(exc.errors) or [_whole_row(exc)])
             continue
@@ -378,7 +379,7 @@ def _store_batch(
         reports.append(None)
         items.append((record.result, reference))
     if items:
-        ctx = service.Context(
+        ctx = Context(
             actor=actor,
             cipher=cipher,
             channel=Channel.BULK,
@@ -386,7 +387,7 @@ def _store_batch(
         )
         try:
             with session.begin_nested():
-                created = service.create_batch(session, employer_id, items, ctx)
+                created = intake.create_batch(session, employer_id, items, ctx)
         except (DomainError, IntegrityError):
             return None  # the careful path names the failing row
         for slot, (_, reference), item in zip(slots, items, created, strict=True):
@@ -427,7 +428,7 @@ def _store_one_by_one(
                 bsn_hash = cipher.keyed_hash(record.result.worker.bsn)
                 yield _same_reference(record, record.result, known, bsn_hash)
                 continue
-        ctx = service.Context(
+        ctx = Context(
             actor=actor,
             cipher=cipher,
             channel=Channel.BULK,
@@ -435,7 +436,7 @@ def _store_one_by_one(
         )
         try:
             with session.begin_nested():
-                notification, findings = service.create(
+                notification, findings = intake.create(
                     session, employer_id, record.result, ctx, external_reference=reference
                 )
         except DomainError as exc:

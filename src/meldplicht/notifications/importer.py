@@ -31,7 +31,8 @@ from meldplicht.core.db import create_db_engine
 from meldplicht.core.errors import DomainError, FieldError
 from meldplicht.core.security import Principal
 from meldplicht.employers.service import get_by_kvk
-from meldplicht.notifications import csv_format, references, service
+from meldplicht.notifications import csv_format, intake, references
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
 from meldplicht.rules.checks.base import date_en, date_nl
@@ -218,7 +219,7 @@ def _import_one(
             CONFLICT,
             errors=[references.conflict_error(known)],
         )
-    ctx = service.Context(
+    ctx = Context(
         actor=IMPORT_ACTOR,
         cipher=cipher,
         channel=Channel.IMPORT,
@@ -228,7 +229,7 @@ def _import_one(
         # A savepoint per row: a row that fails half-way leaves nothing of itself behind,
         # and the rows before it in the batch stay.
         with session.begin_nested():
-            notification, _ = service.create(
+            notification, _ = intake.create(
                 session, employer_id, record.result, ctx, external_reference=reference
             )
     except DomainError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from meldplicht.core.errors import FieldError
-from meldplicht.notifications import service
+from meldplicht.notifications import intake
 from meldplicht.notifications.models import Notification, NotificationVersion, Worker
 from meldplicht.notifications.schemas import NotificationCreate
 
@@ -61,13 +61,13 @@ def stored_under(
 
 def unsaved(payload: NotificationCreate, bsn_hash: str) -> Stored:
     """A notice met earlier in the same file, compared with later rows as if it were stored."""
-    return Stored(uuid.UUID(int=0), "", bsn_hash, service.declaration_of(payload))
+    return Stored(uuid.UUID(int=0), "", bsn_hash, intake.declaration_of(payload))
 
 
 def is_replay(known: Stored, payload: NotificationCreate, bsn_hash: str) -> bool:
     """The notice declares exactly what was stored under its reference: the same worker (BSN
     hash) and the same first declaration."""
-    return known.bsn_hash == bsn_hash and known.declaration == service.declaration_of(payload)
+    return known.bsn_hash == bsn_hash and known.declaration == intake.declaration_of(payload)
 
 
 def conflict_error(known: Stored) -> FieldError:

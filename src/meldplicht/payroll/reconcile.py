@@ -37,8 +37,8 @@ from meldplicht.inspection.service import (
     forget_cached_facts,
     sync_flags_each_on_failure,
 )
+from meldplicht.notifications.facts import counted
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-from meldplicht.notifications.service import counted
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules
 from meldplicht.rules.facts import Finding, WagePeriod, counts

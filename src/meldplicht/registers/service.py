@@ -31,8 +31,8 @@ from meldplicht.inspection.service import (
     sync_flags,
     system_actor,
 )
+from meldplicht.notifications.facts import counted
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-from meldplicht.notifications.service import counted
 from meldplicht.registers.kvk import BusinessRegister, Lookup, LookupStatus
 from meldplicht.rules.checks import register as rules
 from meldplicht.rules.params import Parameters, get_parameters
