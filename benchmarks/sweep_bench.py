@@ -179,8 +179,8 @@ def mark_swept(db: Database, as_of: date, batch: int = 5000) -> dict[str, Any]:
     from meldplicht.core.clock import utcnow
     from meldplicht.core.db import create_db_engine
     from meldplicht.models import import_all_models
+    from meldplicht.notifications.facts import facts_of
     from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-    from meldplicht.notifications.service import facts_of
     from meldplicht.rules.checks import next_change_date
     from meldplicht.rules.params import get_parameters
     from meldplicht.sweeps.models import SweepRun

@@ -355,7 +355,11 @@ def import_notifications(
     Each row is judged on its own: a bad row is reported with its line
     number and reasons (rejected_rows in the summary; all in --report)
     and every good row is kept, also the rows after it.
-    Exit code 0: all rows imported or already present; 2: some rows were rejected.
+    A row reusing an external_reference with the same content is
+    already present (nothing stored twice); with other content (another
+    worker, other terms) it is a conflict: reported, nothing stored.
+    Exit code 0: all rows imported or already present; 2: some rows were
+    rejected or conflicted.
     """
     from meldplicht.notifications.importer import run_import
 
@@ -363,7 +367,7 @@ def import_notifications(
         _fail(f"No such file: {file}")
     summary = run_import(file, report_path=report, show_progress=sys.stderr.isatty())
     typer.echo(json.dumps(summary, indent=2))
-    if summary.get("rejected"):
+    if summary.get("rejected") or summary.get("conflict"):
         raise typer.Exit(2)
 
 

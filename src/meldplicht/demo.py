@@ -34,7 +34,8 @@ from meldplicht.core.security import KEY_PREFIX, Principal, hash_secret
 from meldplicht.employers.models import Employer
 from meldplicht.employers.schemas import EmployerCreate
 from meldplicht.employers.service import create_employer, get_by_kvk
-from meldplicht.notifications import service
+from meldplicht.notifications import changes, intake
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification, NotificationFinding
 from meldplicht.notifications.schemas import (
     NotificationChange,
@@ -444,14 +445,14 @@ class _Builder:
             )
         self.session.flush()
 
-    def ctx(self, demo: DemoEmployer, channel: Channel, at: datetime) -> service.Context:
+    def ctx(self, demo: DemoEmployer, channel: Channel, at: datetime) -> Context:
         actor = Principal(
             role=Role.EMPLOYER,
             actor_id=f"key:{demo.key_prefix}",
             employer_id=self.employer_ids[demo.kvk],
             display_name=f"Demo key ({demo.name})",
         )
-        return service.Context(
+        return Context(
             actor=actor,
             cipher=self.cipher,
             channel=channel,
@@ -644,7 +645,7 @@ class _Builder:
         payload = NotificationCreate.model_validate(body)
         received_at = _receipt_instant(rng, receipt_day)
         channel = rng.choices((Channel.API, Channel.FORM, Channel.BULK), weights=(5, 3, 2))[0]
-        notification, _ = service.create(
+        notification, _ = intake.create(
             self.session,
             self.employer_ids[demo.kvk],
             payload,
@@ -669,7 +670,7 @@ class _Builder:
             n = item.notification
             at = item.received_at + timedelta(days=rng.randint(2, 9), hours=1)
             minimum = _hourly_minimum(int(item.extra["age"]), n.start_date)
-            service.change(
+            changes.change(
                 self.session,
                 n.employer_id,
                 n.id,
@@ -703,7 +704,7 @@ class _Builder:
                     reason="Contract verlengd.",
                 )
             )
-            service.change(
+            changes.change(
                 self.session, n.employer_id, n.id, change, self.ctx(item.employer, Channel.FORM, at)
             )
             counts["changes"] += 1
@@ -712,7 +713,7 @@ class _Builder:
         for item in plain[4:]:
             n = item.notification
             if (n.start_date - n.notice_date).days >= 5:
-                service.withdraw(
+                changes.withdraw(
                     self.session,
                     n.employer_id,
                     n.id,
@@ -732,7 +733,7 @@ class _Builder:
             ).astimezone(UTC)
             if at > last or (n.end_date is not None and end >= n.end_date):
                 continue
-            service.terminate(
+            changes.terminate(
                 self.session,
                 n.employer_id,
                 n.id,

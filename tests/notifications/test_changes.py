@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
 from meldplicht.inspection.models import Flag
-from meldplicht.notifications import service
+from meldplicht.notifications import changes, intake
 from meldplicht.notifications.models import Notification, NotificationStatus
 from meldplicht.notifications.schemas import NotificationCreate, TerminationIn
 from meldplicht.sweeps.sweep import SweepMode, run_sweep
@@ -121,13 +121,13 @@ class TestTerminationWithAFutureEndDate:
         self, session: Session, employer: EmployerWithKey, settings: Settings
     ) -> None:
         start = date(2026, 3, 2)
-        n, _ = service.create(
+        n, _ = intake.create(
             session,
             employer.employer.id,
             NotificationCreate.model_validate(body_for(start=start, end=date(2026, 12, 31))),
             context(settings, at(date(2026, 2, 20))),
         )
-        service.terminate(
+        changes.terminate(
             session,
             employer.employer.id,
             n.id,
@@ -144,7 +144,7 @@ def test_the_sweep_closes_it_the_day_after_the_end_date(sweep_db: SweepDb) -> No
     nid = notify(sweep_db, employer_id, body_for(start=start), date(2026, 2, 20))
     end = date(2026, 6, 30)
     with sweep_db.session() as session, session.begin():
-        service.terminate(
+        changes.terminate(
             session,
             employer_id,
             nid,

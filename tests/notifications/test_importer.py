@@ -385,3 +385,97 @@ def test_the_help_documents_the_file_format() -> None:
     assert result.exit_code == 0
     for word in ("external_reference", "employer_kvk", "received_at", "4 March 2022", "line"):
         assert word in result.output
+
+
+def _cli_import(url: str, file: Path, report: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from meldplicht.cli import app
+
+    monkeypatch.setenv("MELDPLICHT_DATABASE_URL", url)
+    monkeypatch.setenv("MELDPLICHT_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, ["import-notifications", str(file), "--report", str(report)])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_reference_reused_for_another_worker_is_a_conflict_not_already_present(
+    import_db: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = import_db
+    first = write_csv(
+        tmp_path / "first.csv",
+        [
+            example_row(external_reference="K-1"),
+            example_row(external_reference="K-2", worker_bsn="999996356"),
+        ],
+    )
+    done = _cli_import(url, first, tmp_path / "first-report.csv", monkeypatch)
+    assert done.exit_code == 0, done.output
+    stored = read_report(tmp_path / "first-report.csv")
+    second = write_csv(
+        tmp_path / "second.csv",
+        [
+            example_row(external_reference="K-1"),  # the same notice again: a replay
+            # K-2 again, but for another worker: never "already notified".
+            example_row(external_reference="K-2", worker_bsn="999993653"),
+            example_row(external_reference="K-3", worker_bsn="999990019"),
+        ],
+    )
+    report = tmp_path / "second-report.csv"
+    result = _cli_import(url, second, report, monkeypatch)
+    assert result.exit_code == 2, result.output  # a conflicted row makes the exit status 2
+    summary = json.loads(result.output)
+    assert (summary["imported"], summary["already_present"]) == (1, 1)
+    assert (summary["conflict"], summary["rejected"]) == (1, 0)
+    assert [r["external_reference"] for r in summary["conflict_rows"]] == ["K-2"]
+    assert summary["conflict_rows"][0]["errors"][0]["code"] == "reference_conflict"
+    lines = read_report(report)
+    assert lines["K-1"]["status"] == "already_present"
+    assert lines["K-1"]["receipt_number"] == stored["K-1"]["receipt_number"]
+    assert lines["K-2"]["status"] == "conflict"
+    assert lines["K-2"]["receipt_number"] == ""
+    assert stored["K-2"]["receipt_number"] in lines["K-2"]["errors"]
+    assert "another worker" in lines["K-2"]["errors"]
+    assert lines["K-3"]["status"] == "accepted"
+    assert count(engine, Notification) == 3  # K-1, K-2 (the first one), K-3
+    bsn_hash = cipher_for(settings_for(url)).keyed_hash("999996356")
+    with Session(engine) as session:
+        k2 = session.exec(
+            select(Notification).where(Notification.external_reference == "K-2")
+        ).one()
+        worker = session.get(Worker, k2.worker_id)
+        assert worker is not None
+        assert worker.bsn_hash == bsn_hash  # the stored K-2 is untouched
+
+
+def test_other_terms_under_a_stored_reference_are_a_conflict(
+    import_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = import_db
+    do_import(url, engine, write_csv(tmp_path / "a.csv", [example_row(external_reference="T-1")]))
+    changed = write_csv(
+        tmp_path / "b.csv", [example_row(external_reference="T-1", wage_amount="15.00")]
+    )
+    summary = do_import(url, engine, changed)
+    assert (summary["imported"], summary["already_present"], summary["conflict"]) == (0, 0, 1)
+    assert count(engine, Notification) == 1
+
+
+def test_the_same_file_again_is_a_replay_with_exit_status_0(
+    import_db: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = import_db
+    file = write_csv(
+        tmp_path / "in.csv",
+        [
+            example_row(external_reference="S-1"),
+            example_row(external_reference="S-2", worker_bsn="999996356"),
+        ],
+    )
+    assert _cli_import(url, file, tmp_path / "r1.csv", monkeypatch).exit_code == 0
+    again = _cli_import(url, file, tmp_path / "r2.csv", monkeypatch)
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.output)
+    assert (summary["imported"], summary["already_present"], summary["conflict"]) == (0, 2, 0)
+    assert count(engine, Notification) == 2

@@ -16,7 +16,8 @@ from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
-from meldplicht.notifications import service as notifications
+from meldplicht.notifications import changes, intake
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification
 from meldplicht.notifications.schemas import NotificationCreate, TerminationIn
 from meldplicht.payroll import service
@@ -30,8 +31,8 @@ def instant(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LEGAL_TZ).astimezone(UTC)
 
 
-def ctx(settings: Settings, employer: Employer, received: date) -> notifications.Context:
-    return notifications.Context(
+def ctx(settings: Settings, employer: Employer, received: date) -> Context:
+    return Context(
         actor=Principal(role="employer", actor_id=f"test:{employer.id}", employer_id=employer.id),
         cipher=cipher_for(settings),
         channel=Channel.API,
@@ -56,7 +57,7 @@ def notify(
     body["end_date"] = end.isoformat() if end else None
     body["wage"] = {"amount": wage, "period": "hour", "includes_holiday_allowance": False}
     payload = NotificationCreate.model_validate(body)
-    notification, _ = notifications.create(
+    notification, _ = intake.create(
         session, employer.id, payload, ctx(settings, employer, received)
     )
     return notification
@@ -71,7 +72,7 @@ def terminate(
     end: date,
     received: date,
 ) -> None:
-    notifications.terminate(
+    changes.terminate(
         session,
         employer.id,
         notification.id,

@@ -77,11 +77,12 @@ def _seed(url: str) -> dict[str, str]:
             from meldplicht.core.clock import utcnow
             from meldplicht.core.crypto import cipher_for
             from meldplicht.core.security import Principal
-            from meldplicht.notifications import service
+            from meldplicht.notifications import intake
+            from meldplicht.notifications.context import Context
             from meldplicht.notifications.models import Channel
             from meldplicht.notifications.schemas import NotificationCreate
 
-            ctx = service.Context(
+            ctx = Context(
                 actor=Principal(role="employer", actor_id="fuzz", employer_id=employer.employer.id),
                 cipher=cipher_for(app_settings),
                 channel=Channel.API,
@@ -92,7 +93,7 @@ def _seed(url: str) -> dict[str, str]:
                 if i == 0:  # late: a flag for the queue
                     body["start_date"] = (today() + timedelta(days=1)).isoformat()
                     body["end_date"] = None
-                service.create(
+                intake.create(
                     session, employer.employer.id, NotificationCreate.model_validate(body), ctx
                 )
             deliver(session, app_settings, [row("200000007", *month(2025, 3), "152", "2508.00")])

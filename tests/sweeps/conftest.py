@@ -2,7 +2,7 @@
 
 A migrated template is made once per backend and copied per test (a file copy on SQLite,
 CREATE DATABASE ... TEMPLATE on PostgreSQL), which is much faster than migrating each time.
-Notifications are made through `notifications.service` with a receipt instant of our choice,
+Notifications are made through `notifications.intake` with a receipt instant of our choice,
 so the dates are realistic (2024, 2025) and the flags are the ones intake really raises.
 """
 
@@ -31,7 +31,8 @@ from meldplicht.employers.models import Employer
 from meldplicht.employers.schemas import EmployerCreate
 from meldplicht.employers.service import create_employer
 from meldplicht.inspection.models import Flag
-from meldplicht.notifications import service
+from meldplicht.notifications import changes, intake
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification
 from meldplicht.notifications.schemas import NotificationChange, NotificationCreate
 from tests.conftest import (
@@ -122,8 +123,8 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LEGAL_TZ).astimezone(UTC)
 
 
-def context(settings: Settings, received_at: datetime) -> service.Context:
-    return service.Context(
+def context(settings: Settings, received_at: datetime) -> Context:
+    return Context(
         actor=ACTOR,
         cipher=cipher_for(settings),
         channel=Channel.API,
@@ -179,7 +180,7 @@ def notify(
     db: SweepDb, employer_id: uuid.UUID, body: dict[str, Any], received: date, hour: int = 10
 ) -> uuid.UUID:
     with db.session() as session, session.begin():
-        notification, _ = service.create(
+        notification, _ = intake.create(
             session,
             employer_id,
             NotificationCreate.model_validate(body),
@@ -201,7 +202,7 @@ def change(
         payload = NotificationChange.model_validate(
             {"effective_date": received.isoformat(), **fields}
         )
-        service.change(
+        changes.change(
             session,
             notification.employer_id,
             notification_id,

@@ -29,7 +29,7 @@ from meldplicht.core.clock import utcnow
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.errors import DomainError
-from meldplicht.notifications import service
+from meldplicht.notifications import changes
 from meldplicht.notifications.models import Notification, NotificationStatus
 from meldplicht.notifications.schemas import TerminationIn
 from meldplicht.payroll import service as payroll
@@ -241,7 +241,7 @@ def apply(db: SweepDb, mutation: Any) -> None:
             with db.session() as session, session.begin():
                 n = session.get(Notification, nid)
                 assert n is not None
-                service.terminate(
+                changes.terminate(
                     session,
                     n.employer_id,
                     nid,

@@ -45,7 +45,7 @@ from meldplicht.inspection.schemas import (
     RulePrecision,
     SnoozeOut,
 )
-from meldplicht.notifications import service as notifications
+from meldplicht.notifications import presenters
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.rules.identifiers import is_valid_kvk
 
@@ -488,7 +488,7 @@ def flag_detail(session: Session, flag_id: uuid.UUID, lang: str = "en") -> FlagD
         resolution_note=flag.resolution_note,
         worker_bsn_masked=mask_bsn("000000" + worker.bsn_last3) if worker else None,
         notification=(
-            notifications.present_detail(session, notification, lang) if notification else None
+            presenters.present_detail(session, notification, lang) if notification else None
         ),
         related_employer_flags=[flag_out(f) for f in _related_employer(session, flag)],
         related_person_flags=[flag_out(f) for f in _related_person(session, flag, person_hash)],

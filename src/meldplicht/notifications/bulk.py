@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, and_
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
 from meldplicht.core.clock import utcnow
@@ -43,8 +43,9 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.security import Principal
 from meldplicht.core.validation import request_language
-from meldplicht.notifications import csv_format, service
-from meldplicht.notifications.models import Channel, Notification, NotificationVersion, Worker
+from meldplicht.notifications import csv_format, intake, references
+from meldplicht.notifications.context import Context
+from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
 from meldplicht.rules.facts import Finding
 
@@ -142,48 +143,16 @@ def _row_findings(findings: Iterable[Finding]) -> list[RowFinding]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class _Present:
-    """A notification already stored under an external reference, and what it declared."""
-
-    notification_id: uuid.UUID
-    receipt_number: str
-    bsn_hash: str
-    declaration: dict[str, Any]
-
-
-def _present(session: Session, employer_id: uuid.UUID, references: set[str]) -> dict[str, _Present]:
-    if not references:
-        return {}
-    rows = session.exec(
-        select(Notification, Worker.bsn_hash, NotificationVersion.declaration)
-        .join(Worker, col(Worker.id) == col(Notification.worker_id))
-        .join(
-            NotificationVersion,
-            and_(
-                col(NotificationVersion.notification_id) == col(Notification.id),
-                col(NotificationVersion.version) == 1,
-            ),
-        )
-        .where(
-            Notification.employer_id == employer_id,
-            col(Notification.external_reference).in_(references),
-        )
-    )
-    return {
-        n.external_reference: _Present(n.id, n.receipt_number, bsn_hash, dict(declaration))
-        for n, bsn_hash, declaration in rows
-        if n.external_reference is not None
-    }
-
-
 def _same_reference(
-    record: csv_format.Record, payload: NotificationCreate, known: _Present, bsn_hash: str
+    record: csv_format.Record,
+    payload: NotificationCreate,
+    known: references.Stored,
+    bsn_hash: str,
 ) -> RowReport:
     """A row whose reference is stored already: a replay when it declares the same notice,
     else a conflict (never "already notified" for another worker or other terms)."""
     reference = record.meta.get("external_reference")
-    if known.bsn_hash == bsn_hash and known.declaration == service.declaration_of(payload):
+    if references.is_replay(known, payload, bsn_hash):
         return RowReport(
             line=record.line,
             external_reference=reference,
@@ -197,19 +166,7 @@ def _same_reference(
         external_reference=reference,
         worker_name=record.worker_name,
         status="conflict",
-        errors=[
-            FieldError(
-                field="external_reference",
-                code="reference_conflict",
-                message=f"This reference was used before for receipt {known.receipt_number}, "
-                "with other content (another worker or other terms). Nothing was stored: give "
-                "this row a reference of its own, or send a change notice for that receipt.",
-                message_nl=f"Dit kenmerk is eerder gebruikt voor ontvangstnummer "
-                f"{known.receipt_number}, met een andere inhoud (een andere werknemer of andere "
-                "voorwaarden). Er is niets opgeslagen: geef deze regel een eigen kenmerk, of "
-                "stuur een wijziging voor dat ontvangstnummer.",
-            )
-        ],
+        errors=[references.conflict_error(known)],
     )
 
 
@@ -332,11 +289,11 @@ def store_rows(
 ) -> Iterator[RowReport]:
     """Store the valid rows; the caller owns (and commits) the session.
 
-    The rows go in together (`service.create_batch`: one statement per table) inside one
+    The rows go in together (`intake.create_batch`: one statement per table) inside one
     savepoint; if anything in the batch fails, it is rolled back and every row is stored in
     a savepoint of its own, so a bad row is reported alone and nothing is half-stored.
     With `dry_run` nothing is written: each row gets what storing it would give (rejected,
-    conflict, already_present, or checked with the findings `service.check` gives).
+    conflict, already_present, or checked with the findings `intake.check` gives).
     """
     records = list(records)
     if dry_run:
@@ -356,8 +313,8 @@ def _check_rows(
     settings: Settings,
 ) -> Iterator[RowReport]:
     cipher = cipher_for(settings)
-    references = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
-    present = _present(session, employer_id, references)
+    refs = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
+    present = references.stored_under(session, employer_id, refs)
     now = utcnow()
     for record in records:
         errors = _meta_errors(record)
@@ -374,15 +331,13 @@ def _check_rows(
             yield _same_reference(record, payload, present[reference], bsn_hash)
             continue
         try:
-            findings = service.check(payload, now)
+            findings = intake.check(payload, now)
         except DomainError as exc:
             yield _refused(record, csv_format.to_columns(exc.errors) or [_whole_row(exc)])
             continue
         if reference is not None:
             # A later row of this file with the same reference meets this one as stored.
-            present[reference] = _Present(
-                uuid.UUID(int=0), "", bsn_hash, service.declaration_of(payload)
-            )
+            present[reference] = references.unsaved(payload, bsn_hash)
         yield RowReport(
             line=record.line,
             external_reference=reference,
@@ -401,10 +356,10 @@ def _store_batch(
 ) -> list[RowReport] | None:
     cipher = cipher_for(settings)
     reports: list[RowReport | None] = []
-    references = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
-    if len(references) < sum("external_reference" in r.meta for r in records):
+    refs = {r.meta["external_reference"] for r in records if "external_reference" in r.meta}
+    if len(refs) < sum("external_reference" in r.meta for r in records):
         return None  # a reference twice in one file: the careful path compares them in order
-    present = _present(session, employer_id, references)
+    present = references.stored_under(session, employer_id, refs)
     items: list[tuple[NotificationCreate, str | None]] = []
     slots: list[int] = []
     for record in records:
@@ -424,7 +379,7 @@ def _store_batch(
         reports.append(None)
         items.append((record.result, reference))
     if items:
-        ctx = service.Context(
+        ctx = Context(
             actor=actor,
             cipher=cipher,
             channel=Channel.BULK,
@@ -432,7 +387,7 @@ def _store_batch(
         )
         try:
             with session.begin_nested():
-                created = service.create_batch(session, employer_id, items, ctx)
+                created = intake.create_batch(session, employer_id, items, ctx)
         except (DomainError, IntegrityError):
             return None  # the careful path names the failing row
         for slot, (_, reference), item in zip(slots, items, created, strict=True):
@@ -467,13 +422,13 @@ def _store_one_by_one(
         assert not isinstance(record.result, list)
         reference = record.meta.get("external_reference")
         if reference is not None:
-            known = _present(session, employer_id, {reference}).get(reference)
+            known = references.stored_under(session, employer_id, {reference}).get(reference)
             if known is not None:
                 # The same file again stores nothing twice; another notice is a conflict.
                 bsn_hash = cipher.keyed_hash(record.result.worker.bsn)
                 yield _same_reference(record, record.result, known, bsn_hash)
                 continue
-        ctx = service.Context(
+        ctx = Context(
             actor=actor,
             cipher=cipher,
             channel=Channel.BULK,
@@ -481,7 +436,7 @@ def _store_one_by_one(
         )
         try:
             with session.begin_nested():
-                notification, findings = service.create(
+                notification, findings = intake.create(
                     session, employer_id, record.result, ctx, external_reference=reference
                 )
         except DomainError as exc:

@@ -1,5 +1,7 @@
-"""Change notices and terminations: what a change may alter, when a termination takes effect,
-and the notification as form values (to prefill a change, a re-hire or a copy).
+"""Change notices, terminations and withdrawals: what a change may alter, when a termination
+takes effect, filing each of them (`change`, `terminate`, `withdraw`: a new version with its
+findings, flags and audit entry, in the caller's transaction), and the notification as form
+values (to prefill a change, a re-hire or a copy).
 
 A termination whose end date lies ahead keeps the notification active (and open to changes)
 until that date; the sweep of the day after closes it (`settle_terminations`). Whether a
@@ -8,8 +10,10 @@ termination was filed is read from `termination_reason`, which only a terminatio
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +21,41 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from meldplicht.core.errors import FieldError
+from meldplicht.audit import service as audit
+from meldplicht.core import metrics
+from meldplicht.core.clock import legal_date
+from meldplicht.core.db import insert_rows
+from meldplicht.core.errors import Conflict, FieldError, InvalidRequest
 from meldplicht.core.validation import field_errors_from_pydantic
+from meldplicht.inspection import service as inspection
 from meldplicht.notifications import csv_format
-from meldplicht.notifications.models import Notification, NotificationStatus, NotificationVersion
-from meldplicht.notifications.schemas import NotificationChange
-from meldplicht.rules.facts import ContractType, NotificationFacts, WagePeriod
+from meldplicht.notifications.context import Context
+from meldplicht.notifications.facts import facts_of, finding_rows
+from meldplicht.notifications.intake import housing_values, location_rows
+from meldplicht.notifications.models import (
+    Notification,
+    NotificationFinding,
+    NotificationStatus,
+    NotificationVersion,
+    VersionKind,
+    Worker,
+    WorkLocation,
+)
+from meldplicht.notifications.queries import NotificationNotFound
+from meldplicht.notifications.schemas import (
+    AddressIn,
+    NotificationChange,
+    TerminationIn,
+    WithdrawalIn,
+)
+from meldplicht.rules.checks import evaluate_notification
+from meldplicht.rules.facts import (
+    ContractType,
+    Evaluation,
+    Finding,
+    NotificationFacts,
+    WagePeriod,
+)
 
 AGENCY_CONTRACTS = frozenset({ContractType.TEMPORARY_AGENCY, ContractType.PAYROLL})
 
@@ -121,7 +154,7 @@ def settle_terminations(session: Session, as_of: date) -> int:
 def change_errors(
     notification: Notification, payload: NotificationChange, fields: dict[str, Any]
 ) -> list[FieldError]:
-    """Checks of a change that need the notification it changes (beside the service's own)."""
+    """Checks of a change that need the notification it changes (beside `change`'s own)."""
     errors: list[FieldError] = []
     agency = notification.contract_type in AGENCY_CONTRACTS
     if agency and "hirer" in fields and payload.hirer is None:
@@ -327,7 +360,329 @@ def prefill_from(declaration: dict[str, Any], *, same_worker: bool) -> dict[str,
     for column in _NEVER_COPIED:
         values.pop(column, None)
     if not same_worker:
-        # The worker's columns (read here, not at import: csv_format imports the service).
+        # The worker's columns (read here, at call time).
         for column in [c for c in csv_format.COLUMN_PATHS if c.startswith("worker_")]:
             values.pop(column, None)
     return values
+
+
+# --- filing a change, a termination or a withdrawal -------------------------------------------
+
+
+class NotificationClosed(Conflict):
+    code = "notification_closed"
+    title = "The notification is terminated or withdrawn"
+
+
+class WithdrawalTooLate(Conflict):
+    code = "withdrawal_too_late"
+    title = "Only a notification whose work has not started can be withdrawn"
+
+
+def _evaluate(
+    session: Session,
+    notification: Notification,
+    worker: Worker,
+    ctx: Context,
+    *,
+    first_postcode: str | None = None,
+) -> list[Finding]:
+    as_of = legal_date(ctx.received_at)
+    evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
+    if notification.version == 1:
+        evaluation = Evaluation.INTAKE
+    findings = evaluate_notification(
+        facts_of(notification, worker), as_of=as_of, evaluation=evaluation
+    )
+    insert_rows(
+        session,
+        NotificationFinding,
+        finding_rows(notification.id, notification.version, findings, as_of, ctx.received_at),
+    )
+    metrics.findings_emitted([f.code for f in findings], source="intake")
+    inspection.raise_flags_at_intake(
+        session,
+        notification,
+        findings,
+        as_of,
+        evaluation,
+        first_postcode=first_postcode,
+        person_hash=worker.bsn_hash,
+    )
+    return findings
+
+
+def _set_locations(
+    session: Session, notification: Notification, locations: list[AddressIn], *, replace: bool
+) -> None:
+    if replace:
+        for old in session.exec(
+            select(WorkLocation).where(WorkLocation.notification_id == notification.id)
+        ):
+            session.delete(old)
+    insert_rows(session, WorkLocation, location_rows(notification.id, locations))
+
+
+def _apply_housing(notification: Notification, housing: Any) -> None:
+    for name, value in housing_values(housing).items():
+        setattr(notification, name, value)
+
+
+def _load_for_write(
+    session: Session, employer_id: uuid.UUID, notification_id: uuid.UUID, ctx: Context
+) -> tuple[Notification, Worker]:
+    notification = session.exec(
+        select(Notification)
+        .where(Notification.id == notification_id, Notification.employer_id == employer_id)
+        .with_for_update()
+    ).first()
+    if notification is None:
+        raise NotificationNotFound()
+    if notification.status != NotificationStatus.ACTIVE:
+        raise NotificationClosed(f"This notification is {notification.status}.")
+    if has_ended(notification, legal_date(ctx.received_at)):
+        raise NotificationClosed("The employment ended on its notified end date.")
+    worker = session.get(Worker, notification.worker_id)
+    assert worker is not None
+    return notification, worker
+
+
+def _latest_declaration(session: Session, notification: Notification) -> dict[str, Any]:
+    return copy.deepcopy(current_declaration(session, notification))  # edited into the next
+
+
+def _new_version(
+    session: Session,
+    notification: Notification,
+    kind: VersionKind,
+    ctx: Context,
+    declaration: dict[str, Any],
+    changes: dict[str, Any],
+    effective_date: date | None,
+    reason: str | None,
+) -> None:
+    notification.version += 1
+    notification.updated_at = ctx.received_at
+    notification.next_check_date = None  # re-evaluate in the next incremental sweep
+    session.add(notification)
+    session.add(
+        NotificationVersion(
+            notification_id=notification.id,
+            version=notification.version,
+            kind=kind,
+            channel=ctx.channel,
+            received_at=ctx.received_at,
+            effective_date=effective_date,
+            declaration=declaration,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+def change(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: NotificationChange,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
+    fields = payload.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
+    if not fields:
+        raise InvalidRequest(
+            "A change notice must change at least one field.",
+            errors=[
+                FieldError(
+                    field="",
+                    code="nothing_to_change",
+                    message="Send at least one field to change.",
+                    message_nl="Geef minstens één veld om te wijzigen.",
+                )
+            ],
+        )
+    errors: list[FieldError] = []
+    new_end = payload.end_date if "end_date" in fields else notification.end_date
+    if new_end is not None and new_end < notification.start_date:
+        errors.append(
+            FieldError(
+                field="end_date",
+                code="end_before_start",
+                message="The end date lies before the start date.",
+                message_nl="De einddatum ligt voor de startdatum.",
+            )
+        )
+    if payload.effective_date < notification.start_date - timedelta(days=730):
+        errors.append(
+            FieldError(
+                field="effective_date",
+                code="effective_date_implausible",
+                message="The effective date is implausible.",
+                message_nl="De ingangsdatum is onwaarschijnlijk.",
+            )
+        )
+    errors.extend(change_errors(notification, payload, fields))
+    if payload.housing is not None and payload.housing.provided and payload.housing.address is None:
+        errors.append(
+            FieldError(
+                field="housing.address",
+                code="housing_address_required",
+                message="When the employer provides housing, give its address.",
+                message_nl="Geef het adres van de huisvesting.",
+            )
+        )
+    if errors:
+        raise InvalidRequest(errors=errors)
+
+    declaration = _latest_declaration(session, notification)
+    dumped = payload.model_dump(mode="json", exclude_unset=True)
+    changes: dict[str, Any] = {}
+    for name in fields:
+        before = declaration.get(name)
+        after = dumped[name]
+        if before != after:
+            changes[name] = {"from": before, "to": after}
+        declaration[name] = after
+    if "hours_per_week" in fields and payload.hours_per_week is not None:
+        notification.hours_per_week = payload.hours_per_week
+    if "fulltime_hours_per_week" in fields:
+        notification.fulltime_hours_per_week = payload.fulltime_hours_per_week
+    if "wage" in fields and payload.wage is not None:
+        notification.wage_amount = payload.wage.amount
+        notification.wage_period = payload.wage.period
+        notification.wage_includes_holiday_allowance = payload.wage.includes_holiday_allowance
+    if "end_date" in fields:
+        notification.end_date = payload.end_date
+    if "job_title" in fields and payload.job_title is not None:
+        notification.job_title = payload.job_title
+    if "job_description" in fields:
+        notification.job_description = payload.job_description
+    if "cao" in fields:
+        notification.cao = payload.cao
+    if "housing" in fields:
+        _apply_housing(notification, payload.housing)
+    if "bbl_student" in fields:
+        notification.bbl_student = payload.bbl_student
+    if "paid_in_cash" in fields:
+        notification.paid_in_cash = payload.paid_in_cash
+    if "work_locations" in fields and payload.work_locations:
+        _set_locations(session, notification, payload.work_locations, replace=True)
+    if "hirer" in fields:
+        notification.hirer_kvk_number = payload.hirer.kvk_number if payload.hirer else None
+        notification.hirer_name = payload.hirer.name if payload.hirer else None
+    _new_version(
+        session,
+        notification,
+        VersionKind.CHANGE,
+        ctx,
+        declaration,
+        changes,
+        payload.effective_date,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.changed",
+        "notification",
+        notification.id,
+        {"version": notification.version, "fields": sorted(changes)},
+    )
+    session.flush()
+    return notification, findings
+
+
+def terminate(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: TerminationIn,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
+    if payload.end_date < notification.start_date:
+        raise InvalidRequest(
+            errors=[
+                FieldError(
+                    field="end_date",
+                    code="end_before_start",
+                    message="The employment cannot end before it started; withdraw instead.",
+                    message_nl="Een dienstverband kan niet voor de start eindigen; trek in.",
+                )
+            ]
+        )
+    declaration = _latest_declaration(session, notification)
+    changed: dict[str, Any] = {
+        "end_date": {"from": declaration.get("end_date"), "to": payload.end_date.isoformat()},
+    }
+    declaration["end_date"] = payload.end_date.isoformat()
+    notification.end_date = payload.end_date
+    notification.termination_reason = payload.reason
+    # A future end date keeps the notification active until then; the day after, the sweep
+    # closes it (settle_terminations).
+    if has_ended(notification, legal_date(ctx.received_at)):
+        changed["status"] = {"from": notification.status, "to": NotificationStatus.TERMINATED}
+        notification.status = NotificationStatus.TERMINATED
+    _new_version(
+        session,
+        notification,
+        VersionKind.TERMINATION,
+        ctx,
+        declaration,
+        changed,
+        payload.end_date,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.terminated",
+        "notification",
+        notification.id,
+        {"end_date": payload.end_date.isoformat()},
+    )
+    session.flush()
+    return notification, findings
+
+
+def withdraw(
+    session: Session,
+    employer_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    payload: WithdrawalIn,
+    ctx: Context,
+) -> tuple[Notification, list[Finding]]:
+    notification, worker = _load_for_write(session, employer_id, notification_id, ctx)
+    if legal_date(ctx.received_at) >= notification.start_date:
+        raise WithdrawalTooLate(
+            "The work has started (or starts today): send a termination instead."
+        )
+    declaration = _latest_declaration(session, notification)
+    changes = {"status": {"from": notification.status, "to": NotificationStatus.WITHDRAWN}}
+    notification.status = NotificationStatus.WITHDRAWN
+    _new_version(
+        session,
+        notification,
+        VersionKind.WITHDRAWAL,
+        ctx,
+        declaration,
+        changes,
+        None,
+        payload.reason,
+    )
+    session.flush()
+    findings = _evaluate(session, notification, worker, ctx)
+    audit.record(
+        session,
+        ctx.actor,
+        "notification.withdrawn",
+        "notification",
+        notification.id,
+        {"reason": payload.reason},
+    )
+    session.flush()
+    return notification, findings

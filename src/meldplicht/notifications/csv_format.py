@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.core.errors import FieldError
-from meldplicht.notifications import service
+from meldplicht.notifications import validation
 from meldplicht.notifications.schemas import NotificationCreate
 
 # Columns that describe the row rather than the notice. employer_kvk and received_at are
@@ -249,7 +249,7 @@ def parse_row(
     row: dict[str, str], received_on: date | None = None
 ) -> NotificationCreate | list[FieldError]:
     """Validate one CSV row received on `received_on` (default today): every error at once
-    (`service.validate_notice`), each naming its CSV column (worker_bsn, location_postcode)."""
+    (`validation.validate_notice`), each naming its CSV column (worker_bsn, location_postcode)."""
     unknown = [
         FieldError(
             field=column,
@@ -265,7 +265,7 @@ def parse_row(
     # group: the form and the file then name every cell to fill in at once.
     for name, empty in _REQUIRED_GROUPS:
         payload.setdefault(name, copy.deepcopy(empty))
-    result = service.validate_notice(payload, received_on or legal_date(utcnow()))
+    result = validation.validate_notice(payload, received_on or legal_date(utcnow()))
     if isinstance(result, list):
         return unknown + to_columns(result)
     return unknown or result
@@ -285,7 +285,7 @@ def parse_object(
             )
         ]
     body = {k: v for k, v in obj.items() if k not in META_COLUMNS}
-    return service.validate_notice(body, received_on or legal_date(utcnow()))
+    return validation.validate_notice(body, received_on or legal_date(utcnow()))
 
 
 # --- reading files --------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from meldplicht.core.db import create_db_engine
 from meldplicht.core.errors import DomainError, FieldError
 from meldplicht.core.security import Principal
 from meldplicht.employers.service import get_by_kvk
-from meldplicht.notifications import csv_format, service
+from meldplicht.notifications import csv_format, intake, references
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
 from meldplicht.rules.checks.base import date_en, date_nl
@@ -49,6 +50,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 ACCEPTED = "accepted"
 ALREADY_PRESENT = "already_present"
+CONFLICT = "conflict"
 REJECTED = "rejected"
 
 
@@ -203,12 +205,23 @@ def _import_one(
         return RowOutcome(record.line, reference, REJECTED, errors=errors)
     assert isinstance(record.result, NotificationCreate)
 
-    existing = service.find_by_reference(session, employer_id, reference)
-    if existing is not None:
-        return RowOutcome(record.line, reference, ALREADY_PRESENT, existing.receipt_number)
-    ctx = service.Context(
+    cipher = cipher_for(settings)
+    known = references.stored_under(session, employer_id, {reference}).get(reference)
+    if known is not None:
+        # The same notice again is a replay (a re-run stores nothing twice); another notice
+        # under the reference (another worker, other terms) is a conflict, never "present".
+        bsn_hash = cipher.keyed_hash(record.result.worker.bsn)
+        if references.is_replay(known, record.result, bsn_hash):
+            return RowOutcome(record.line, reference, ALREADY_PRESENT, known.receipt_number)
+        return RowOutcome(
+            record.line,
+            reference,
+            CONFLICT,
+            errors=[references.conflict_error(known)],
+        )
+    ctx = Context(
         actor=IMPORT_ACTOR,
-        cipher=cipher_for(settings),
+        cipher=cipher,
         channel=Channel.IMPORT,
         received_at=received_at,
     )
@@ -216,7 +229,7 @@ def _import_one(
         # A savepoint per row: a row that fails half-way leaves nothing of itself behind,
         # and the rows before it in the batch stay.
         with session.begin_nested():
-            notification, _ = service.create(
+            notification, _ = intake.create(
                 session, employer_id, record.result, ctx, external_reference=reference
             )
     except DomainError as exc:
@@ -290,18 +303,19 @@ def run_import(
     """Import every row of `file`, committing every BATCH_SIZE rows; return the counts.
 
     Re-running the same file is safe: a row whose (employer, external_reference) is stored
-    already is counted as already_present and left alone.
+    already with the same content is counted as already_present and left alone; with other
+    content (another worker, other terms) it is a conflict: reported, nothing stored.
     """
     settings = settings or get_settings()
     own_engine = engine is None
     db = engine if engine is not None else create_db_engine(settings.database_url)
-    counts = {ACCEPTED: 0, ALREADY_PRESENT: 0, REJECTED: 0}
+    counts = {ACCEPTED: 0, ALREADY_PRESENT: 0, CONFLICT: 0, REJECTED: 0}
     started = time.perf_counter()
     now = utcnow()
     employers = _EmployerIds()
     file_error: str | None = None
     pending: list[RowOutcome] = []
-    rejected_rows: list[dict[str, Any]] = []
+    refused_rows: dict[str, list[dict[str, Any]]] = {REJECTED: [], CONFLICT: []}
 
     with ExitStack() as stack:
         report: Any = None
@@ -326,8 +340,9 @@ def run_import(
             session.expunge_all()
             for outcome in pending:
                 counts[outcome.status] += 1
-                if outcome.status == REJECTED and len(rejected_rows) < MAX_ROWS_IN_SUMMARY:
-                    rejected_rows.append(
+                refused = refused_rows.get(outcome.status)
+                if refused is not None and len(refused) < MAX_ROWS_IN_SUMMARY:
+                    refused.append(
                         {
                             "line": outcome.line,
                             "external_reference": outcome.external_reference,
@@ -363,12 +378,15 @@ def run_import(
         "total": total,
         "imported": counts[ACCEPTED],
         "already_present": counts[ALREADY_PRESENT],
+        "conflict": counts[CONFLICT],
         "rejected": counts[REJECTED] + (1 if file_error else 0),
         "seconds": round(seconds, 2),
         "rows_per_second": round(total / seconds, 1) if seconds > 0 else None,
     }
-    if rejected_rows:
-        summary["rejected_rows"] = rejected_rows
+    if refused_rows[REJECTED]:
+        summary["rejected_rows"] = refused_rows[REJECTED]
+    if refused_rows[CONFLICT]:
+        summary["conflict_rows"] = refused_rows[CONFLICT]
     if file_error:
         summary["error"] = file_error
     if report_path is not None:

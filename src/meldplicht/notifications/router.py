@@ -33,7 +33,8 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.security import Principal
 from meldplicht.core.validation import register_body_check, request_language
-from meldplicht.notifications import service
+from meldplicht.notifications import changes, intake, presenters, queries, validation
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification, NotificationStatus
 from meldplicht.notifications.schemas import (
     IsoDate,
@@ -73,9 +74,9 @@ def language(request: Request) -> str:
     return request_language(request.headers.get("accept-language", ""))
 
 
-def _context(request: Request, principal: Principal, channel: Channel) -> service.Context:
+def _context(request: Request, principal: Principal, channel: Channel) -> Context:
     settings: Settings = request.app.state.settings
-    return service.Context(
+    return Context(
         actor=principal,
         cipher=cipher_for(settings),
         channel=channel,
@@ -137,7 +138,7 @@ def _json(status_code: int, content: bytes) -> Response:
 
 
 def _out(session: Session, notification: Notification, lang: str) -> NotificationOut:
-    return service.present(session, [notification], lang)[0]
+    return presenters.present(session, [notification], lang)[0]
 
 
 @router.post(
@@ -160,11 +161,11 @@ def create_notification(
     lang = language(request)
 
     def produce() -> tuple[int, Callable[[], BaseModel]]:
-        notification, findings = service.create(
+        notification, findings = intake.create(
             session, employer_id, payload, _context(request, principal, Channel.API)
         )
         # Answered from what was just stored, without reading it back.
-        return 201, lambda: service.present_created(notification, payload, findings, lang)
+        return 201, lambda: presenters.present_created(notification, payload, findings, lang)
 
     return _idempotent(session, principal, idempotency_key, request, payload, produce)
 
@@ -184,13 +185,13 @@ def check_notification(
     notification sent now would get, or the same 422 with every problem. Nothing is stored: no
     receipt, no notification, no signal to the inspectorate, no Idempotency-Key record."""
     received_at = utcnow()
-    findings = service.check(payload, received_at)
-    return service.present_check(payload, findings, received_at, language(request))
+    findings = intake.check(payload, received_at)
+    return presenters.present_check(payload, findings, received_at, language(request))
 
 
 def _every_problem_at_once(body: Any) -> list[FieldError]:
     """A notice body that failed validation: the checks that span fields, on what parses."""
-    return service.body_cross_field_errors(body, legal_date(utcnow()))
+    return validation.body_cross_field_errors(body, legal_date(utcnow()))
 
 
 register_body_check(create_notification, _every_problem_at_once)
@@ -220,7 +221,7 @@ def list_notifications(
         if worker_bsn
         else None
     )
-    rows, next_cursor = service.list_owned(
+    rows, next_cursor = queries.list_owned(
         session,
         employer_id,
         status=status_filter,
@@ -232,11 +233,11 @@ def list_notifications(
         limit=limit,
     )
     return NotificationPage(
-        items=service.present(session, rows, language(request)), next_cursor=next_cursor
+        items=presenters.present(session, rows, language(request)), next_cursor=next_cursor
     )
 
 
-NOT_FOUND = service.NotificationNotFound
+NOT_FOUND = queries.NotificationNotFound
 
 
 @router.get(
@@ -251,8 +252,8 @@ def get_notification(
     session: SessionDep,
     employer_id: CurrentEmployerId,
 ) -> NotificationDetail:
-    notification = service.get_owned(session, employer_id, notification_id)
-    return service.present_detail(session, notification, language(request))
+    notification = queries.get_owned(session, employer_id, notification_id)
+    return presenters.present_detail(session, notification, language(request))
 
 
 def _write_route(path: str, summary: str, body_type: type[Any], action: Callable[..., Any]) -> None:
@@ -290,7 +291,7 @@ def _write_route(path: str, summary: str, body_type: type[Any], action: Callable
         name=action.__name__,
         response_model=NotificationOut,
         responses=problem_responses(
-            *WRITE_ERRORS, NOT_FOUND, service.NotificationClosed, IdempotencyConflict
+            *WRITE_ERRORS, NOT_FOUND, changes.NotificationClosed, IdempotencyConflict
         ),
         summary=summary,
     )
@@ -300,17 +301,17 @@ _write_route(
     "/{notification_id:uuid}/changes",
     "File a change notice (hours, wage, locations, end date, job)",
     NotificationChange,
-    service.change,
+    changes.change,
 )
 _write_route(
     "/{notification_id:uuid}/termination",
     "Notify that the employment ends",
     TerminationIn,
-    service.terminate,
+    changes.terminate,
 )
 _write_route(
     "/{notification_id:uuid}/withdrawal",
     "Withdraw a notification sent in error, before the work starts",
     WithdrawalIn,
-    service.withdraw,
+    changes.withdraw,
 )

@@ -64,12 +64,12 @@ from meldplicht.inspection.service import (
     sync_flags_each_on_failure,
 )
 from meldplicht.models import import_all_models
+from meldplicht.notifications.facts import facts_of
 from meldplicht.notifications.models import (
     Notification,
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,

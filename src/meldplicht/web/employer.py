@@ -1,7 +1,7 @@
 """The employer's pages: dashboard, the notification form with a confirm step, the receipt
 (page and PDF), change / termination / withdrawal, and the bulk CSV upload.
 
-HTTP only: every write goes through notifications.service (channel FORM or BULK); every
+HTTP only: every write goes through notifications.intake/changes (channel FORM or BULK); every
 verdict comes from the rules. A successful POST always redirects (POST-redirect-GET).
 """
 
@@ -41,7 +41,8 @@ from meldplicht.core.errors import (
     NotFound,
 )
 from meldplicht.core.security import Principal
-from meldplicht.notifications import bulk, changes, csv_format, service
+from meldplicht.notifications import bulk, changes, csv_format, intake, presenters, queries
+from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, NotificationStatus, Worker
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.rules import calendar
@@ -71,9 +72,9 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _context(request: Request, user: PageUser, channel: Channel = Channel.FORM) -> service.Context:
+def _context(request: Request, user: PageUser, channel: Channel = Channel.FORM) -> Context:
     settings = _settings(request)
-    return service.Context(
+    return Context(
         actor=user.principal,
         cipher=cipher_for(settings),
         channel=channel,
@@ -127,10 +128,10 @@ def dashboard(
 ) -> Response:
     lang = language(request)
     wanted = NotificationStatus(status) if status in set(NotificationStatus) else None
-    rows, next_cursor = service.list_owned(
+    rows, next_cursor = queries.list_owned(
         session, _employer_id(user), status=wanted, cursor=cursor, limit=PAGE_SIZE
     )
-    items = service.present(session, rows, lang)
+    items = presenters.present(session, rows, lang)
     return render(
         request,
         "employer/dashboard.html",
@@ -190,7 +191,7 @@ def new_notification(
     values = dict(NEW_DEFAULTS)
     source_id = rehire or copy
     if source_id is not None:
-        source = service.get_owned(session, _employer_id(user), source_id)
+        source = queries.get_owned(session, _employer_id(user), source_id)
         declaration = changes.current_declaration(session, source)
         values.update(changes.prefill_from(declaration, same_worker=rehire is not None))
         if rehire is not None:
@@ -207,7 +208,7 @@ def _referenced_bsn(
     """The BSN (and its last three digits) of the worker of the employer's own notification
     `ref`; None for anything else, so a reference never reveals another employer's worker."""
     try:
-        source = service.get_owned(session, _employer_id(user), uuid.UUID(ref))
+        source = queries.get_owned(session, _employer_id(user), uuid.UUID(ref))
     except (ValueError, NotFound):
         return None
     worker = session.get(Worker, source.worker_id)
@@ -356,7 +357,7 @@ def _submit(
     try:
         with session.begin_nested():
             idempotency.remember(session, owner, key, fingerprint, 0, {})
-            notification, _ = service.create(
+            notification, _ = intake.create(
                 session, _employer_id(user), payload, _context(request, user)
             )
             idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})
@@ -385,8 +386,8 @@ def _load(
     request: Request, session: Session, user: PageUser, notification_id: uuid.UUID
 ) -> tuple[Any, Any]:
     lang = language(request)
-    notification = service.get_owned(session, _employer_id(user), notification_id)
-    return notification, service.present_detail(session, notification, lang)
+    notification = queries.get_owned(session, _employer_id(user), notification_id)
+    return notification, presenters.present_detail(session, notification, lang)
 
 
 def _detail_context(detail: NotificationOut) -> dict[str, Any]:
@@ -447,8 +448,8 @@ def notification_worker_copy(
     """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
     requested = request.query_params.get("lang", "uk")
     lang = requested if requested in i18n.WORKER_LANGUAGES else "uk"
-    notification = service.get_owned(session, _employer_id(user), notification_id)
-    detail = service.present_detail(session, notification, lang)
+    notification = queries.get_owned(session, _employer_id(user), notification_id)
+    detail = presenters.present_detail(session, notification, lang)
     context = {
         "n": detail,
         "party": receipt_party(request, session, _settings(request), notification),
@@ -469,8 +470,8 @@ def notification_worker_copy(
 
 ParseForm = Callable[[dict[str, str]], tuple[Any, list[FieldError]]]
 _ACTIONS: dict[str, tuple[str, ParseForm, Callable[..., Any], str]] = {
-    "terminate": ("employer/terminate.html", forms.parse_termination, service.terminate, "ended"),
-    "withdraw": ("employer/withdraw.html", forms.parse_withdrawal, service.withdraw, "withdrawn"),
+    "terminate": ("employer/terminate.html", forms.parse_termination, changes.terminate, "ended"),
+    "withdraw": ("employer/withdraw.html", forms.parse_withdrawal, changes.withdraw, "withdrawn"),
 }
 
 
@@ -499,7 +500,7 @@ def _action_get(action: str) -> Any:
     ) -> Response:
         _, detail = _load(request, session, user, notification_id)
         if detail.status != NotificationStatus.ACTIVE:
-            raise service.NotificationClosed()
+            raise changes.NotificationClosed()
         return _action_page(request, user, action, detail, {})
 
     return endpoint

@@ -3,7 +3,7 @@
 The change notice: a form prefilled with what the notification says now, a check step that
 shows each change (before and after) and the findings it will bring, then one send.
 
-HTTP only: the change itself is notifications.service.change; what may change and how the form
+HTTP only: the change itself is notifications.changes.change; what may change and how the form
 becomes a change notice is notifications.changes. A successful send redirects (PRG).
 """
 
@@ -23,7 +23,8 @@ from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, IdempotencyConflict, InvalidRequest
-from meldplicht.notifications import changes, csv_format, service
+from meldplicht.notifications import changes, csv_format, presenters, queries
+from meldplicht.notifications.facts import facts_of
 from meldplicht.notifications.models import Notification, Worker
 from meldplicht.notifications.schemas import NotificationChange
 from meldplicht.rules.checks import evaluate_notification
@@ -47,9 +48,9 @@ def _posted(fields: dict[str, str]) -> dict[str, str]:
 def _open(
     session: Session, user: PageUser, notification_id: uuid.UUID
 ) -> tuple[Notification, dict[str, str]]:
-    notification = service.get_owned(session, _employer_id(user), notification_id)
+    notification = queries.get_owned(session, _employer_id(user), notification_id)
     if not changes.open_for_changes(notification, today()):
-        raise service.NotificationClosed()
+        raise changes.NotificationClosed()
     return notification, changes.change_values(session, notification)
 
 
@@ -64,7 +65,7 @@ def _form(
 ) -> Response:
     t = i18n.Translator(language(request))
     inline, summary = error_view(errors or [], t)
-    detail = service.present(session, [notification], language(request))[0]
+    detail = presenters.present(session, [notification], language(request))[0]
     context = _detail_context(detail)
     context.update({"values": values, "errors": inline, "error_list": summary})
     return render(request, "employer/change.html", context, status_code=status_code, user=user)
@@ -79,7 +80,7 @@ def preview(
     assert worker is not None
     as_of = legal_date(utcnow())
     evaluation = Evaluation.INTAKE if as_of < notification.start_date else Evaluation.SWEEP
-    facts = changes.apply_to_facts(service.facts_of(notification, worker), payload)
+    facts = changes.apply_to_facts(facts_of(notification, worker), payload)
     return evaluate_notification(facts, as_of=as_of, evaluation=evaluation)
 
 
@@ -149,7 +150,7 @@ def change_notification(
         return _form(request, session, user, notification, values, errors, status_code=422)
     if action != "submit":
         t = i18n.Translator(language(request))
-        detail = service.present(session, [notification], language(request))[0]
+        detail = presenters.present(session, [notification], language(request))[0]
         context = _detail_context(detail)
         context.update(
             {
@@ -209,7 +210,7 @@ def _submit(
     try:
         with session.begin_nested():
             idempotency.remember(session, owner, key, fingerprint, 0, {})
-            service.change(
+            changes.change(
                 session, _employer_id(user), notification.id, payload, _context(request, user)
             )
             idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})

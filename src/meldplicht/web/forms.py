@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from meldplicht.core.clock import legal_date
 from meldplicht.core.errors import FieldError
 from meldplicht.core.validation import field_errors_from_pydantic
-from meldplicht.notifications import csv_format, service
+from meldplicht.notifications import csv_format, intake
 from meldplicht.notifications.schemas import (
     NotificationChange,
     NotificationCreate,
@@ -112,9 +112,9 @@ def parse_notification(values: dict[str, str], received_at: datetime) -> Parsed:
 
 
 def preview_findings(payload: NotificationCreate, received_at: datetime) -> list[Finding]:
-    """The findings the service will record if the notice is sent now (`service.check`, the
+    """The findings the service will record if the notice is sent now (`intake.check`, the
     service behind the API's check endpoint: nothing is stored)."""
-    return service.check(payload, received_at)
+    return intake.check(payload, received_at)
 
 
 # --- change, termination, withdrawal (inputs named by their dotted payload path) ----------
