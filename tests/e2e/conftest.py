@@ -51,6 +51,7 @@ def free_port() -> int:
 class Server:
     base_url: str
     accounts: Accounts
+    database_url: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield Server(base_url=f"http://127.0.0.1:{port}", accounts=accounts)
+    yield Server(base_url=f"http://127.0.0.1:{port}", accounts=accounts, database_url=url)
     uv.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

@@ -253,15 +253,15 @@ def post_notification(
 DRAFT_KEY = "notification_draft"
 
 
-def _store_draft(request: Request, values: dict[str, str]) -> str:
+def _store_draft(request: Request, values: dict[str, str], key: str = DRAFT_KEY) -> str:
     draft_id = uuid.uuid4().hex
     sealed = cipher_for(_settings(request)).encrypt(json.dumps(values, separators=(",", ":")))
-    request.session[DRAFT_KEY] = {"id": draft_id, "values": sealed}
+    request.session[key] = {"id": draft_id, "values": sealed}
     return draft_id
 
 
-def _draft(request: Request, draft_id: str) -> dict[str, Any] | None:
-    draft = request.session.get(DRAFT_KEY)
+def _draft(request: Request, draft_id: str, key: str = DRAFT_KEY) -> dict[str, Any] | None:
+    draft = request.session.get(key)
     if not isinstance(draft, dict) or not draft_id or draft.get("id") != draft_id:
         return None
     return draft
@@ -278,12 +278,14 @@ def _draft_values(request: Request, draft: dict[str, Any]) -> dict[str, str] | N
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
 
 
-def _mark_sent(request: Request, submission_id: str | None, receipt: str) -> None:
+def _mark_sent(
+    request: Request, submission_id: str | None, receipt: str, key: str = DRAFT_KEY
+) -> None:
     """After sending, the draft keeps only where its receipt is: Back to the confirm page
     then leads to that receipt instead of offering to send the same notice again."""
-    draft = _draft(request, submission_id or "")
+    draft = _draft(request, submission_id or "", key)
     if draft is not None:
-        request.session[DRAFT_KEY] = {"id": draft["id"], "sent": receipt}
+        request.session[key] = {"id": draft["id"], "sent": receipt}
 
 
 @router.get("/notifications/new/confirm", name="confirm_notification")
