@@ -84,6 +84,8 @@ def call(client: TestClient, rule: Rule) -> Response:
     url = _url(rule.path)
     if rule.method == "GET":
         return client.get(url, follow_redirects=False)
+    if rule.method == "DELETE":
+        return client.delete(url, follow_redirects=False)
     if rule.path == "/login":
         form = {"username": "sec_employer", "password": PASSWORD, "csrf_token": CSRF_TOKEN}
         return client.post(url, data=form, follow_redirects=False)

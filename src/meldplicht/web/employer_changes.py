@@ -1,4 +1,4 @@
-"""The employer's change notice and alerts page.
+"""The employer's change notice.
 
 The change notice: a form prefilled with what the notification says now, a check step that
 shows each change (before and after) and the findings it will bring, then one send.
@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.responses import Response
 
-from meldplicht.alerts import outbox
 from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
@@ -286,18 +285,3 @@ def _submit(
         error = FieldError(field="", code=exc.code, message=problem, message_nl=problem)
         return _form(request, session, user, notification, values, [error], status_code=409)
     return RedirectResponse(done, status_code=303)
-
-
-@router.get("/alerts", name="employer_alerts")
-def alerts_page(request: Request, session: SessionDep, user: EmployerUser) -> Response:
-    """The employer's alert subscriptions and the delivery log (subscribing is in the API)."""
-    employer_id = _employer_id(user)
-    return render(
-        request,
-        "employer/alerts.html",
-        {
-            "subscriptions": outbox.subscriptions_of(session, employer_id),
-            "deliveries": outbox.delivery_log(session, employer_id),
-        },
-        user=user,
-    )
