@@ -50,7 +50,7 @@ from meldplicht.web import forms, i18n, worker_copy
 from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
 from meldplicht.web.pages import language, render
-from meldplicht.web.pdf import receipt_pdf
+from meldplicht.web.pdf import receipt_pdf, worker_copy_pdf
 from meldplicht.web.receipt import receipt_party
 
 log = logging.getLogger("meldplicht.web")
@@ -442,21 +442,28 @@ def notification_receipt_pdf(
     )
 
 
-@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
-def notification_worker_copy(
-    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
-) -> Response:
-    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+def _worker_copy(
+    request: Request, session: Session, user: PageUser, notification_id: uuid.UUID
+) -> tuple[str, dict[str, Any]]:
+    """The worker copy's language (Ukrainian unless ?lang= says otherwise) and contents."""
     requested = request.query_params.get("lang", "uk")
     lang = requested if requested in i18n.WORKER_LANGUAGES else "uk"
     notification = service.get_owned(session, _employer_id(user), notification_id)
     detail = service.present_detail(session, notification, lang)
-    context = {
+    return lang, {
         "n": detail,
         "party": receipt_party(request, session, _settings(request), notification),
         "minimum": worker_copy.minimum_for(detail),
         "facts": worker_copy.rights_facts(detail.start_date),
     }
+
+
+@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
+def notification_worker_copy(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+    lang, context = _worker_copy(request, session, user, notification_id)
     return render(
         request,
         "employer/worker_copy.html",
@@ -464,6 +471,21 @@ def notification_worker_copy(
         languages=i18n.WORKER_LANGUAGES,
         user=user,
         lang=lang,
+    )
+
+
+@router.get("/notifications/{notification_id}/worker-copy.pdf", name="notification_worker_copy_pdf")
+def notification_worker_copy_pdf(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's copy as a PDF, in the same language as the page it is linked from."""
+    lang, c = _worker_copy(request, session, user, notification_id)
+    content = worker_copy_pdf(c["n"], i18n.Translator(lang), c["party"], c["minimum"], c["facts"])
+    filename = f"{c['n'].receipt_number}-{lang}.pdf"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
