@@ -234,3 +234,19 @@ def test_the_sweep_queues_and_sends_a_new_minimum_above_the_declared_wage(
         assert "BELOW_MINIMUM_WAGE" in after
     finally:
         r.server.shutdown()
+
+
+def test_a_subscription_is_removed_through_the_api_only_by_its_employer(
+    client: TestClient, employer: EmployerWithKey, other_employer: EmployerWithKey
+) -> None:
+    made = client.post(
+        "/api/v1/alert-subscriptions",
+        json={"channel": "email", "target": "hr@tuin.example"},
+        headers=employer.headers,
+    ).json()
+    path = f"/api/v1/alert-subscriptions/{made['id']}"
+    assert client.delete(path, headers=other_employer.headers).status_code == 404
+    assert client.delete(path, headers=employer.headers).status_code == 204
+    listed = client.get("/api/v1/alert-subscriptions", headers=employer.headers).json()
+    assert [s["active"] for s in listed] == [False]
+    assert client.delete(path, headers=employer.headers).status_code == 204  # already stopped

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -31,6 +32,7 @@ from meldplicht.core.migrations import upgrade
 from meldplicht.employers.schemas import EmployerCreate
 from meldplicht.employers.service import create_employer
 from meldplicht.notifications import csv_format
+from tests.conftest import PG_ADMIN_URL, drop_postgres, require_backend, unique_pg_name
 from tests.factories import day
 
 PASSWORD = "correct horse battery staple"
@@ -151,3 +153,43 @@ def csv_upload(rows: list[dict[str, str]]) -> bytes:
     for row in rows:
         writer.writerow(row)
     return out.getvalue().encode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def pg_web_template() -> Iterator[str]:
+    """A migrated PostgreSQL database to copy (CREATE DATABASE ... TEMPLATE) per test."""
+    require_backend("postgres")
+    name = unique_pg_name("meldplicht_webtpl")
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    upgrade(f"{base}/{name}")
+    yield name
+    drop_postgres(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def web_any_db(request: pytest.FixtureRequest, migrated_db: Path, tmp_path: Path) -> Iterator[Web]:
+    """Like `web`, once on a fresh SQLite file and once on a fresh PostgreSQL database."""
+    pg_name = None
+    if request.param == "sqlite":
+        url = fresh_database(migrated_db, tmp_path)
+    else:
+        template = request.getfixturevalue("pg_web_template")
+        pg_name = unique_pg_name("meldplicht_web")
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"')
+        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        url = f"{base}/{pg_name}"
+    engine = create_db_engine(url)
+    settings = Settings(
+        environment=Environment.TEST,
+        database_url=url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    accounts = seed_accounts(engine)
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+        yield Web(client=client, engine=engine, accounts=accounts)
+    engine.dispose()
+    if pg_name:
+        drop_postgres(pg_name)

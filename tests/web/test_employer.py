@@ -237,7 +237,11 @@ class TestChangeTerminateWithdraw:
 
     def post(self, web: Web, path: str, data: dict[str, str]) -> Any:
         token = csrf_from(web.client.get(path).text)
-        return web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+        response = web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+        location = response.headers.get("location", "")
+        if data.get("action") == "review" and "/change/confirm?draft=" in location:
+            return web.client.get(location, follow_redirects=False)  # Post/Redirect/Get
+        return response
 
     def test_change_wage(self, web: Web) -> None:
         base = self.notification_path(web)

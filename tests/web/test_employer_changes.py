@@ -22,7 +22,7 @@ def post(web: Web, path: str, data: dict[str, str], form_path: str | None = None
     token = csrf_from(web.client.get(form_path or path).text)
     response = web.client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
     location = response.headers.get("location", "")
-    if data.get("action") == "review" and "/new/confirm?draft=" in location:
+    if data.get("action", "review") == "review" and "/confirm?draft=" in location:
         return web.client.get(location, follow_redirects=False)  # Post/Redirect/Get
     return response
 
@@ -152,3 +152,65 @@ def test_the_alerts_page_lists_subscriptions_and_the_log(web: Web) -> None:
     assert page.status_code == 200
     assert "hr@x.example" in page.text
     assert "Er is nog niets verzonden." in page.text
+
+
+class TestChangeCheckIsAGet:
+    """Post/Redirect/Get for the change notice: the check page is a GET of a draft kept in
+    the session, sending redirects, and the check page after sending leads to the notice."""
+
+    def check(self, web: Web) -> tuple[str, dict[str, str], str]:
+        base = first(web)
+        values = change_form_values(web.client.get(f"{base}/change").text)
+        values.update(effective_date=day(5), job_title="Teamleider", action="review")
+        token = csrf_from(web.client.get(f"{base}/change").text)
+        response = web.client.post(
+            f"{base}/change", data={**values, "csrf_token": token}, follow_redirects=False
+        )
+        assert response.status_code == 303, response.text
+        location: str = response.headers["location"]
+        assert location.startswith(f"{base}/change/confirm?draft=")
+        assert "Teamleider" not in location  # only the draft's id is in the address
+        return base, values, location
+
+    def test_check_page_is_a_get_that_reloads(self, web: Web) -> None:
+        _, _, location = self.check(web)
+        for _ in range(2):
+            page = web.client.get(location)
+            assert page.status_code == 200
+            assert "Controleer de wijziging" in page.text
+            assert "Teamleider" in page.text
+        assert notifications(web)[0].version == 1
+
+    def test_send_redirects_and_the_check_page_then_leads_to_the_notice(self, web: Web) -> None:
+        base, values, location = self.check(web)
+        page = web.client.get(location).text
+        sid = re.search(r'name="submission_id" value="([0-9a-f]+)"', page)
+        assert sid
+        assert location.endswith(sid.group(1))
+        values.update(action="submit", submission_id=sid.group(1))
+        sent = post(web, f"{base}/change", values, location)
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"{base}?done=changed"
+        back = web.client.get(location, follow_redirects=False)  # Back to the check page
+        assert back.status_code == 303
+        assert back.headers["location"] == f"{base}?done=changed"
+        assert notifications(web)[0].version == 2
+
+    def test_change_link_reopens_the_form_with_the_checked_values(self, web: Web) -> None:
+        _, _, location = self.check(web)
+        page = web.client.get(location).text
+        edit = re.search(r'href="([^"]*/change\?draft=[0-9a-f]+)"', page)
+        assert edit
+        form = web.client.get(edit.group(1).replace("&amp;", "&")).text
+        assert 'name="job_title" type="text" value="Teamleider"' in form
+
+    def test_unknown_or_foreign_draft_goes_back_to_the_form(self, web: Web) -> None:
+        base, _, location = self.check(web)
+        stale = web.client.get(f"{base}/change/confirm?draft=0123", follow_redirects=False)
+        assert stale.status_code == 303
+        assert stale.headers["location"] == f"{base}/change"
+        # Another employer cannot open this notice's check page at all.
+        web.client.post("/logout", data={"csrf_token": web.csrf("/employer/")})
+        web.client.cookies.clear()
+        web.login("snel")
+        assert web.client.get(location, follow_redirects=False).status_code == 404

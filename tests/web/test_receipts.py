@@ -101,3 +101,57 @@ def test_the_worker_copy_quotes_the_rule_for_the_age_on_the_start_date(web: Web)
     age = wages.age_on(date(2008, 6, 1), start)
     expected = wages.minimum_hourly_wage(age, start, bbl_student=False).hourly
     assert f"at least {wages.eur(expected)} gross per hour at age {age}" in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "minimum"),
+    [
+        ("uk", "Ваш примірник повідомлення", "щонайменше"),
+        ("en", "Your copy of the notification", "at least"),
+        ("nl", "Uw exemplaar van de melding", "ten minste"),
+    ],
+)
+def test_the_worker_copy_as_pdf_prints_as_written_without_overlap_or_bsn(
+    web: Web, lang: str, title: str, minimum: str
+) -> None:
+    web.login()
+    values = form_values(
+        wage_amount="700",
+        wage_period="week",
+        hours_per_week="38",
+        wage_includes_holiday_allowance="true",
+    )
+    base = submit_notification(web, values).removesuffix("/receipt")
+    page = web.client.get(f"{base}/worker-copy?lang={lang}").text
+    link = re.search(r'href="([^"]*/worker-copy\.pdf\?lang=([a-z]+))"', page)
+    assert link, "no PDF link on the worker's copy"
+    assert link.group(2) == lang  # the PDF in the language of the page it is linked from
+    response = web.client.get(link.group(1))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert f"-{lang}.pdf" in response.headers["content-disposition"]
+    pdf = response.content
+    boxes = text_boxes(pdf)
+    assert len(boxes) > 25
+    assert [(a.text, b.text) for a, b in overlaps(pdf)] == []
+    text = " ".join(" ".join(b.text for b in boxes).split())  # justified lines: one space
+    assert title in text  # Cyrillic prints as written (an embedded Unicode font), no '?'
+    assert minimum in text
+    assert "Kwekerij De Tuin B.V." in text
+    assert "12345678" in text
+    assert "0800 5151" in text
+    assert "(?)" not in text  # the note of a PDF without its Unicode font
+    digits = re.sub(r"\D", "", text)
+    for bsn in ("111222333", values["worker_bsn"]):
+        assert bsn not in digits
+        assert bsn[-4:] not in text  # not even the masked form's last digits
+    assert values["worker_document_number"] not in text
+
+
+def test_the_worker_copy_pdf_is_only_for_its_employer(web: Web) -> None:
+    web.login()
+    base = submit_notification(web, form_values()).removesuffix("/receipt")
+    web.client.post("/logout", data={"csrf_token": web.csrf("/employer/")})
+    web.client.cookies.clear()
+    web.login("snel")
+    assert web.client.get(f"{base}/worker-copy.pdf").status_code == 404

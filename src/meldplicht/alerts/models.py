@@ -23,6 +23,7 @@ class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"  # every attempt failed
+    CANCELLED = "cancelled"  # its subscription was removed before it was sent
 
 
 class AlertSubscription(SQLModel, table=True):

@@ -16,12 +16,13 @@ import logging
 import secrets
 import smtplib
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from meldplicht.alerts.actions import ActionOut, list_actions
 from meldplicht.alerts.models import (
@@ -33,6 +34,7 @@ from meldplicht.alerts.models import (
 )
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
+from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
 
 log = logging.getLogger("meldplicht.alerts")
 SIGNATURE_HEADER = "Meldplicht-Signature"
@@ -191,10 +193,56 @@ def deliver_due(session: Session, settings: Settings, now: datetime) -> dict[str
     return counts
 
 
+TARGET_MAX = 500
+
+
+def target_errors(channel: AlertChannel, target: str) -> list[FieldError]:
+    """What is wrong with a subscription's address (one definition, for the API and the pages):
+    a webhook needs an http(s) URL with a host, e-mail an address with an @ and no spaces."""
+    if not target:
+        return [
+            FieldError(
+                field="target",
+                code="missing",
+                message="Give the address to send alerts to.",
+                message_nl="Geef het adres op waar de waarschuwingen heen moeten.",
+            )
+        ]
+    if len(target) > TARGET_MAX:
+        return [
+            FieldError(
+                field="target",
+                code="too_long",
+                message=f"The address is longer than {TARGET_MAX} characters.",
+                message_nl=f"Het adres is langer dan {TARGET_MAX} tekens.",
+            )
+        ]
+    if channel == AlertChannel.WEBHOOK:
+        scheme, _, rest = target.partition("://")
+        ok = scheme in ("https", "http") and bool(rest.split("/", 1)[0]) and " " not in target
+    else:
+        local, at, domain = target.rpartition("@")
+        ok = bool(at and local and domain) and " " not in target
+    if ok:
+        return []
+    return [
+        FieldError(
+            field="target",
+            code="invalid_target",
+            message="Give an http(s) URL for a webhook, an e-mail address for e-mail.",
+            message_nl="Geef een http(s)-adres voor een webhook, een e-mailadres voor e-mail.",
+        )
+    ]
+
+
 def subscribe(
     session: Session, settings: Settings, employer_id: uuid.UUID, channel: AlertChannel, target: str
 ) -> tuple[AlertSubscription, str | None]:
-    """A new subscription; a webhook's signing secret is returned once, here."""
+    """A new subscription; a webhook's signing secret is returned once, here. A bad address
+    is an InvalidRequest naming the field `target`."""
+    errors = target_errors(channel, target)
+    if errors:
+        raise InvalidRequest(errors=errors)
     secret = new_secret() if channel == AlertChannel.WEBHOOK else None
     subscription = AlertSubscription(
         employer_id=employer_id,
@@ -207,15 +255,90 @@ def subscribe(
     return subscription, secret
 
 
-def subscriptions_of(session: Session, employer_id: uuid.UUID) -> list[AlertSubscription]:
-    """The employer's subscriptions, oldest first."""
-    return list(
-        session.exec(
-            select(AlertSubscription)
-            .where(AlertSubscription.employer_id == employer_id)
-            .order_by(col(AlertSubscription.created_at))
-        ).all()
-    )
+def subscriptions_of(
+    session: Session, employer_id: uuid.UUID, active_only: bool = False
+) -> list[AlertSubscription]:
+    """The employer's subscriptions, oldest first (with `active_only`, not the removed ones)."""
+    query = select(AlertSubscription).where(AlertSubscription.employer_id == employer_id)
+    if active_only:
+        query = query.where(col(AlertSubscription.active).is_(True))
+    return list(session.exec(query.order_by(col(AlertSubscription.created_at))).all())
+
+
+def unsubscribe(
+    session: Session, employer_id: uuid.UUID, subscription_id: uuid.UUID
+) -> AlertSubscription:
+    """Stop a subscription of this employer: nothing new is queued for it and what it still
+    had waiting is cancelled; its delivery log stays. Another employer's is NotFound."""
+    subscription = session.get(AlertSubscription, subscription_id)
+    if subscription is None or subscription.employer_id != employer_id:
+        raise NotFound("No such alert subscription.")
+    if subscription.active:
+        subscription.active = False
+        session.add(subscription)
+        for delivery in session.exec(
+            select(AlertDelivery).where(
+                AlertDelivery.subscription_id == subscription.id,
+                col(AlertDelivery.status) == DeliveryStatus.PENDING,
+            )
+        ):
+            delivery.status = DeliveryStatus.CANCELLED
+            delivery.last_error = "subscription removed"
+            session.add(delivery)
+        session.flush()
+    return subscription
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """One subscription's deliveries in numbers, and its last attempt."""
+
+    delivered: int = 0
+    pending: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    last_attempt_at: datetime | None = None
+    last_ok: bool | None = None
+    last_error: str | None = None
+
+
+def delivery_summaries(
+    session: Session, employer_id: uuid.UUID
+) -> dict[uuid.UUID, DeliverySummary]:
+    """Per subscription of this employer: deliveries by status, and the newest attempt."""
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    rows = session.exec(
+        select(AlertDelivery.subscription_id, AlertDelivery.status, func.count())
+        .where(AlertDelivery.employer_id == employer_id)
+        .group_by(col(AlertDelivery.subscription_id), col(AlertDelivery.status))
+    ).all()
+    for subscription_id, status, n in rows:
+        counts.setdefault(subscription_id, {})[str(status)] = int(n)
+    last: dict[uuid.UUID, AlertAttempt] = {}
+    for subscription_id in counts:  # an employer has a few subscriptions: one look-up each
+        newest = session.exec(
+            select(AlertAttempt)
+            .join(AlertDelivery, col(AlertDelivery.id) == col(AlertAttempt.delivery_id))
+            .where(AlertDelivery.subscription_id == subscription_id)
+            .order_by(col(AlertAttempt.attempted_at).desc())
+            .limit(1)
+        ).first()
+        if newest is not None:
+            last[subscription_id] = newest
+    out: dict[uuid.UUID, DeliverySummary] = {}
+    for subscription_id in counts:
+        by_status = counts.get(subscription_id, {})
+        newest = last.get(subscription_id)
+        out[subscription_id] = DeliverySummary(
+            delivered=by_status.get(DeliveryStatus.DELIVERED, 0),
+            pending=by_status.get(DeliveryStatus.PENDING, 0),
+            failed=by_status.get(DeliveryStatus.FAILED, 0),
+            cancelled=by_status.get(DeliveryStatus.CANCELLED, 0),
+            last_attempt_at=newest.attempted_at if newest else None,
+            last_ok=newest.ok if newest else None,
+            last_error=newest.error if newest else None,
+        )
+    return out
 
 
 def delivery_log(

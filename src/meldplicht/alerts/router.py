@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from meldplicht.accounts.dependencies import CurrentEmployerId
@@ -16,9 +16,9 @@ from meldplicht.alerts.models import AlertChannel
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import (
-    FieldError,
     Forbidden,
     InvalidRequest,
+    NotFound,
     Unauthorized,
     problem_responses,
 )
@@ -80,26 +80,6 @@ class DeliveryOut(BaseModel):
     log: list[AttemptOut]
 
 
-def _bad_target(body: SubscriptionIn) -> InvalidRequest | None:
-    ok = (
-        body.target.startswith(("https://", "http://"))
-        if body.channel == AlertChannel.WEBHOOK
-        else "@" in body.target and " " not in body.target
-    )
-    if ok:
-        return None
-    return InvalidRequest(
-        errors=[
-            FieldError(
-                field="target",
-                code="invalid_target",
-                message="Give an http(s) URL for a webhook, an e-mail address for e-mail.",
-                message_nl="Geef een http(s)-adres voor een webhook, een e-mailadres voor e-mail.",
-            )
-        ]
-    )
-
-
 subscriptions = APIRouter(prefix="/api/v1/alert-subscriptions", tags=["actions"])
 
 
@@ -113,9 +93,6 @@ subscriptions = APIRouter(prefix="/api/v1/alert-subscriptions", tags=["actions"]
 def subscribe(
     body: SubscriptionIn, request: Request, session: SessionDep, employer_id: CurrentEmployerId
 ) -> SubscriptionOut:
-    problem = _bad_target(body)
-    if problem is not None:
-        raise problem
     subscription, secret = outbox.subscribe(
         session, request.app.state.settings, employer_id, body.channel, body.target
     )
@@ -134,6 +111,19 @@ def list_subscriptions(
     return [
         SubscriptionOut(**s.model_dump()) for s in outbox.subscriptions_of(session, employer_id)
     ]
+
+
+@subscriptions.delete(
+    "/{subscription_id}",
+    status_code=204,
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+    summary="Stop an alert subscription (what it still had waiting is cancelled; its log stays)",
+)
+def unsubscribe(
+    subscription_id: uuid.UUID, session: SessionDep, employer_id: CurrentEmployerId
+) -> Response:
+    outbox.unsubscribe(session, employer_id, subscription_id)
+    return Response(status_code=204)
 
 
 deliveries = APIRouter(prefix="/api/v1/alert-deliveries", tags=["actions"])

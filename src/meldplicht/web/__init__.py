@@ -206,6 +206,7 @@ def _mount_web(app: FastAPI) -> None:
     from meldplicht.notifications.bulk import router as bulk_api_router
     from meldplicht.web.cases import router as case_pages_router
     from meldplicht.web.employer import router as employer_router
+    from meldplicht.web.employer_alerts import router as employer_alerts_router
     from meldplicht.web.employer_changes import router as employer_changes_router
     from meldplicht.web.inspector import router as inspector_pages_router
     from meldplicht.web.signal import router as signal_router
@@ -229,6 +230,7 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(employer_router)
     app.include_router(case_pages_router)
     app.include_router(employer_changes_router)
+    app.include_router(employer_alerts_router)
     app.include_router(inspector_pages_router)
     app.include_router(verify_router)
     app.include_router(signal_router)

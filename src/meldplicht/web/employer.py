@@ -51,7 +51,7 @@ from meldplicht.web import forms, i18n, worker_copy
 from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
 from meldplicht.web.pages import language, render
-from meldplicht.web.pdf import receipt_pdf
+from meldplicht.web.pdf import receipt_pdf, worker_copy_pdf
 from meldplicht.web.receipt import receipt_party
 
 log = logging.getLogger("meldplicht.web")
@@ -254,15 +254,15 @@ def post_notification(
 DRAFT_KEY = "notification_draft"
 
 
-def _store_draft(request: Request, values: dict[str, str]) -> str:
+def _store_draft(request: Request, values: dict[str, str], key: str = DRAFT_KEY) -> str:
     draft_id = uuid.uuid4().hex
     sealed = cipher_for(_settings(request)).encrypt(json.dumps(values, separators=(",", ":")))
-    request.session[DRAFT_KEY] = {"id": draft_id, "values": sealed}
+    request.session[key] = {"id": draft_id, "values": sealed}
     return draft_id
 
 
-def _draft(request: Request, draft_id: str) -> dict[str, Any] | None:
-    draft = request.session.get(DRAFT_KEY)
+def _draft(request: Request, draft_id: str, key: str = DRAFT_KEY) -> dict[str, Any] | None:
+    draft = request.session.get(key)
     if not isinstance(draft, dict) or not draft_id or draft.get("id") != draft_id:
         return None
     return draft
@@ -279,12 +279,14 @@ def _draft_values(request: Request, draft: dict[str, Any]) -> dict[str, str] | N
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
 
 
-def _mark_sent(request: Request, submission_id: str | None, receipt: str) -> None:
+def _mark_sent(
+    request: Request, submission_id: str | None, receipt: str, key: str = DRAFT_KEY
+) -> None:
     """After sending, the draft keeps only where its receipt is: Back to the confirm page
     then leads to that receipt instead of offering to send the same notice again."""
-    draft = _draft(request, submission_id or "")
+    draft = _draft(request, submission_id or "", key)
     if draft is not None:
-        request.session[DRAFT_KEY] = {"id": draft["id"], "sent": receipt}
+        request.session[key] = {"id": draft["id"], "sent": receipt}
 
 
 @router.get("/notifications/new/confirm", name="confirm_notification")
@@ -441,21 +443,28 @@ def notification_receipt_pdf(
     )
 
 
-@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
-def notification_worker_copy(
-    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
-) -> Response:
-    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+def _worker_copy(
+    request: Request, session: Session, user: PageUser, notification_id: uuid.UUID
+) -> tuple[str, dict[str, Any]]:
+    """The worker copy's language (Ukrainian unless ?lang= says otherwise) and contents."""
     requested = request.query_params.get("lang", "uk")
     lang = requested if requested in i18n.WORKER_LANGUAGES else "uk"
     notification = queries.get_owned(session, _employer_id(user), notification_id)
     detail = presenters.present_detail(session, notification, lang)
-    context = {
+    return lang, {
         "n": detail,
         "party": receipt_party(request, session, _settings(request), notification),
         "minimum": worker_copy.minimum_for(detail),
         "facts": worker_copy.rights_facts(detail.start_date),
     }
+
+
+@router.get("/notifications/{notification_id}/worker-copy", name="notification_worker_copy")
+def notification_worker_copy(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's own copy, to print or hand over: Ukrainian unless ?lang= says otherwise."""
+    lang, context = _worker_copy(request, session, user, notification_id)
     return render(
         request,
         "employer/worker_copy.html",
@@ -463,6 +472,21 @@ def notification_worker_copy(
         languages=i18n.WORKER_LANGUAGES,
         user=user,
         lang=lang,
+    )
+
+
+@router.get("/notifications/{notification_id}/worker-copy.pdf", name="notification_worker_copy_pdf")
+def notification_worker_copy_pdf(
+    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+) -> Response:
+    """The worker's copy as a PDF, in the same language as the page it is linked from."""
+    lang, c = _worker_copy(request, session, user, notification_id)
+    content = worker_copy_pdf(c["n"], i18n.Translator(lang), c["party"], c["minimum"], c["facts"])
+    filename = f"{c['n'].receipt_number}-{lang}.pdf"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

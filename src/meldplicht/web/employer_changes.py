@@ -1,4 +1,4 @@
-"""The employer's change notice and alerts page.
+"""The employer's change notice.
 
 The change notice: a form prefilled with what the notification says now, a check step that
 shows each change (before and after) and the findings it will bring, then one send.
@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.responses import Response
 
-from meldplicht.alerts import outbox
 from meldplicht.core import idempotency
 from meldplicht.core.clock import legal_date, today, utcnow
 from meldplicht.core.db import SessionDep
@@ -32,7 +31,16 @@ from meldplicht.rules.facts import Evaluation, Finding
 from meldplicht.web import forms, i18n
 from meldplicht.web.auth import EmployerUser, PageUser
 from meldplicht.web.csrf import VerifiedForm, text_fields
-from meldplicht.web.employer import _context, _detail_context, _employer_id, error_view
+from meldplicht.web.employer import (
+    _context,
+    _detail_context,
+    _draft,
+    _draft_values,
+    _employer_id,
+    _mark_sent,
+    _store_draft,
+    error_view,
+)
 from meldplicht.web.pages import language, render
 
 router = APIRouter(prefix="/employer", include_in_schema=False)
@@ -120,10 +128,37 @@ def _differences(
 
 @router.get("/notifications/{notification_id}/change", name="change_form")
 def change_form(
-    request: Request, session: SessionDep, user: EmployerUser, notification_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    user: EmployerUser,
+    notification_id: uuid.UUID,
+    draft: str = "",
 ) -> Response:
+    """The form, prefilled with what is notified now, or with a checked draft ("Change")."""
     notification, current = _open(session, user, notification_id)
-    return _form(request, session, user, notification, current)
+    kept = _change_draft(request, notification, draft) if draft else None
+    return _form(request, session, user, notification, kept or current)
+
+
+# The checked change is kept between the check POST and the check GET (Post/Redirect/Get),
+# encrypted in the signed page session like the new notification's draft, and tied to its
+# notification: the address carries only the draft's random id.
+DRAFT_KEY = "change_draft"
+_FOR = "notification_id"
+
+
+def _change_draft(
+    request: Request, notification: Notification, draft_id: str
+) -> dict[str, str] | None:
+    kept = _draft(request, draft_id, DRAFT_KEY)
+    values = _draft_values(request, kept) if kept is not None else None
+    if values is None or values.pop(_FOR, "") != str(notification.id):
+        return None
+    return values
+
+
+def _confirm_address(notification: Notification, draft_id: str) -> str:
+    return f"/employer/notifications/{notification.id}/change/confirm?draft={draft_id}"
 
 
 @router.post("/notifications/{notification_id}/change", name="change_notification")
@@ -140,8 +175,6 @@ def change_notification(
     notification, current = _open(session, user, notification_id)
     # Unticked checkboxes are not posted; the form always posts the text inputs.
     values = {**dict.fromkeys(changes.CHANGE_COLUMNS, ""), **posted}
-    if action == "edit":
-        return _form(request, session, user, notification, values)
     if action == "submit" and _already_sent(session, user, notification, values, fields):
         # Send pressed twice (or the page reloaded): the first press stored it.
         return RedirectResponse(_done(notification), status_code=303)
@@ -149,20 +182,49 @@ def change_notification(
     if payload is None:
         return _form(request, session, user, notification, values, errors, status_code=422)
     if action != "submit":
-        t = i18n.Translator(language(request))
-        detail = presenters.present(session, [notification], language(request))[0]
-        context = _detail_context(detail)
-        context.update(
-            {
-                "values": values,
-                "payload": payload,
-                "differences": _differences(current, values, payload, t),
-                "findings": preview(session, notification, payload),
-                "submission_id": uuid.uuid4().hex,
-            }
-        )
-        return render(request, "employer/change_confirm.html", context, user=user)
-    return _submit(request, session, user, notification, values, payload, fields)
+        draft_id = _store_draft(request, {**values, _FOR: str(notification.id)}, DRAFT_KEY)
+        return RedirectResponse(_confirm_address(notification, draft_id), status_code=303)
+    response = _submit(request, session, user, notification, values, payload, fields)
+    if response.status_code == 303:
+        _mark_sent(request, fields.get("submission_id"), response.headers["location"], DRAFT_KEY)
+    return response
+
+
+@router.get("/notifications/{notification_id}/change/confirm", name="confirm_change")
+def confirm_change(
+    request: Request,
+    session: SessionDep,
+    user: EmployerUser,
+    notification_id: uuid.UUID,
+    draft: str = "",
+) -> Response:
+    """The check page of a change (the GET after the check POST): each change before and
+    after, and the findings it will bring. After sending, it leads to the notification."""
+    notification = queries.get_owned(session, _employer_id(user), notification_id)
+    kept = _draft(request, draft, DRAFT_KEY)
+    if kept is not None and isinstance(kept.get("sent"), str):
+        return RedirectResponse(kept["sent"], status_code=303)
+    notification, current = _open(session, user, notification_id)
+    values = _change_draft(request, notification, draft)
+    if values is None:  # expired, replaced by a newer check, or another browser
+        return RedirectResponse(f"/employer/notifications/{notification.id}/change", 303)
+    payload, errors = changes.change_from_form(values, current)
+    if payload is None:  # the notice changed meanwhile: the form says what is wrong now
+        return _form(request, session, user, notification, values, errors, status_code=422)
+    t = i18n.Translator(language(request))
+    detail = presenters.present(session, [notification], language(request))[0]
+    context = _detail_context(detail)
+    context.update(
+        {
+            "values": values,
+            "payload": payload,
+            "differences": _differences(current, values, payload, t),
+            "findings": preview(session, notification, payload),
+            "submission_id": draft,
+            "edit_href": f"/employer/notifications/{notification.id}/change?draft={draft}",
+        }
+    )
+    return render(request, "employer/change_confirm.html", context, user=user)
 
 
 def _key(fields: dict[str, str]) -> str:
@@ -224,18 +286,3 @@ def _submit(
         error = FieldError(field="", code=exc.code, message=problem, message_nl=problem)
         return _form(request, session, user, notification, values, [error], status_code=409)
     return RedirectResponse(done, status_code=303)
-
-
-@router.get("/alerts", name="employer_alerts")
-def alerts_page(request: Request, session: SessionDep, user: EmployerUser) -> Response:
-    """The employer's alert subscriptions and the delivery log (subscribing is in the API)."""
-    employer_id = _employer_id(user)
-    return render(
-        request,
-        "employer/alerts.html",
-        {
-            "subscriptions": outbox.subscriptions_of(session, employer_id),
-            "deliveries": outbox.delivery_log(session, employer_id),
-        },
-        user=user,
-    )

@@ -1,4 +1,5 @@
-"""The receipt as a PDF (fpdf2), with a Unicode font so Cyrillic names print as written.
+"""The receipt and the worker's copy as PDFs (fpdf2), with a Unicode font so Cyrillic
+(names, and the Ukrainian worker's copy) prints as written.
 
 The font is DejaVu Sans from the system (Debian: fonts-dejavu-core), else Liberation Sans.
 Without either, the PDF falls back to the built-in Helvetica, which only has Latin-1: other
@@ -18,6 +19,7 @@ from fpdf.enums import XPos, YPos
 from meldplicht.notifications.schemas import NotificationOut
 from meldplicht.web.i18n import Translator
 from meldplicht.web.receipt import ReceiptParty
+from meldplicht.web.worker_copy import MinimumForWorker
 
 log = logging.getLogger("meldplicht.web")
 # fpdf2 subsets fonts with fontTools, which logs every step at INFO.
@@ -49,9 +51,10 @@ def unicode_font() -> tuple[Path, Path] | None:
 
 
 class _Receipt(FPDF):
-    def __init__(self, t: Translator) -> None:
+    def __init__(self, t: Translator, footer_key: str = "pdf.footer") -> None:
         super().__init__(format="A4")
         self.t = t
+        self.footer_key = footer_key
         self.fonts_ok = unicode_font() is not None
         font = unicode_font()
         if font is not None:
@@ -71,7 +74,7 @@ class _Receipt(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(self.family_name, "", 8)
-        self.cell(0, 6, self.safe(self.t("pdf.footer", page=self.page_no())), align="C")
+        self.cell(0, 6, self.safe(self.t(self.footer_key, page=self.page_no())), align="C")
 
     def heading(self, text: str, size: int = 12) -> None:
         self.ln(3)
@@ -135,6 +138,14 @@ class _Receipt(FPDF):
         self.set_font(self.family_name, "", 9)
         self.multi_cell(width, 5, party.verify_url, link=party.verify_url)
         self.set_xy(self.l_margin, max(self.get_y(), top + size) + 2)
+
+    def titled(self, title: str, text: str) -> None:
+        """A bold title on its own line, then its text (the page's <strong> and text)."""
+        if self.get_y() + 12 > self.page_break_trigger:
+            self.add_page()
+        self.set_font(self.family_name, "B", 10)
+        self.multi_cell(0, 5.5, self.safe(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.paragraph(text)
 
     def paragraph(self, text: str) -> None:
         self.set_font(self.family_name, "", 10)
@@ -214,6 +225,92 @@ def receipt_pdf(
             f"[{t.enum('severity', finding.severity)}] "
             f"{t.error(finding.message_en, finding.message_nl)}"
         )
+    if not pdf.fonts_ok:
+        pdf.paragraph(t("pdf.font_missing"))
+    return bytes(pdf.output())
+
+
+def worker_copy_pdf(
+    n: NotificationOut,
+    t: Translator,
+    party: ReceiptParty,
+    minimum: MinimumForWorker | None,
+    facts: dict[str, Any],
+) -> bytes:
+    """The worker's own copy (web/worker_copy.py's page) as a PDF in the worker's language:
+    the same texts in the same order. Like the page, it never prints the BSN."""
+    pdf = _Receipt(t, footer_key="pdf.worker_copy_footer")
+    pdf.set_title(f"{t('worker_copy.title')} {n.receipt_number}")
+    pdf.set_subject(n.receipt_number)
+    pdf.set_creator("meldplicht")
+    pdf.set_lang(t.lang)
+    pdf.add_page()
+    pdf.heading(t("worker_copy.title"), size=16)
+    pdf.paragraph(t("worker_copy.intro"))
+    period = t(f"worker_copy.period.{n.wage.period}")
+    wage = f"{t.money(n.wage.amount)} {period}"
+    if n.wage.includes_holiday_allowance:
+        wage += f" ({t('worker_copy.incl_holiday')})"
+    pdf.row(t("worker_copy.worker"), f"{n.worker.given_names} {n.worker.surname}")
+    pdf.row(t("receipt.employer"), party.employer_name)
+    pdf.row(t("receipt.employer_kvk"), party.employer_kvk_number)
+    pdf.row(t("receipt.number"), n.receipt_number)
+    pdf.row(t("worker_copy.job"), n.job_title)
+    pdf.row(t("worker_copy.start"), t.date(n.start_date))
+    if n.end_date:
+        pdf.row(t("worker_copy.end"), t.date(n.end_date))
+    pdf.row(t("worker_copy.hours"), t.number(n.hours_per_week))
+    pdf.row(t("worker_copy.wage"), wage)
+    if minimum is None:
+        owed = t("worker_copy.minimum_none")
+    else:
+        parts = [
+            t(
+                "worker_copy.minimum_hourly",
+                amount=t.money(minimum.hourly),
+                age=minimum.age,
+                on=t.date(minimum.on),
+            )
+        ]
+        if minimum.period_amount:
+            parts.append(
+                t(
+                    "worker_copy.minimum_period",
+                    amount=t.money(minimum.period_amount),
+                    period=period,
+                    hours=t.number(n.hours_per_week),
+                )
+            )
+        if minimum.lower_bound:
+            parts.append(t("worker_copy.minimum_lower_bound"))
+        owed = " ".join(parts)
+    pdf.row(t("worker_copy.minimum"), owed)
+    pdf.ln(1)
+    pdf.paragraph(t("worker_copy.minimum_basis"))
+    pdf.paragraph(t("worker_copy.below"))
+
+    pdf.heading(t("worker.rights.title"))
+    rights: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("payslip", {}),
+        ("hours", {"max": facts["max_week"], "average": facts["average_week"]}),
+        ("housing", {"percent": facts["housing_cap_percent"]}),
+        ("contract", {}),
+        ("documents", {}),
+    )
+    for name, values in rights:
+        pdf.titled(t(f"worker.rights.{name}.title"), t(f"worker.rights.{name}", **values))
+
+    pdf.heading(t("worker.help.title"))
+    pdf.paragraph(t("worker.help.intro"))
+    pdf.titled(
+        t("worker.help.nla.title"),
+        f"{t('worker.help.nla')} 0800 5151 {t('worker.help.free')}, nlarbeidsinspectie.nl",
+    )
+    pdf.titled(t("worker.help.fairwork.title"), f"{t('worker.help.fairwork')} fairwork.nu")
+    pdf.paragraph(t("worker.help.emergency"))
+
+    pdf.heading(t("verify.receipt_title"))
+    pdf.qr_block(party)
     if not pdf.fonts_ok:
         pdf.paragraph(t("pdf.font_missing"))
     return bytes(pdf.output())
