@@ -511,6 +511,7 @@ def _include_routers(app: FastAPI) -> None:
     from meldplicht.alerts.router import subscriptions as alert_subscriptions_router
     from meldplicht.inspection.case_router import router as case_router
     from meldplicht.inspection.router import router as inspection_router
+    from meldplicht.notifications.router import bulk_router as notifications_bulk_router
     from meldplicht.notifications.router import router as notifications_router
     from meldplicht.payroll.router import router as payroll_router
     from meldplicht.privacy.router import router as privacy_router
@@ -529,6 +530,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(sweeps_router)
     app.include_router(payroll_router)
     app.include_router(privacy_router)
+    app.include_router(notifications_bulk_router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

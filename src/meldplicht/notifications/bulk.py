@@ -1,53 +1,51 @@
 """Bulk upload of notifications (CSV): every row is stored or refused on its own.
 
+The API endpoint is in notifications/router.py, the page in web/employer.py; both store through
+here. Uploads stored in the background are kept in `jobs` (this process's memory).
+
 Each row runs in its own SAVEPOINT, so a refused row leaves nothing behind. `store_rows` works
 in the caller's transaction: the API endpoint (and the page, for small files) store the whole
 file in the request's transaction and answer after the commit. `run` is for large files on the
-page: a background thread commits BATCH_SIZE rows at a time, so the database's write lock is
-never held for long and other requests interleave between batches.
+page: a background thread (`run_in_background`) commits BATCH_SIZE rows at a time, so the
+database's write lock is never held for long and other requests interleave between batches.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import logging
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
 from meldplicht.core.clock import utcnow
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
-from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import (
     DomainError,
     FieldError,
-    Forbidden,
     InvalidRequest,
-    MalformedRequest,
-    PayloadTooLarge,
-    TooManyRequests,
-    Unauthorized,
-    UnsupportedMediaType,
-    problem_responses,
+    NotFound,
 )
 from meldplicht.core.security import Principal
-from meldplicht.core.validation import request_language
 from meldplicht.notifications import csv_format, intake, references
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel
 from meldplicht.notifications.schemas import NotificationCreate
 from meldplicht.rules.facts import Finding
+
+log = logging.getLogger("meldplicht.bulk")
 
 BATCH_SIZE = 50
 MAX_REFERENCE_LENGTH = 64
@@ -170,7 +168,7 @@ def _same_reference(
     )
 
 
-def _file_error(code: str, en: str, nl: str) -> InvalidRequest:
+def file_error(code: str, en: str, nl: str) -> InvalidRequest:
     return InvalidRequest(
         en, errors=[FieldError(field="file", code=code, message=en, message_nl=nl)]
     )
@@ -189,7 +187,7 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _file_error(
+        raise file_error(
             "not_utf8",
             "The file is not UTF-8 text: save it as 'CSV UTF-8'.",
             "Het bestand is geen UTF-8-tekst: sla het op als 'CSV UTF-8'.",
@@ -202,7 +200,7 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
         except csv.Error as exc:
             # Python's csv module refuses a cell over 131,072 characters (and a few broken
             # quotings); no real cell of a notification is near that.
-            raise _file_error(
+            raise file_error(
                 "unreadable_csv",
                 "The file cannot be read as CSV (a cell is far too long or a quote is not "
                 "closed): start from the template.",
@@ -212,7 +210,7 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
         with path.open(encoding="utf-8-sig") as f:
             header = f.readline()
     if not header.strip():
-        raise _file_error(
+        raise file_error(
             "empty_file",
             "The file is empty: start from the template (header line + one row per worker).",
             "Het bestand is leeg: begin met het sjabloon (kopregel + één regel per werknemer).",
@@ -221,13 +219,13 @@ def read_csv(data: bytes) -> list[csv_format.Record]:
     columns = {c.strip().lower() for c in cells}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise _file_error(
+        raise file_error(
             "missing_columns",
             f"The header line lacks the columns {', '.join(missing)}: start from the template.",
             f"De kopregel mist de kolommen {', '.join(missing)}: begin met het sjabloon.",
         )
     if len(records) > MAX_ROWS:
-        raise _file_error(
+        raise file_error(
             "too_many_rows",
             f"The file has more than {MAX_ROWS:,} rows: split it into smaller files.",
             f"Het bestand heeft meer dan {MAX_ROWS:,} regels: splits het in kleinere bestanden.",
@@ -479,86 +477,87 @@ def run(
     return progress.rows
 
 
-# --- the API endpoint -----------------------------------------------------------------------
-
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-
-CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+# --- uploads stored in the background (the employer page) ------------------------------------
 
 
-async def uploaded_csv(request: Request) -> bytes:
-    """The CSV from a text/csv body or from the `file` part of a multipart form."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in CSV_TYPES:
-        return await request.body()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise _file_error(
-                "file_missing",
-                "Send the CSV as the multipart part named 'file'.",
-                "Stuur het CSV-bestand als multipart-deel met de naam 'file'.",
-            )
-        return await upload.read()
-    raise UnsupportedMediaType("Send text/csv, or multipart/form-data with a 'file' part.")
+@dataclass(slots=True)
+class Job:
+    """One upload being stored in a background thread (kept in this process's memory)."""
+
+    id: str
+    employer_id: uuid.UUID
+    filename: str
+    progress: Progress
+    dry_run: bool = False
+    records: list[csv_format.Record] = field(default_factory=list)  # for the fix file
+    started_at: datetime = field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    failed: bool = False
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.done_event.is_set()
 
 
-UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
+class Jobs:
+    """The running and recent uploads; finished ones are forgotten after KEEP."""
+
+    KEEP = timedelta(hours=8)
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            cutoff = utcnow() - self.KEEP
+            for key in [
+                k for k, j in self._jobs.items() if j.finished_at and j.finished_at < cutoff
+            ]:
+                del self._jobs[key]
+            self._jobs[job.id] = job
+
+    def get(self, job_id: str, employer_id: uuid.UUID) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or job.employer_id != employer_id:
+            raise NotFound("No such upload.")
+        return job
 
 
-@router.post(
-    "/bulk",
-    response_model=BulkReport,
-    responses=problem_responses(
-        Unauthorized,
-        Forbidden,
-        MalformedRequest,
-        InvalidRequest,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        TooManyRequests,
-    ),
-    summary="Notify many employments at once from a CSV file (per-row report)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "The CSV layout of GET /employer/bulk/template.csv: one notice per "
-            "row. A row whose external_reference is stored already with the same content is "
-            "reported as already_present (a file can safely be sent again); with other content "
-            "(another worker) as conflict, and nothing is stored for it.",
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
-                },
-            },
-        }
-    },
-)
-def bulk_upload(
-    request: Request,
-    session: SessionDep,
-    data: UploadedCsv,
-    principal: CurrentPrincipal,
-    employer_id: CurrentEmployerId,
-    dry_run: Annotated[
-        bool,
-        Query(description="Check the file and answer the report; store nothing (rows: checked)."),
-    ] = False,
-) -> BulkReport:
-    """Each row is accepted (with its receipt number and findings), rejected with every field
-    error, a conflict (its reference is used for another notice) or already present (the
-    same reference and content were stored before); a refused row stores nothing.
-    The file is stored in one transaction and the answer comes
-    after the commit; rows take about 15 ms each, so send at most a few thousand rows per
-    request (or use the employer page, which processes large files in the background)."""
-    settings: Settings = request.app.state.settings
-    records = read_csv(data)
-    rows = list(store_rows(session, employer_id, records, principal, settings, dry_run=dry_run))
-    lang = request_language(request.headers.get("accept-language", ""))
-    return report_of(rows, dry_run=dry_run, lang=lang)
+jobs = Jobs()
+
+
+def run_in_background(
+    job: Job,
+    engine: Engine,
+    settings: Settings,
+    actor: Principal,
+    records: list[csv_format.Record],
+) -> None:
+    """Store the upload in a thread of its own (`run`: committed BATCH_SIZE rows at a time);
+    the job shows how far it is, and is marked failed if the thread stops on an error."""
+    threading.Thread(
+        target=_run_job,
+        args=(job, engine, settings, actor, records),
+        name=f"bulk-{job.id}",
+        daemon=True,
+    ).start()
+
+
+def _run_job(
+    job: Job,
+    engine: Engine,
+    settings: Settings,
+    actor: Principal,
+    records: list[csv_format.Record],
+) -> None:
+    try:
+        run(engine, job.employer_id, records, actor, settings, job.progress)
+    except Exception:
+        log.exception("bulk upload %s failed after %d rows", job.id, job.progress.done)
+        job.failed = True
+    finally:
+        job.finished_at = utcnow()
+        job.done_event.set()

@@ -1,4 +1,5 @@
-"""JSON API v1 for employers: notify, change, terminate, withdraw, list and read."""
+"""JSON API v1 for employers: notify (one, or many from a CSV file), change, terminate, withdraw,
+list and read."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from meldplicht.accounts.dependencies import CurrentEmployerId, CurrentPrincipal
@@ -33,7 +33,7 @@ from meldplicht.core.errors import (
 )
 from meldplicht.core.security import Principal
 from meldplicht.core.validation import register_body_check, request_language
-from meldplicht.notifications import changes, intake, presenters, queries, validation
+from meldplicht.notifications import bulk, changes, intake, presenters, queries, validation
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification, NotificationStatus
 from meldplicht.notifications.schemas import (
@@ -92,7 +92,8 @@ def _idempotent(
     payload: BaseModel,
     produce: Callable[[], tuple[int, Callable[[], BaseModel]]],
 ) -> Response:
-    """Run `produce` once per (caller, key); replay its answer for retries.
+    """Run `produce` once per (caller, key); replay its answer for retries
+    (`idempotency.run_once`, which the pages' Send button uses too).
 
     `produce` does the writes and gives the status and a function that builds the answer.
     The transaction is committed here, in the handler's thread (commit_request): not one
@@ -105,32 +106,23 @@ def _idempotent(
         status_code, answer = produce()
         commit_request(session)
         return _json(status_code, answer().model_dump_json().encode())
-    owner = principal.actor_id
     body = payload.model_dump(mode="json")
     fingerprint = idempotency.request_fingerprint(request.method, request.url.path, body)
-    record = idempotency.find(session, owner, key, fingerprint)
-    if record is None:
-        try:
-            with session.begin_nested():
-                idempotency.remember(session, owner, key, fingerprint, 0, {})
-        except IntegrityError:
-            # A concurrent request with the same key won the race and has committed by now.
-            record = idempotency.find(session, owner, key, fingerprint)
-            if record is None:  # pragma: no cover - the winner rolled back; let the client retry
-                raise IdempotencyConflict(
-                    "A request with this key is still being processed."
-                ) from None
-    if record is not None:
+
+    def answered() -> tuple[tuple[int, bytes], int, dict[str, Any]]:
+        status_code, answer = produce()
+        content = answer().model_dump_json().encode()
+        return (status_code, content), status_code, json.loads(content)
+
+    outcome = idempotency.run_once(session, principal.actor_id, key, fingerprint, answered)
+    if isinstance(outcome, idempotency.Replayed):
         return JSONResponse(
-            status_code=record.status_code,
-            content=record.response,
+            status_code=outcome.status_code,
+            content=outcome.body,
             headers={"Idempotent-Replayed": "true"},
         )
-    status_code, answer = produce()
-    content = answer().model_dump_json().encode()
-    idempotency.complete(session, owner, key, status_code, json.loads(content))
     commit_request(session)
-    return _json(status_code, content)
+    return _json(*outcome)
 
 
 def _json(status_code: int, content: bytes) -> Response:
@@ -315,3 +307,91 @@ _write_route(
     WithdrawalIn,
     changes.withdraw,
 )
+
+
+# --- many at once: the bulk CSV upload ----------------------------------------------------------
+
+# Its own router, included after the other API routers (the documented order of the paths).
+bulk_router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
+
+async def uploaded_csv(request: Request) -> bytes:
+    """The CSV from a text/csv body or from the `file` part of a multipart form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in CSV_TYPES:
+        return await request.body()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise bulk.file_error(
+                "file_missing",
+                "Send the CSV as the multipart part named 'file'.",
+                "Stuur het CSV-bestand als multipart-deel met de naam 'file'.",
+            )
+        return await upload.read()
+    raise UnsupportedMediaType("Send text/csv, or multipart/form-data with a 'file' part.")
+
+
+UploadedCsv = Annotated[bytes, Depends(uploaded_csv)]
+
+
+@bulk_router.post(
+    "/bulk",
+    response_model=bulk.BulkReport,
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        MalformedRequest,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
+    ),
+    summary="Notify many employments at once from a CSV file (per-row report)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The CSV layout of GET /employer/bulk/template.csv: one notice per "
+            "row. A row whose external_reference is stored already with the same content is "
+            "reported as already_present (a file can safely be sent again); with other content "
+            "(another worker) as conflict, and nothing is stored for it.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+def bulk_upload(
+    request: Request,
+    session: SessionDep,
+    data: UploadedCsv,
+    principal: CurrentPrincipal,
+    employer_id: CurrentEmployerId,
+    dry_run: Annotated[
+        bool,
+        Query(description="Check the file and answer the report; store nothing (rows: checked)."),
+    ] = False,
+) -> bulk.BulkReport:
+    """Each row is accepted (with its receipt number and findings), rejected with every field
+    error, a conflict (its reference is used for another notice) or already present (the
+    same reference and content were stored before); a refused row stores nothing.
+    The file is stored in one transaction and the answer comes
+    after the commit; rows take about 15 ms each, so send at most a few thousand rows per
+    request (or use the employer page, which processes large files in the background)."""
+    settings: Settings = request.app.state.settings
+    records = bulk.read_csv(data)
+    rows = list(
+        bulk.store_rows(session, employer_id, records, principal, settings, dry_run=dry_run)
+    )
+    lang = language(request)
+    return bulk.report_of(rows, dry_run=dry_run, lang=lang)

@@ -203,7 +203,6 @@ def _install_page_errors(app: FastAPI) -> None:
 
 def _mount_web(app: FastAPI) -> None:
     """Static files, sessions, security headers, page errors and the page routers."""
-    from meldplicht.notifications.bulk import router as bulk_api_router
     from meldplicht.web.cases import router as case_pages_router
     from meldplicht.web.employer import router as employer_router
     from meldplicht.web.employer_alerts import router as employer_alerts_router
@@ -224,7 +223,6 @@ def _mount_web(app: FastAPI) -> None:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     _install_page_errors(app)
-    app.include_router(bulk_api_router)
     app.include_router(auth.router)
     app.include_router(shared_router)
     app.include_router(employer_router)

@@ -11,17 +11,14 @@ import csv
 import io
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import InvalidToken
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
@@ -40,7 +37,6 @@ from meldplicht.core.errors import (
     InvalidRequest,
     NotFound,
 )
-from meldplicht.core.security import Principal
 from meldplicht.notifications import bulk, changes, csv_format, intake, presenters, queries
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, NotificationStatus, Worker
@@ -353,16 +349,18 @@ def _submit(
         key = f"form:{uuid.uuid4().hex}"
     owner = user.principal.actor_id
     fingerprint = idempotency.request_fingerprint("POST", "form", values)
-    previous = idempotency.find(session, owner, key, fingerprint)
-    if previous is not None and previous.response.get("id"):
-        return _to_receipt(previous.response["id"])
+    busy = "This notification is already being stored."
+
+    def store() -> tuple[str, int, dict[str, Any]]:
+        notification, _ = intake.create(
+            session, _employer_id(user), payload, _context(request, user)
+        )
+        return str(notification.id), 303, {"id": str(notification.id)}
+
     try:
+        # A refused notice leaves nothing behind, not even the claim of its key.
         with session.begin_nested():
-            idempotency.remember(session, owner, key, fingerprint, 0, {})
-            notification, _ = intake.create(
-                session, _employer_id(user), payload, _context(request, user)
-            )
-            idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})
+            outcome = idempotency.run_once(session, owner, key, fingerprint, store, busy=busy)
     except InvalidRequest as exc:
         errors = [
             e.model_copy(update={"field": csv_format.column_for(e.field)}) for e in exc.errors
@@ -371,8 +369,14 @@ def _submit(
     except IntegrityError as exc:
         log.warning("integrity %s", exc)
         # The same confirm page was sent twice at once; the other request is storing it.
-        raise IdempotencyConflict("This notification is already being stored.") from None
-    return _to_receipt(str(notification.id))
+        raise IdempotencyConflict(busy) from None
+    if isinstance(outcome, idempotency.Replayed):
+        # Sent before (Send pressed twice, or a reload): the receipt of the first press.
+        stored = outcome.body.get("id")
+        if not stored:
+            raise IdempotencyConflict(busy)
+        return _to_receipt(str(stored))
+    return _to_receipt(outcome)
 
 
 def _to_receipt(notification_id: str) -> Response:
@@ -588,68 +592,6 @@ for _name in _ACTIONS:
 # --- bulk upload ------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class BulkJob:
-    """One upload being stored in a background thread (kept in this process's memory)."""
-
-    id: str
-    employer_id: uuid.UUID
-    filename: str
-    progress: bulk.Progress
-    dry_run: bool = False
-    records: list[csv_format.Record] = field(default_factory=list)  # for the fix file
-    started_at: datetime = field(default_factory=utcnow)
-    finished_at: datetime | None = None
-    failed: bool = False
-    done_event: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def finished(self) -> bool:
-        return self.done_event.is_set()
-
-
-class BulkJobs:
-    """The running and recent uploads; finished ones are forgotten after KEEP."""
-
-    KEEP = timedelta(hours=8)
-
-    def __init__(self) -> None:
-        self._jobs: dict[str, BulkJob] = {}
-        self._lock = threading.Lock()
-
-    def add(self, job: BulkJob) -> None:
-        with self._lock:
-            cutoff = utcnow() - self.KEEP
-            for key in [
-                k for k, j in self._jobs.items() if j.finished_at and j.finished_at < cutoff
-            ]:
-                del self._jobs[key]
-            self._jobs[job.id] = job
-
-    def get(self, job_id: str, employer_id: uuid.UUID) -> BulkJob:
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None or job.employer_id != employer_id:
-            raise NotFound("No such upload.")
-        return job
-
-
-jobs = BulkJobs()
-
-
-def _run_job(
-    job: BulkJob, engine: Engine, settings: Settings, actor: Principal, records: list[Any]
-) -> None:
-    try:
-        bulk.run(engine, job.employer_id, records, actor, settings, job.progress)
-    except Exception:
-        log.exception("bulk upload %s failed after %d rows", job.id, job.progress.done)
-        job.failed = True
-    finally:
-        job.finished_at = utcnow()
-        job.done_event.set()
-
-
 def _bulk_page(
     request: Request, user: PageUser, errors: list[FieldError] | None = None, status_code: int = 200
 ) -> Response:
@@ -698,7 +640,7 @@ def bulk_upload_page(
     except InvalidRequest as exc:
         return _bulk_page(request, user, exc.errors, status_code=422)
     dry_run = forms.is_checked(str(form.get("dry_run") or ""))
-    job = BulkJob(
+    job = bulk.Job(
         id=uuid.uuid4().hex,
         employer_id=_employer_id(user),
         filename=upload.filename,
@@ -706,7 +648,7 @@ def bulk_upload_page(
         dry_run=dry_run,
         records=records,
     )
-    jobs.add(job)
+    bulk.jobs.add(job)
     if len(records) <= SYNC_ROWS or dry_run:  # a dry run writes nothing: no lock to spare
         rows = bulk.store_rows(
             session, job.employer_id, records, user.principal, _settings(request), dry_run=dry_run
@@ -716,12 +658,9 @@ def bulk_upload_page(
         job.finished_at = utcnow()
         job.done_event.set()
     else:
-        threading.Thread(
-            target=_run_job,
-            args=(job, request.app.state.engine, _settings(request), user.principal, records),
-            name=f"bulk-{job.id}",
-            daemon=True,
-        ).start()
+        bulk.run_in_background(
+            job, request.app.state.engine, _settings(request), user.principal, records
+        )
     return RedirectResponse(f"/employer/bulk/{job.id}", status_code=303)
 
 
@@ -738,7 +677,7 @@ def _row_messages(row: bulk.RowReport, t: i18n.Translator) -> list[tuple[str, st
 
 @router.get("/bulk/{job_id}", name="bulk_job")
 def bulk_job(request: Request, user: EmployerUser, job_id: str) -> Response:
-    job = jobs.get(job_id, _employer_id(user))
+    job = bulk.jobs.get(job_id, _employer_id(user))
     t = i18n.Translator(language(request))
     rows = list(job.progress.rows)
     refused = [r for r in rows if r.status in ("rejected", "conflict")]
@@ -782,7 +721,7 @@ def _csv_response(content: str, filename: str) -> Response:
 
 @router.get("/bulk/{job_id}/report.csv", name="bulk_job_report")
 def bulk_job_report(request: Request, user: EmployerUser, job_id: str) -> Response:
-    job = jobs.get(job_id, _employer_id(user))
+    job = bulk.jobs.get(job_id, _employer_id(user))
     t = i18n.Translator(language(request))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -825,7 +764,7 @@ def _needs_fixing(row: bulk.RowReport) -> bool:
 def bulk_job_fix_file(request: Request, user: EmployerUser, job_id: str) -> Response:
     """Only the rejected, conflicting and flagged rows, as uploaded, with a fix_reason column:
     corrected, the file uploads again as it is (fix_reason is ignored on upload)."""
-    job = jobs.get(job_id, _employer_id(user))
+    job = bulk.jobs.get(job_id, _employer_id(user))
     t = i18n.Translator(language(request))
     cells_by_line = {r.line: r.cells for r in job.records}
     out = io.StringIO()

@@ -269,18 +269,24 @@ def _submit(
     done = _done(notification)
     fingerprint = _fingerprint(notification, values)
     t = i18n.Translator(language(request))
+    busy = "This change is already being stored."
+
+    def store() -> tuple[None, int, dict[str, Any]]:
+        changes.change(
+            session, _employer_id(user), notification.id, payload, _context(request, user)
+        )
+        return None, 303, {"id": str(notification.id)}
+
     try:
+        # A refused change leaves nothing behind, not even the claim of its key; a change sent
+        # before (or at the same moment, and committed) leads to the same page as the first.
         with session.begin_nested():
-            idempotency.remember(session, owner, key, fingerprint, 0, {})
-            changes.change(
-                session, _employer_id(user), notification.id, payload, _context(request, user)
-            )
-            idempotency.complete(session, owner, key, 303, {"id": str(notification.id)})
+            idempotency.run_once(session, owner, key, fingerprint, store, busy=busy)
     except InvalidRequest as exc:
         errors = csv_format.to_columns(exc.errors)
         return _form(request, session, user, notification, values, errors, status_code=422)
     except IntegrityError:
-        raise IdempotencyConflict("This change is already being stored.") from None
+        raise IdempotencyConflict(busy) from None
     except DomainError as exc:
         problem = t(f"problem.{exc.code}") if t.has(f"problem.{exc.code}") else str(exc)
         error = FieldError(field="", code=exc.code, message=problem, message_nl=problem)

@@ -20,7 +20,6 @@ from meldplicht.core.errors import FieldError
 from meldplicht.core.validation import field_errors_from_pydantic
 from meldplicht.notifications import csv_format, intake
 from meldplicht.notifications.schemas import (
-    NotificationChange,
     NotificationCreate,
     TerminationIn,
     WithdrawalIn,
@@ -117,48 +116,7 @@ def preview_findings(payload: NotificationCreate, received_at: datetime) -> list
     return intake.check(payload, received_at)
 
 
-# --- change, termination, withdrawal (inputs named by their dotted payload path) ----------
-
-CHANGE_FIELDS = (
-    "effective_date",
-    "hours_per_week",
-    "fulltime_hours_per_week",
-    "wage.amount",
-    "wage.period",
-    "wage.includes_holiday_allowance",
-    "end_date",
-    "job_title",
-    "cao",
-    "reason",
-)
-
-
-def _nest(values: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in values.items():
-        node = out
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
-
-
-def parse_change(values: dict[str, str]) -> tuple[NotificationChange | None, list[FieldError]]:
-    """Only filled-in inputs become changes; the wage is changed as a whole (amount + period)."""
-    filled: dict[str, Any] = {
-        name: values[name].strip()
-        for name in CHANGE_FIELDS
-        if values.get(name, "").strip() and name != "wage.includes_holiday_allowance"
-    }
-    if "wage.amount" in filled or "wage.period" in filled:
-        filled["wage.includes_holiday_allowance"] = values.get(
-            "wage.includes_holiday_allowance"
-        ) in ("true", "on")
-    for name in ("hours_per_week", "fulltime_hours_per_week", "wage.amount"):
-        if name in filled:
-            filled[name] = filled[name].replace(",", ".")
-    return _validate(NotificationChange, _nest(filled))
+# --- termination, withdrawal (a change is read by notifications.changes.change_from_form) -----
 
 
 def parse_termination(values: dict[str, str]) -> tuple[TerminationIn | None, list[FieldError]]:
@@ -171,7 +129,7 @@ def parse_withdrawal(values: dict[str, str]) -> tuple[WithdrawalIn | None, list[
     return _validate(WithdrawalIn, body)
 
 
-M = TypeVar("M", NotificationChange, TerminationIn, WithdrawalIn)
+M = TypeVar("M", TerminationIn, WithdrawalIn)
 
 
 def _validate(model: type[M], body: dict[str, Any]) -> tuple[M | None, list[FieldError]]:
