@@ -147,6 +147,8 @@ class SweepRunNotFound(NotFound):
 
 # (phase, done, total): phases are "notifications", "persons" and "employers".
 ProgressCallback = Callable[[str, int, int | None], None]
+# Called with the phase's name after each committed batch (tests: a pause, an interruption).
+AfterBatch = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -198,6 +200,7 @@ def run_sweep(
     progress: ProgressCallback | None = None,
     settings: Settings | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    after_batch: AfterBatch | None = None,
 ) -> SweepRun:
     """Sweep as of `as_of` and return the recorded run.
 
@@ -212,7 +215,9 @@ def run_sweep(
     import_all_models()
     settings = settings or get_settings()
     with sweep_lock(engine, lease=lease) as lock:
-        run = _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
+        run = _Sweep(
+            engine, as_of, mode, trigger, batch_size, progress, settings, lock, after_batch
+        ).run()
         after_sweep(engine, as_of, settings)
         return run
 
@@ -247,8 +252,10 @@ class _Sweep:
         progress: ProgressCallback | None,
         settings: Settings,
         lock: LockHandle,
+        after_batch: AfterBatch | None = None,
     ) -> None:
         self.engine = engine
+        self.after_batch_hook = after_batch
         self.as_of = as_of
         self.mode = mode
         self.trigger = trigger
@@ -441,10 +448,12 @@ class _Sweep:
             values["checkpoint"] = checkpoint
         session.execute(update(SweepRun).where(col(SweepRun.id) == self.run_id).values(**values))
 
-    def _after_batch(self) -> None:
+    def _after_batch(self, phase: str) -> None:
         self.lock.heartbeat()
         if self.pause:
             time.sleep(self.pause)
+        if self.after_batch_hook is not None:
+            self.after_batch_hook(phase)
 
     def _record_error(self, kind: str, ident: object, exc: BaseException) -> None:
         self.tally.errors += 1
@@ -575,7 +584,7 @@ class _Sweep:
                 forget_cached_facts(session)
             done += len(page) if selected is not None else len(rows)
             self._report("notifications", done, self.tally.selected)
-            self._after_batch()
+            self._after_batch("notifications")
 
     def _evaluate_notification(
         self, notification: Notification, worker: Worker, postcode: str | None
@@ -777,7 +786,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report("persons", self.tally.persons, None)
-            self._after_batch()
+            self._after_batch("persons")
 
     def _person_verdict(
         self, key: str, records: Sequence[NotificationRecord]
@@ -800,7 +809,7 @@ class _Sweep:
             for key, value in counts.as_dict().items():
                 self.tally.extra[f"retention_{key}"] = value
             self._save_progress(session, None)
-        self._after_batch()
+        self._after_batch("retention")
 
     def _phase(self, name: str, step: Callable[[Session, str | None], Any]) -> None:
         """Run a batched phase whose step flushes one batch and returns its counts + cursor."""
@@ -822,7 +831,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report(name, 0, None)
-            self._after_batch()
+            self._after_batch(name)
             cursor = counts.cursor
             if cursor is None:
                 return
@@ -976,7 +985,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report("employers", self.tally.employers, None)
-            self._after_batch()
+            self._after_batch("employers")
 
     def _employer_records(
         self, session: Session, ids: list[uuid.UUID], in_window: ColumnElement[bool]
