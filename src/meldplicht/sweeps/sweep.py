@@ -25,25 +25,14 @@ import enum
 import functools
 import hashlib
 import logging
-import os
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, union, update
 from sqlmodel import Session, col, select
 
@@ -51,7 +40,6 @@ from meldplicht.alerts.hooks import after_sweep
 from meldplicht.core import metrics
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
-from meldplicht.core.errors import NotFound
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import Flag, FlagSource, SubjectType
 from meldplicht.inspection.service import (
@@ -69,7 +57,7 @@ from meldplicht.notifications.models import (
     NotificationStatus,
     Worker,
 )
-from meldplicht.notifications.service import counted, decode_cursor, encode_cursor, facts_of
+from meldplicht.notifications.service import counted, facts_of
 from meldplicht.rules.checks import (
     check_many_employers,
     check_person_total_hours,
@@ -104,8 +92,6 @@ MAX_TOUCHED_WORKERS = 5000
 # many calendar days after the notice can never be late, so it is left out of the records the
 # repeated-lateness check receives (a pre-selection for memory; the verdict is the rule's).
 LATE_HORIZON_DAYS = 14
-# Test-only: seconds to sleep after each committed batch (crash and concurrency tests).
-BATCH_PAUSE_ENV = "MELDPLICHT_SWEEP_BATCH_PAUSE"
 # Flag.period_key holds 40 characters; longer keys (the total-hours check joins notification
 # ids) are replaced by a digest so the flag fits on PostgreSQL too.
 PERIOD_KEY_MAX = 40
@@ -138,11 +124,6 @@ class SweepStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
-
-
-class SweepRunNotFound(NotFound):
-    code = "sweep_run_not_found"
-    title = "Sweep run not found"
 
 
 # (phase, done, total): phases are "notifications", "persons" and "employers".
@@ -226,14 +207,6 @@ def _legal_midnight(day: date) -> datetime:
     return datetime.combine(day, clock_time(0), tzinfo=LEGAL_TZ).astimezone(UTC)
 
 
-def _batch_pause() -> float:
-    raw = os.environ.get(BATCH_PAUSE_ENV, "")
-    try:
-        return max(float(raw), 0.0) if raw else 0.0
-    except ValueError:
-        return 0.0
-
-
 def _fit_period_key(finding: Finding) -> Finding:
     if len(finding.period_key) <= PERIOD_KEY_MAX:
         return finding
@@ -265,7 +238,6 @@ class _Sweep:
         self.lock = lock
         self.tally = _Tally()
         self.params = get_parameters()
-        self.pause = _batch_pause()
         self.run_id: uuid.UUID | None = None
         # Incremental mode: the day the last successful run saw, when changes count from, and
         # the people and employers whose cross-notification verdicts can have changed.
@@ -450,8 +422,6 @@ class _Sweep:
 
     def _after_batch(self, phase: str) -> None:
         self.lock.heartbeat()
-        if self.pause:
-            time.sleep(self.pause)
         if self.after_batch_hook is not None:
             self.after_batch_hook(phase)
 
@@ -1075,61 +1045,6 @@ class _Sweep:
             log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
             self._record_error(kind, item.subject.id, exc)
         return {item.subject.id for item, _ in failed}
-
-
-@contextmanager
-def terminal_progress(show: bool) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar per sweep phase (for a terminal); None when not shown."""
-    if not show:
-        yield None
-        return
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    tasks: dict[str, TaskID] = {}
-    with Progress(*columns) as bar:
-
-        def report(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(f"Sweeping {phase}", total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
-        yield report
-
-
-# --- reading runs (the API) ------------------------------------------------------------------
-
-
-def list_runs(
-    session: Session, *, cursor: str | None = None, limit: int = 50
-) -> tuple[list[SweepRun], str | None]:
-    """Newest first, keyset-paginated on (started_at, id)."""
-    query = select(SweepRun)
-    if cursor is not None:
-        at, ident = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(SweepRun.started_at) < at,
-                and_(col(SweepRun.started_at) == at, col(SweepRun.id) < ident),
-            )
-        )
-    query = query.order_by(col(SweepRun.started_at).desc(), col(SweepRun.id).desc())
-    rows = list(session.exec(query.limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id)
-    return rows, next_cursor
-
-
-def get_run(session: Session, run_id: uuid.UUID) -> SweepRun:
-    run = session.get(SweepRun, run_id)
-    if run is None:
-        raise SweepRunNotFound()
-    return run
 
 
 def _candidates(
