@@ -159,6 +159,11 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def updated_at(engine: Engine) -> dict[str, Any]:
+    with Session(engine) as session:
+        return {f.fingerprint: f.updated_at for f in session.exec(select(Flag))}
+
+
 def run_counts(engine: Engine) -> list[tuple[Any, ...]]:
     keys = ("selected", "evaluated", "opened", "cleared", "reopened", "errors")
     with Session(engine) as session:
@@ -227,12 +232,16 @@ def test_new_sweep_leaves_what_the_reference_leaves(sweep_db: SweepDb, tmp_path:
             assert expected == got, f"{day}:\n{diff(expected, got)}"
             if day not in KILLS:
                 assert run_counts(ref.engine)[-1] == run_counts(new.engine)[-1], day
+            if day == DAYS[-1]:  # an ordinary night: most flags found are left as they were
+                assert new_run.counts["refreshed"] > 0
+                assert new_run.counts["flags_written"] < new_run.counts["refreshed"] / 2
             previous = day
         # What the days produced: the rules this comparison is about did fire.
         rules = {v[0] for v in snapshot(new.engine)["flags"].values()}
         assert {"BELOW_MINIMUM_WAGE", "DOCUMENT_EXPIRED", "PAID_BELOW_MINIMUM_WAGE"} <= rules
         # A second run for the same day changes nothing.
         before = snapshot(new.engine, same_batches=False)
+        stamps = updated_at(new.engine)
         again = run_sweep(new.engine, DAYS[-1], settings=new.settings, batch_size=BATCH)
         assert again.status == SweepStatus.SUCCEEDED
         assert (again.counts["opened"], again.counts["cleared"], again.counts["reopened"]) == (
@@ -241,6 +250,10 @@ def test_new_sweep_leaves_what_the_reference_leaves(sweep_db: SweepDb, tmp_path:
             0,
         )
         assert snapshot(new.engine, same_batches=False) == before
+        # ... and writes no flag: an unchanged flag is not rewritten (the reference rewrote
+        # every present flag each night).
+        assert again.counts["flags_written"] == 0
+        assert updated_at(new.engine) == stamps
     finally:
         ref.engine.dispose()
         drop_database(ref_url)

@@ -49,7 +49,6 @@ from meldplicht.inspection.service import (
     first_postcodes,
     forget_cached_facts,
     notification_scope,
-    sync_flags_each_on_failure,
 )
 from meldplicht.models import import_all_models
 from meldplicht.notifications.models import (
@@ -70,6 +69,7 @@ from meldplicht.rules.checks import payroll as payroll_rules
 from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_dates
 from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord
 from meldplicht.rules.params import get_parameters
+from meldplicht.sweeps import flag_writes
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
 from meldplicht.sweeps.models import SweepRun
 
@@ -1037,10 +1037,11 @@ class _Sweep:
         now: datetime,
     ) -> set[str]:
         """Sync a batch's flags; returns the subject ids that failed (logged and recorded)."""
-        counts, failed = sync_flags_each_on_failure(
+        counts, written, failed = flag_writes.sync_each_on_failure(
             session, items, scope=scope, source=FlagSource.SWEEP, as_of=self.as_of, now=now
         )
         self.tally.add(counts)
+        self.tally.extra["flags_written"] = self.tally.extra.get("flags_written", 0) + written
         for item, exc in failed:
             log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
             self._record_error(kind, item.subject.id, exc)
