@@ -234,7 +234,7 @@ def test_new_sweep_leaves_what_the_reference_leaves(sweep_db: SweepDb, tmp_path:
                 assert run_counts(ref.engine)[-1] == run_counts(new.engine)[-1], day
             if day == DAYS[-1]:  # an ordinary night: most flags found are left as they were
                 assert new_run.counts["refreshed"] > 0
-                assert new_run.counts["flags_written"] < new_run.counts["refreshed"] / 2
+                assert new_run.counts.get("flags_written", 0) < new_run.counts["refreshed"] / 2
             previous = day
         # What the days produced: the rules this comparison is about did fire.
         rules = {v[0] for v in snapshot(new.engine)["flags"].values()}
@@ -252,7 +252,7 @@ def test_new_sweep_leaves_what_the_reference_leaves(sweep_db: SweepDb, tmp_path:
         assert snapshot(new.engine, same_batches=False) == before
         # ... and writes no flag: an unchanged flag is not rewritten (the reference rewrote
         # every present flag each night).
-        assert again.counts["flags_written"] == 0
+        assert again.counts.get("flags_written", 0) == 0
         assert updated_at(new.engine) == stamps
     finally:
         ref.engine.dispose()
