@@ -384,12 +384,12 @@ def sweep(
 
     from meldplicht.core.clock import today
     from meldplicht.sweeps.lock import SweepAlreadyRunning
+    from meldplicht.sweeps.progress import terminal_progress
     from meldplicht.sweeps.sweep import (
         SweepMode,
         SweepStatus,
         SweepTrigger,
         run_sweep,
-        terminal_progress,
     )
 
     try:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from meldplicht.core.db import create_db_engine
 from meldplicht.sweeps.models import SweepRun
-from meldplicht.sweeps.sweep import BATCH_PAUSE_ENV, SweepStatus, run_sweep
+from meldplicht.sweeps.sweep import SweepStatus, run_sweep
 from tests.sweeps.conftest import (
     SweepDb,
     add_employer,
@@ -42,12 +42,20 @@ def seed(db: SweepDb, count: int) -> None:
         notify(db, employer_id, body, date(2024, 5, 27))
 
 
-def start_sweep(url: str, *args: str, pause: float = 0.0) -> subprocess.Popen[str]:
-    env = {**os.environ, "MELDPLICHT_DATABASE_URL": url, "MELDPLICHT_ENVIRONMENT": "test"}
-    if pause:
-        env[BATCH_PAUSE_ENV] = str(pause)
+def start_sweep(url: str, batch_size: int, pause: float) -> subprocess.Popen[str]:
+    """A sweep process that pauses `pause` seconds after each batch (an injected hook)."""
+    env = {**os.environ, "MELDPLICHT_ENVIRONMENT": "test"}
     return subprocess.Popen(
-        [sys.executable, "-m", "meldplicht", "sweep", "--as-of", AS_OF.isoformat(), *args],
+        [
+            sys.executable,
+            "-m",
+            "tests.sweeps.paused_sweep",
+            url,
+            AS_OF.isoformat(),
+            str(batch_size),
+            str(pause),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -65,8 +73,8 @@ def test_two_concurrent_sweeps_make_one_run(sweep_db: SweepDb) -> None:
     sweep_db.engine.dispose()
     # Both start together; the pause keeps the winner busy (8 batches x 0.5 s) long after
     # the loser has tried the lock, whichever process wins.
-    first = start_sweep(sweep_db.url, "--batch-size", "5", pause=0.5)
-    second = start_sweep(sweep_db.url, "--batch-size", "5", pause=0.5)
+    first = start_sweep(sweep_db.url, 5, pause=0.5)
+    second = start_sweep(sweep_db.url, 5, pause=0.5)
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs
     said = [out for out, _ in outputs if "another sweep is running" in out]
@@ -86,7 +94,7 @@ def test_killed_sweep_rerun_ends_like_a_clean_run(sweep_db: SweepDb, tmp_path: P
     clean_url = clone_database(sweep_db.url, tmp_path)
     clean = SweepDb(clean_url, create_db_engine(clean_url), settings_for(clean_url), "")
     try:
-        victim = start_sweep(sweep_db.url, "--batch-size", "4", pause=30)
+        victim = start_sweep(sweep_db.url, 4, pause=30)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             # Killed once the first batch is committed (the checkpoint is in its transaction).

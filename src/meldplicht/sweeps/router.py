@@ -12,7 +12,7 @@ from meldplicht.accounts.models import Role
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import Forbidden, InvalidRequest, Unauthorized, problem_responses
 from meldplicht.core.security import Principal
-from meldplicht.sweeps import sweep
+from meldplicht.sweeps import runs as sweep
 from meldplicht.sweeps.schemas import SweepRunOut, SweepRunPage
 
 router = APIRouter(prefix="/api/v1/inspection/sweeps", tags=["sweeps"])

@@ -25,33 +25,21 @@ import enum
 import functools
 import hashlib
 import logging
-import os
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, union, update
 from sqlmodel import Session, col, select
 
 from meldplicht.alerts.hooks import after_sweep
-from meldplicht.core import keyset, metrics
+from meldplicht.core import metrics
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
-from meldplicht.core.errors import NotFound
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import Flag, FlagSource, SubjectType
 from meldplicht.inspection.service import (
@@ -61,7 +49,6 @@ from meldplicht.inspection.service import (
     first_postcodes,
     forget_cached_facts,
     notification_scope,
-    sync_flags_each_on_failure,
 )
 from meldplicht.models import import_all_models
 from meldplicht.notifications.facts import facts_of
@@ -83,6 +70,7 @@ from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_
 from meldplicht.rules.facts import Evaluation, Finding, NotificationRecord, Severity
 from meldplicht.rules.params import get_parameters
 from meldplicht.rules.sql import counted
+from meldplicht.sweeps import flag_writes
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
 from meldplicht.sweeps.models import SweepRun
 
@@ -105,8 +93,6 @@ MAX_TOUCHED_WORKERS = 5000
 # many calendar days after the notice can never be late, so it is left out of the records the
 # repeated-lateness check receives (a pre-selection for memory; the verdict is the rule's).
 LATE_HORIZON_DAYS = 14
-# Test-only: seconds to sleep after each committed batch (crash and concurrency tests).
-BATCH_PAUSE_ENV = "MELDPLICHT_SWEEP_BATCH_PAUSE"
 # Flag.period_key holds 40 characters; longer keys (the total-hours check joins notification
 # ids) are replaced by a digest so the flag fits on PostgreSQL too.
 PERIOD_KEY_MAX = 40
@@ -141,13 +127,10 @@ class SweepStatus(enum.StrEnum):
     INTERRUPTED = "interrupted"
 
 
-class SweepRunNotFound(NotFound):
-    code = "sweep_run_not_found"
-    title = "Sweep run not found"
-
-
 # (phase, done, total): phases are "notifications", "persons" and "employers".
 ProgressCallback = Callable[[str, int, int | None], None]
+# Called with the phase's name after each committed batch (tests: a pause, an interruption).
+AfterBatch = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -199,6 +182,7 @@ def run_sweep(
     progress: ProgressCallback | None = None,
     settings: Settings | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    after_batch: AfterBatch | None = None,
 ) -> SweepRun:
     """Sweep as of `as_of` and return the recorded run.
 
@@ -213,21 +197,15 @@ def run_sweep(
     import_all_models()
     settings = settings or get_settings()
     with sweep_lock(engine, lease=lease) as lock:
-        run = _Sweep(engine, as_of, mode, trigger, batch_size, progress, settings, lock).run()
+        run = _Sweep(
+            engine, as_of, mode, trigger, batch_size, progress, settings, lock, after_batch
+        ).run()
         after_sweep(engine, as_of, settings)
         return run
 
 
 def _legal_midnight(day: date) -> datetime:
     return datetime.combine(day, clock_time(0), tzinfo=LEGAL_TZ).astimezone(UTC)
-
-
-def _batch_pause() -> float:
-    raw = os.environ.get(BATCH_PAUSE_ENV, "")
-    try:
-        return max(float(raw), 0.0) if raw else 0.0
-    except ValueError:
-        return 0.0
 
 
 def _fit_period_key(finding: Finding) -> Finding:
@@ -248,8 +226,10 @@ class _Sweep:
         progress: ProgressCallback | None,
         settings: Settings,
         lock: LockHandle,
+        after_batch: AfterBatch | None = None,
     ) -> None:
         self.engine = engine
+        self.after_batch_hook = after_batch
         self.as_of = as_of
         self.mode = mode
         self.trigger = trigger
@@ -259,7 +239,6 @@ class _Sweep:
         self.lock = lock
         self.tally = _Tally()
         self.params = get_parameters()
-        self.pause = _batch_pause()
         self.run_id: uuid.UUID | None = None
         # Incremental mode: the day the last successful run saw, when changes count from, and
         # the people and employers whose cross-notification verdicts can have changed.
@@ -442,10 +421,10 @@ class _Sweep:
             values["checkpoint"] = checkpoint
         session.execute(update(SweepRun).where(col(SweepRun.id) == self.run_id).values(**values))
 
-    def _after_batch(self) -> None:
+    def _after_batch(self, phase: str) -> None:
         self.lock.heartbeat()
-        if self.pause:
-            time.sleep(self.pause)
+        if self.after_batch_hook is not None:
+            self.after_batch_hook(phase)
 
     def _record_error(self, kind: str, ident: object, exc: BaseException) -> None:
         self.tally.errors += 1
@@ -576,7 +555,7 @@ class _Sweep:
                 forget_cached_facts(session)
             done += len(page) if selected is not None else len(rows)
             self._report("notifications", done, self.tally.selected)
-            self._after_batch()
+            self._after_batch("notifications")
 
     def _evaluate_notification(
         self, notification: Notification, worker: Worker, postcode: str | None
@@ -778,7 +757,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report("persons", self.tally.persons, None)
-            self._after_batch()
+            self._after_batch("persons")
 
     def _person_verdict(
         self, key: str, records: Sequence[NotificationRecord]
@@ -801,7 +780,7 @@ class _Sweep:
             for key, value in counts.as_dict().items():
                 self.tally.extra[f"retention_{key}"] = value
             self._save_progress(session, None)
-        self._after_batch()
+        self._after_batch("retention")
 
     def _phase(self, name: str, step: Callable[[Session, str | None], Any]) -> None:
         """Run a batched phase whose step flushes one batch and returns its counts + cursor."""
@@ -823,7 +802,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report(name, 0, None)
-            self._after_batch()
+            self._after_batch(name)
             cursor = counts.cursor
             if cursor is None:
                 return
@@ -977,7 +956,7 @@ class _Sweep:
                 session.commit()
                 forget_cached_facts(session)
             self._report("employers", self.tally.employers, None)
-            self._after_batch()
+            self._after_batch("employers")
 
     def _employer_records(
         self, session: Session, ids: list[uuid.UUID], in_window: ColumnElement[bool]
@@ -1059,72 +1038,15 @@ class _Sweep:
         now: datetime,
     ) -> set[str]:
         """Sync a batch's flags; returns the subject ids that failed (logged and recorded)."""
-        counts, failed = sync_flags_each_on_failure(
+        counts, written, failed = flag_writes.sync_each_on_failure(
             session, items, scope=scope, source=FlagSource.SWEEP, as_of=self.as_of, now=now
         )
         self.tally.add(counts)
+        self.tally.extra["flags_written"] = self.tally.extra.get("flags_written", 0) + written
         for item, exc in failed:
             log.error("sweep: %s %s failed", kind, item.subject.id, exc_info=exc)
             self._record_error(kind, item.subject.id, exc)
         return {item.subject.id for item, _ in failed}
-
-
-@contextmanager
-def terminal_progress(show: bool) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar per sweep phase (for a terminal); None when not shown."""
-    if not show:
-        yield None
-        return
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    tasks: dict[str, TaskID] = {}
-    with Progress(*columns) as bar:
-
-        def report(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(f"Sweeping {phase}", total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
-        yield report
-
-
-# --- reading runs (the API) ------------------------------------------------------------------
-
-
-RUNS = keyset.digest("sweep_runs", {})  # the list of runs has no filters
-
-
-def list_runs(
-    session: Session, *, cursor: str | None = None, limit: int = 50
-) -> tuple[list[SweepRun], str | None]:
-    """Newest first, keyset-paginated on (started_at, id)."""
-    query = select(SweepRun)
-    if cursor is not None:
-        at, ident = keyset.decode(cursor, "started", RUNS, keyset.instant_key)
-        query = query.where(
-            or_(
-                col(SweepRun.started_at) < at,
-                and_(col(SweepRun.started_at) == at, col(SweepRun.id) < ident),
-            )
-        )
-    query = query.order_by(col(SweepRun.started_at).desc(), col(SweepRun.id).desc())
-    rows = list(session.exec(query.limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = keyset.encode("started", RUNS, rows[-1].started_at, rows[-1].id)
-    return rows, next_cursor
-
-
-def get_run(session: Session, run_id: uuid.UUID) -> SweepRun:
-    run = session.get(SweepRun, run_id)
-    if run is None:
-        raise SweepRunNotFound()
-    return run
 
 
 def _candidates(

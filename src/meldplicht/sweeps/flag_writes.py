@@ -1,0 +1,394 @@
+"""The sweep's flag writes for a batch, set-based: only what differs is written.
+
+`sync_flags_many` (inspection) rewrites every present flag each night: its evidence carries
+the day, and `last_seen_at`/`last_evaluated_on` are stamped afresh. Here the batch's wanted
+flags (from the same findings, the same fingerprints, the same risk score) are compared with
+the stored ones, read in one Core SELECT per batch, and only three kinds of row are written,
+each with one executemany:
+
+- new flags (an insert, with their `flag.opened` audit entry),
+- changed flags: reopened, condition back, or different content (severity, messages,
+  evidence, parameters, risk score and its inputs, sector, province, snooze), with
+  `flag.reopened` where a cleared flag returns,
+- cleared flags (`flag.cleared`).
+
+A flag whose content is unchanged is not written. Its `last_seen_at` and `last_evaluated_on`
+then keep the night its content was last written, and the `as_of`/`judged_on` of its evidence
+the day that content was established: true statements, no longer "last night". That an open
+flag with its condition present still holds is what the latest completed sweep run says
+(`GET /api/v1/inspection/sweeps`): every flag in a sweep's scope is judged by it.
+
+Writes are safe against intake and inspectors working at the same time: an update or clear
+names the row's `updated_at` as read in its WHERE (the row's version), and a row changed in
+between makes the batch fail, so the sweep's per-item retry reports that notification and the
+next run judges it again; a new flag whose fingerprint another transaction inserted first
+fails on the unique fingerprint the same way. Nothing is overwritten unseen.
+
+Audit entries are the same in number and kind as `sync_flags_many` writes (it audits changes
+only), and every present flag is passed on to `cases.join_flags` as before, so cases and
+back-pay estimates come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from meldplicht.audit import service as audit
+from meldplicht.core.db import insert_rows
+from meldplicht.inspection import cases, geo, risk
+from meldplicht.inspection import service as flag_service
+from meldplicht.inspection.models import Flag, FlagSource, FlagStatus
+from meldplicht.rules.facts import Severity
+
+# Values per IN (...) list: well under SQLite's and PostgreSQL's bind-parameter limits.
+IN_CHUNK = 500
+# Keys of a finding's evidence that name the day it was judged, not what was found.
+DAY_KEYS = frozenset({"as_of", "judged_on"})
+# The columns whose values make a flag's content (compared, and written when they differ).
+CONTENT = (
+    "rule_version",
+    "severity",
+    "legal_basis",
+    "message_nl",
+    "message_en",
+    "evidence",
+    "parameters",
+    "risk_score",
+    "risk_breakdown",
+    "workers_affected",
+    "sector",
+    "province",
+    "snoozed_until",
+    "condition_present",
+)
+
+
+class FlagChangedMeanwhile(RuntimeError):
+    """A flag the batch read was changed by someone else before the batch wrote it."""
+
+
+@dataclass(slots=True)
+class _Stored:
+    id: uuid.UUID
+    rule_code: str
+    status: str
+    cleared_at: datetime | None
+    reopened_count: int
+    updated_at: datetime
+    present: bool  # condition_present
+    content: str  # the comparable text of the CONTENT columns
+
+
+def _without_days(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_days(v) for k, v in value.items() if k not in DAY_KEYS}
+    if isinstance(value, list | tuple):
+        return [_without_days(v) for v in value]
+    return value
+
+
+def content_of(values: dict[str, Any]) -> str:
+    """A flag's content as comparable text: the same for a stored row and a wanted one."""
+    out = {}
+    for name in CONTENT:
+        value = values.get(name)
+        if name == "evidence":
+            value = _without_days(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif name == "severity" and value is not None:
+            value = str(value)
+        out[name] = value
+    return json.dumps(out, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _stored_flags(
+    session: Session, subjects: Sequence[flag_service.Subject], scope: frozenset[str]
+) -> dict[tuple[str, str], dict[str, _Stored]]:
+    """The subjects' flags of the rules in scope, by subject and fingerprint: one SELECT per
+    batch (of up to IN_CHUNK subjects per type), plain rows."""
+    found: dict[tuple[str, str], dict[str, _Stored]] = {}
+    by_type: dict[str, list[str]] = {}
+    for subject in subjects:
+        by_type.setdefault(subject.type, []).append(subject.id)
+    columns = [col(getattr(Flag, name)) for name in CONTENT]
+    for subject_type, ids in by_type.items():
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), IN_CHUNK):
+            rows = session.execute(
+                sa_select(
+                    col(Flag.subject_id),
+                    col(Flag.fingerprint),
+                    col(Flag.id),
+                    col(Flag.rule_code),
+                    col(Flag.status),
+                    col(Flag.cleared_at),
+                    col(Flag.reopened_count),
+                    col(Flag.updated_at),
+                    *columns,
+                ).where(
+                    col(Flag.subject_type) == subject_type,
+                    col(Flag.subject_id).in_(unique[start : start + IN_CHUNK]),
+                    col(Flag.rule_code).in_(scope),
+                )
+            )
+            for row in rows:
+                values = dict(zip(CONTENT, row[8:], strict=True))
+                found.setdefault((subject_type, row[0]), {})[row[1]] = _Stored(
+                    id=row[2],
+                    rule_code=row[3],
+                    status=row[4],
+                    cleared_at=row[5],
+                    reopened_count=row[6],
+                    updated_at=row[7],
+                    present=bool(values["condition_present"]),
+                    content=content_of(values),
+                )
+    return found
+
+
+def _guarded_update(session: Session, rows: list[dict[str, Any]]) -> None:
+    """UPDATE flag ... WHERE id = :id AND updated_at = :seen, as one executemany; every row
+    must match (else someone changed a flag in between: FlagChangedMeanwhile)."""
+    if not rows:
+        return
+    table: Table = Flag.__table__  # type: ignore[attr-defined]
+    names = sorted({k for row in rows for k in row} - {"id", "seen"})
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(n for n in names if n in row), []).append(row)
+    for keys, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.updated_at == bindparam("b_seen"))
+            .values({k: bindparam(f"b_{k}") for k in keys})
+        )
+        params = [
+            {"b_id": r["id"], "b_seen": r["seen"], **{f"b_{k}": r[k] for k in keys}} for r in group
+        ]
+        result = session.connection().execute(statement, params)
+        dialect = session.get_bind().dialect
+        if dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+            raise FlagChangedMeanwhile(
+                f"{len(params) - result.rowcount} of {len(params)} flags changed meanwhile"
+            )
+
+
+def sync_batch(
+    session: Session,
+    items: Sequence[flag_service.SyncItem],
+    *,
+    scope: frozenset[str],
+    source: FlagSource,
+    as_of: date,
+    now: datetime,
+) -> tuple[flag_service.SyncCounts, int]:
+    """What `sync_flags_many` leaves for these subjects, writing only the differences.
+    Returns its counts and how many flag rows were written (inserted or updated)."""
+    counts = flag_service.SyncCounts()
+    if not items:
+        return counts, 0
+    actor = flag_service.system_actor(source)
+    stored = _stored_flags(session, [item.subject for item in items], scope)
+
+    def anomalous(item: flag_service.SyncItem) -> bool:
+        return any(f.code in scope and f.severity != Severity.INFO for f in item.findings)
+
+    flag_service.prefetch_employer_facts(
+        session, {item.subject.employer_id for item in items if anomalous(item)}, as_of
+    )
+    new_flags: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    changed_employers: set[uuid.UUID | None] = set()
+    for item in items:
+        subject = item.subject
+        known = stored.get((subject.type, subject.id), {})
+        seen: set[str] = set()
+        if anomalous(item):
+            changed_employers.add(subject.employer_id)
+            employer = flag_service._employer_facts(session, subject.employer_id, as_of)
+            province = geo.province_for_postcode(subject.postcode)
+        for finding in item.findings:
+            if finding.code not in scope or finding.severity == Severity.INFO:
+                continue
+            fp = flag_service.fingerprint(
+                finding.code, subject.type, subject.id, finding.period_key
+            )
+            if fp in seen:
+                continue
+            seen.add(fp)
+            score, breakdown = risk.score(
+                severity=finding.severity,
+                workers_affected=subject.workers_affected,
+                confirmed_violations=employer.confirmed_violations,
+                sbi_code=employer.sbi_code,
+            )
+            values: dict[str, Any] = {
+                "rule_version": finding.rule_version,
+                "severity": finding.severity,
+                "legal_basis": finding.legal_basis,
+                "message_nl": finding.message_nl,
+                "message_en": finding.message_en,
+                "evidence": finding.evidence,
+                "parameters": [p.to_json() for p in finding.parameters],
+                "risk_score": score,
+                "risk_breakdown": breakdown,
+                "workers_affected": subject.workers_affected,
+                "sector": employer.sector,
+                "province": province,
+                "condition_present": True,
+                "snoozed_until": employer.snoozes.get(finding.code),
+            }
+            flag = known.get(fp)
+            if flag is None:
+                flag_id = uuid.uuid4()
+                values.update(
+                    {
+                        "id": flag_id,
+                        "fingerprint": fp,
+                        "rule_code": finding.code,
+                        "subject_type": subject.type,
+                        "subject_id": subject.id,
+                        "period_key": finding.period_key,
+                        "employer_id": subject.employer_id,
+                        "notification_id": subject.notification_id,
+                        "person_hash": subject.person_hash,
+                        "status": FlagStatus.OPEN,
+                        "source": source,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                        "last_evaluated_on": as_of,
+                        "updated_at": now,
+                        "reopened_count": 0,
+                    }
+                )
+                new_flags.append(values)
+                counts.opened += 1
+                counts.flag_ids.append(flag_id)
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.opened",
+                        "flag",
+                        flag_id,
+                        {"rule": finding.code, "source": source},
+                    )
+                )
+                continue
+            counts.refreshed += 1
+            counts.flag_ids.append(flag.id)
+            reopen = flag.status == FlagStatus.CLEARED
+            if not reopen and content_of(values) == flag.content:
+                continue  # unchanged: not written
+            if reopen:
+                counts.reopened += 1
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.reopened",
+                        "flag",
+                        flag.id,
+                        {"rule": finding.code, "source": source},
+                    )
+                )
+            values.update(
+                {
+                    "id": flag.id,
+                    "seen": flag.updated_at,
+                    "status": FlagStatus.OPEN if reopen else flag.status,
+                    "cleared_at": None if reopen else flag.cleared_at,
+                    "reopened_count": flag.reopened_count + (1 if reopen else 0),
+                    "last_seen_at": now,
+                    "last_evaluated_on": as_of,
+                    "updated_at": now,
+                }
+            )
+            changes.append(values)
+        for fp, flag in known.items():
+            if fp in seen or not flag.present:
+                continue
+            clear = flag.status == FlagStatus.OPEN
+            changes.append(
+                {
+                    "id": flag.id,
+                    "seen": flag.updated_at,
+                    "condition_present": False,
+                    "last_evaluated_on": as_of,
+                    "updated_at": now,
+                    "status": FlagStatus.CLEARED if clear else flag.status,
+                    "cleared_at": now if clear else flag.cleared_at,
+                }
+            )
+            changed_employers.add(subject.employer_id)
+            if clear:
+                counts.cleared += 1
+                audit_rows.append(
+                    audit.entry(
+                        actor,
+                        "flag.cleared",
+                        "flag",
+                        flag.id,
+                        {"rule": flag.rule_code, "source": source},
+                    )
+                )
+    if changes:
+        session.flush()
+        _guarded_update(session, changes)
+        flag_service._expire_flags(session, {row["id"] for row in changes})
+    insert_rows(session, Flag, new_flags)
+    audit.record_many(session, audit_rows)
+    cases.join_flags(
+        session,
+        counts.flag_ids,
+        employer_ids=changed_employers,
+        actor=actor,
+        as_of=as_of,
+        now=now,
+    )
+    return counts, len(new_flags) + len(changes)
+
+
+def sync_each_on_failure(
+    session: Session,
+    items: Sequence[flag_service.SyncItem],
+    *,
+    scope: frozenset[str],
+    source: FlagSource,
+    as_of: date,
+    now: datetime,
+) -> tuple[flag_service.SyncCounts, int, list[tuple[flag_service.SyncItem, Exception]]]:
+    """`sync_batch` in one savepoint; if the batch fails, item by item, so a failure is that
+    item's alone. Returns the counts, the rows written and the items that failed."""
+    try:
+        with session.begin_nested():
+            counts, written = sync_batch(
+                session, items, scope=scope, source=source, as_of=as_of, now=now
+            )
+            return counts, written, []
+    except Exception:  # noqa: S110 - retried item by item below, where each failure is reported
+        pass
+    counts = flag_service.SyncCounts()
+    written = 0
+    failed: list[tuple[flag_service.SyncItem, Exception]] = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                one, rows = sync_batch(
+                    session, [item], scope=scope, source=source, as_of=as_of, now=now
+                )
+        except Exception as exc:
+            failed.append((item, exc))
+            continue
+        counts.add(one)
+        written += rows
+    return counts, written, failed
