@@ -26,6 +26,7 @@ CHECKBOXES = {
     "housing_written_consent",
     "housing_certified",
     "bbl_student",
+    "paid_in_cash",
     "declaration_truthful",
 }
 

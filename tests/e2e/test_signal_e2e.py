@@ -61,7 +61,7 @@ def test_a_worker_sends_a_signal_in_ukrainian_and_the_inspector_sees_it(
     sign_in(page, "inspecteur")
     page.goto("/inspector/cases")
     page.select_option("#signals", "unverified")
-    page.click("button >> text=Toon signalen")
+    page.click("button >> text=Toon zaken")
     assert "signals=unverified" in page.url
     row = page.locator("table.queue tbody tr", has_text="Kwekerij De Tuin B.V.")
     expect(row).to_contain_text("1 niet-geverifieerde tip(s) van buiten")

@@ -18,7 +18,9 @@ from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import (
     Forbidden,
     InvalidRequest,
+    MalformedRequest,
     NotFound,
+    PayloadTooLarge,
     Unauthorized,
     problem_responses,
 )
@@ -87,7 +89,9 @@ subscriptions = APIRouter(prefix="/api/v1/alert-subscriptions", tags=["actions"]
     "",
     status_code=201,
     response_model=SubscriptionOut,
-    responses=problem_responses(Unauthorized, Forbidden, InvalidRequest),
+    responses=problem_responses(
+        Unauthorized, Forbidden, MalformedRequest, PayloadTooLarge, InvalidRequest
+    ),
     summary="Be told of new actions by webhook (HMAC-SHA256 signed) or e-mail",
 )
 def subscribe(
@@ -116,7 +120,7 @@ def list_subscriptions(
 @subscriptions.delete(
     "/{subscription_id}",
     status_code=204,
-    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, InvalidRequest),
     summary="Stop an alert subscription (what it still had waiting is cancelled; its log stays)",
 )
 def unsubscribe(
@@ -132,7 +136,7 @@ deliveries = APIRouter(prefix="/api/v1/alert-deliveries", tags=["actions"])
 @deliveries.get(
     "",
     response_model=list[DeliveryOut],
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, InvalidRequest),
     summary="The delivery log: every alert sent or tried, with each attempt",
 )
 def list_deliveries(

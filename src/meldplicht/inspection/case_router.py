@@ -224,7 +224,7 @@ def assign_cases(
 
 
 @router.get(
-    "/{case_id}",
+    "/{case_id:uuid}",
     response_model=CaseDetail,
     responses=problem_responses(*READ_ONE),
     summary="One case: employer, workers with back pay, flags by rule, timeline, notes, audit",
