@@ -25,5 +25,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notification") as batch:
-        batch.drop_column("paid_in_cash")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a plain column in place (3.35+); a batch rebuild would drop the table
+        # that versions, locations and flags point at while foreign keys are enforced.
+        op.execute("ALTER TABLE notification DROP COLUMN paid_in_cash")
+        return
+    op.drop_column("notification", "paid_in_cash")

@@ -237,7 +237,8 @@ def worker_copy_pdf(
     minimum: MinimumForWorker | None,
     facts: dict[str, Any],
 ) -> bytes:
-    """The worker's own copy (web/worker_copy.py's page) as a PDF in the worker's language:
+    """The worker's own copy (the same texts as the worker's copy page) as a PDF in the
+    worker's language:
     the same texts in the same order. Like the page, it never prints the BSN."""
     pdf = _Receipt(t, footer_key="pdf.worker_copy_footer")
     pdf.set_title(f"{t('worker_copy.title')} {n.receipt_number}")
