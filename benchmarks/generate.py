@@ -185,7 +185,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("id", "U"), ("employer_id", "U"), ("bsn_hash", "S"), ("bsn_encrypted", "S"),
         ("bsn_last3", "S"), ("given_names", "S"), ("surname", "S"),
         ("given_names_original", "S"), ("surname_original", "S"), ("birth_date", "D"),
-        ("sex", "S"), ("nationality", "S"), ("v_number", "S"), ("document_type", "S"),
+        ("sex", "S"), ("nationality", "S"), ("v_number_encrypted", "S"), ("document_type", "S"),
         ("document_number_encrypted", "S"), ("document_valid_until", "D"), ("created_at", "T"),
     ),
     "notification": (
@@ -699,7 +699,8 @@ def generate_batch(
                     worker_id, employer.id, person.bsn_hash, person.bsn_encrypted,
                     person.bsn[-3:], w["given_names"], w["surname"], w["given_names_original"],
                     w["surname_original"], person.birth, person.sex, person.nationality,
-                    person.v_number, person.document_type, doc_enc, person.document_valid_until,
+                    world.cipher.encrypt(person.v_number), person.document_type, doc_enc,
+                    person.document_valid_until,
                     received,
                 )
             )  # fmt: skip

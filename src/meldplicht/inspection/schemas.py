@@ -64,7 +64,13 @@ class FlagOut(BaseModel):
     )
     snoozed_until: date | None
     first_seen_at: datetime
-    last_seen_at: datetime
+    last_seen_at: datetime = Field(
+        description=(
+            "When the rules last wrote this flag's content (its finding new or changed). A "
+            "sweep leaves an unchanged flag as it was: that an open flag still holds is what "
+            "the latest completed sweep run says."
+        )
+    )
     cleared_at: datetime | None
     reopened_count: int
     message_en: str
