@@ -22,8 +22,9 @@ from common import existing_database, fresh_database, percentile
 from meldplicht.core.db import create_db_engine, insert_plain_rows
 from meldplicht.core.migrations import upgrade
 from meldplicht.employers.models import Employer
+from meldplicht.flags.models import Flag
 from meldplicht.inspection import case_queue
-from meldplicht.inspection.models import Case, Flag
+from meldplicht.inspection.models import Case
 
 PROVINCES = ("Zuid-Holland", "Noord-Holland", "Noord-Brabant", "Gelderland", "Utrecht")
 SECTORS = ("Glastuinbouw", "Schoonmaak", "Logistiek", "Vleesverwerking")

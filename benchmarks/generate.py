@@ -34,8 +34,8 @@ from common import SECRET_KEY, Backend, Database, fresh_database
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import PersonalDataCipher, cipher_for, mask_bsn
 from meldplicht.core.migrations import upgrade
-from meldplicht.inspection import geo, risk
-from meldplicht.inspection.service import fingerprint
+from meldplicht.flags import geo, risk
+from meldplicht.flags.sync import fingerprint
 from meldplicht.notifications import csv_format
 from meldplicht.rules.checks.base import REGISTRY
 from meldplicht.rules.params import get_parameters

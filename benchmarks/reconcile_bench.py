@@ -48,7 +48,7 @@ from meldplicht.models import import_all_models
 import_all_models()  # every table, for the flag updates
 from meldplicht.core.config import get_settings
 from meldplicht.core.db import create_db_engine
-from meldplicht.inspection.service import forget_cached_facts
+from meldplicht.flags.sync import forget_cached_facts
 from meldplicht.payroll.reconcile import reconcile
 
 as_of = date.fromisoformat(sys.argv[1])

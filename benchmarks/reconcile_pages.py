@@ -17,7 +17,7 @@ from sqlmodel import Session
 import meldplicht
 from meldplicht.core.config import get_settings
 from meldplicht.core.db import create_db_engine
-from meldplicht.inspection.service import forget_cached_facts
+from meldplicht.flags.sync import forget_cached_facts
 from meldplicht.models import import_all_models
 from meldplicht.payroll.reconcile import reconcile
 

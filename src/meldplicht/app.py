@@ -22,6 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import meldplicht.inspection.cases  # noqa: F401 - sets the case joiner every flag sync ends in
 from meldplicht import __version__
 from meldplicht.accounts.gate import ApiKeyGateMiddleware
 from meldplicht.core.config import Settings, get_settings

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlmodel import Session, select
 
+# Every flag sync ends in joining the flags into cases; the inspection package sets how.
+import meldplicht.inspection.cases  # noqa: F401
 from meldplicht.core.config import get_settings
 from meldplicht.core.db import create_db_engine
 

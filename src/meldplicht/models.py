@@ -1,4 +1,5 @@
-"""Imports every table module so SQLModel's metadata is complete (Alembic, tests)."""
+"""Imports every table module so SQLModel's metadata is complete (Alembic, tests), and the
+case joiner every flag sync ends in (set by `meldplicht.inspection.cases`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ def import_all_models() -> None:
     import meldplicht.audit.models
     import meldplicht.core.idempotency
     import meldplicht.employers.models
+    import meldplicht.flags.models
+    import meldplicht.inspection.cases
     import meldplicht.inspection.models
     import meldplicht.notifications.models
     import meldplicht.payroll.models

@@ -15,8 +15,9 @@ import pytest
 
 from meldplicht.core import keyset
 from meldplicht.core.keyset import InvalidCursor
+from meldplicht.flags.models import FlagStatus
 from meldplicht.inspection import case_queue, queue
-from meldplicht.inspection.models import CaseStatus, FlagStatus
+from meldplicht.inspection.models import CaseStatus
 from meldplicht.inspection.schemas import QueueSort
 
 ID = uuid.UUID("0b7d3c1e-5a4f-4e8b-9c2d-1f0e3a5b7c9d")

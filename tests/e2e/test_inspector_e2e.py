@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from meldplicht.core.clock import today
-from meldplicht.inspection.geo import PROVINCES
+from meldplicht.flags.geo import PROVINCES
 from meldplicht.rules import wages
 from tests.e2e.conftest import Server, screenshot, sign_in
 from tests.e2e.test_access_and_language import SAME_IN_BOTH, texts

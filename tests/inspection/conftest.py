@@ -23,10 +23,10 @@ from meldplicht.accounts.service import issue_key
 from meldplicht.core.clock import today, utcnow
 from meldplicht.core.security import hash_password
 from meldplicht.employers.models import Employer
+from meldplicht.flags.models import Flag, FlagSource, SubjectType
+from meldplicht.flags.sync import Subject, sync_flags
 from meldplicht.inspection.dependencies import stream_sessions
 from meldplicht.inspection.export import SessionFactory
-from meldplicht.inspection.models import Flag, FlagSource, SubjectType
-from meldplicht.inspection.service import Subject, sync_flags
 from meldplicht.rules.facts import Finding, Severity
 from tests.factories import notification_body
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import today
-from meldplicht.inspection.models import Case, CaseStatus, Flag
+from meldplicht.flags.models import Flag
+from meldplicht.inspection.models import Case, CaseStatus
 from meldplicht.rules.facts import Severity
 from tests.conftest import EmployerWithKey, make_employer
 from tests.factories import notification_body

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import today
+from meldplicht.flags.models import Flag
 from meldplicht.inspection import export
-from meldplicht.inspection.models import Flag
 from meldplicht.inspection.queue import QueueFilter
 from meldplicht.inspection.schemas import QueueSort
 from meldplicht.rules.facts import Severity

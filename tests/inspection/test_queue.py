@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import today, utcnow
-from meldplicht.inspection.models import Flag, FlagStatus, Outcome, SubjectType
+from meldplicht.flags.models import Flag, FlagStatus, Outcome, SubjectType
 from meldplicht.inspection.queue import SEVERITY_TARGET_DAYS
 from meldplicht.rules.facts import Severity
 from tests.conftest import EmployerWithKey

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
+from meldplicht.flags.models import ACTIVE_QUEUE_INDEXES, Flag, FlagStatus
 from meldplicht.inspection import queue
-from meldplicht.inspection.models import ACTIVE_QUEUE_INDEXES, Flag, FlagStatus
 from meldplicht.rules.facts import Severity
 from tests.conftest import EmployerWithKey
 from tests.inspection.conftest import INSPECTION, StaffWithKey, synthetic_flag

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.clock import today
-from meldplicht.inspection.models import Flag, FlagStatus
+from meldplicht.flags.models import Flag, FlagStatus
 from tests.conftest import EmployerWithKey
 from tests.factories import day, notification_body
 

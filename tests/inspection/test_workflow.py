@@ -21,8 +21,8 @@ from meldplicht.core.clock import today
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import upgrade
-from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
-from meldplicht.inspection.service import forget_cached_facts
+from meldplicht.flags.models import Flag, FlagStatus, SubjectType
+from meldplicht.flags.sync import forget_cached_facts
 from meldplicht.rules.facts import Severity
 from tests.conftest import (
     EmployerWithKey,

@@ -14,7 +14,7 @@ from meldplicht.core.clock import today, utcnow
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.security import Principal
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.notifications import bulk, csv_format, intake
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import (

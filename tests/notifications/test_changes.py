@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.notifications import changes, intake
 from meldplicht.notifications.models import Notification, NotificationStatus
 from meldplicht.notifications.schemas import NotificationCreate, TerminationIn

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.idempotency import IdempotencyRecord
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.notifications.models import Notification, NotificationFinding, Worker
 from tests.conftest import EmployerWithKey, unique_key
 from tests.factories import day, notification_body

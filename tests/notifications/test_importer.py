@@ -24,7 +24,7 @@ from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import upgrade
 from meldplicht.employers.schemas import EmployerCreate
 from meldplicht.employers.service import create_employer
-from meldplicht.inspection import service as inspection
+from meldplicht.notifications import flagging
 from meldplicht.notifications.csv_format import TEMPLATE_HEADER, template_csv
 from meldplicht.notifications.importer import run_import
 from meldplicht.notifications.models import (
@@ -204,7 +204,7 @@ def test_a_row_failing_half_way_leaves_nothing(
     import_db: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, engine = import_db
-    real = inspection.raise_flags_at_intake
+    real = flagging.raise_flags_at_intake
 
     def failing(session: Session, notification: Notification, *args: Any, **kwargs: Any) -> None:
         # By now the worker, notification, version, location and findings are flushed.
@@ -212,7 +212,7 @@ def test_a_row_failing_half_way_leaves_nothing(
             raise IntegrityError("INSERT INTO flag", {}, Exception("simulated failure"))
         real(session, notification, *args, **kwargs)
 
-    monkeypatch.setattr(inspection, "raise_flags_at_intake", failing)
+    monkeypatch.setattr(flagging, "raise_flags_at_intake", failing)
     rows = [
         example_row(external_reference="H-1"),
         example_row(external_reference="H-2", worker_bsn="999996356"),

@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.payroll.demo import add_demo_payroll
 from meldplicht.payroll.reconcile import reconcile
 from tests.conftest import EmployerWithKey

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
-from meldplicht.inspection.models import Flag, FlagSource, FlagStatus
+from meldplicht.flags.models import Flag, FlagSource, FlagStatus
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.payroll.reconcile import reconcile
 from tests.conftest import EmployerWithKey

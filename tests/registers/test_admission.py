@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
+from meldplicht.flags.models import Flag, FlagStatus, SubjectType
 from meldplicht.registers.admission import check_lender, refresh_admissions
 from meldplicht.registers.nau import NauClient, OfflineAdmissionRegister
 from meldplicht.sweeps.sweep import SweepStatus, run_sweep

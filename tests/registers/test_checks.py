@@ -81,7 +81,7 @@ def test_waadi_registration_duty_ends_with_the_wtta() -> None:
 
 
 def test_sector_weights_read_sbi_2008_and_2025_codes() -> None:
-    from meldplicht.inspection.risk import load_sector_table
+    from meldplicht.flags.risk import load_sector_table
 
     table = load_sector_table()
     temp = table.weight_for("78201")

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from meldplicht.core.config import Settings
-from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
+from meldplicht.flags.models import Flag, FlagStatus, SubjectType
 from meldplicht.registers.kvk import KvkClient, LookupStatus, OfflineRegister
 from meldplicht.registers.service import check_employer, enrich_employer, refresh_registers
 from tests.conftest import EmployerWithKey, make_employer

@@ -34,7 +34,7 @@ from meldplicht.core.clock import today
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import upgrade
-from meldplicht.inspection.models import Snooze
+from meldplicht.flags.models import Snooze
 from tests.conftest import (
     drop_postgres,
     fresh_postgres_url,

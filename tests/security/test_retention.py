@@ -13,8 +13,8 @@ from meldplicht.core.clock import utcnow
 from meldplicht.core.config import Settings
 from meldplicht.core.crypto import cipher_for
 from meldplicht.core.idempotency import IdempotencyRecord
-from meldplicht.inspection.models import Flag, FlagSource, SubjectType
-from meldplicht.inspection.service import Subject, sync_flags
+from meldplicht.flags.models import Flag, FlagSource, SubjectType
+from meldplicht.flags.sync import Subject, sync_flags
 from meldplicht.notifications.models import Notification, NotificationVersion, Worker
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.privacy.retention import (

@@ -30,7 +30,7 @@ from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
 from meldplicht.employers.schemas import EmployerCreate
 from meldplicht.employers.service import create_employer
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.notifications import changes, intake
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.models import Channel, Notification

@@ -61,18 +61,18 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.core.errors import NotFound
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag, FlagSource, SubjectType
-from meldplicht.inspection.service import (
+from meldplicht.flags.models import Flag, FlagSource, SubjectType
+from meldplicht.flags.sync import (
     Subject,
     SyncCounts,
     SyncItem,
-    first_postcodes,
     forget_cached_facts,
     notification_scope,
     sync_flags_each_on_failure,
 )
 from meldplicht.models import import_all_models
 from meldplicht.notifications.facts import facts_of
+from meldplicht.notifications.flagging import first_postcodes
 from meldplicht.notifications.models import (
     Notification,
     NotificationStatus,

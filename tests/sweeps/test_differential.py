@@ -31,7 +31,8 @@ from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.core.db import create_db_engine
-from meldplicht.inspection.models import Case, Flag
+from meldplicht.flags.models import Flag
+from meldplicht.inspection.models import Case
 from meldplicht.notifications.models import Notification
 from meldplicht.sweeps.models import SweepRun
 from meldplicht.sweeps.sweep import SweepStatus, run_sweep

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from meldplicht.inspection.models import Flag, FlagStatus, SubjectType
+from meldplicht.flags.models import Flag, FlagStatus, SubjectType
 from meldplicht.notifications.models import Notification, Worker
 from meldplicht.rules.params import get_parameters
 from meldplicht.sweeps import sweep as sweep_module

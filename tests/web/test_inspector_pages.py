@@ -27,7 +27,7 @@ from meldplicht.core.config import Environment, Settings
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import upgrade
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag, FlagNote, FlagStatus, Snooze
+from meldplicht.flags.models import Flag, FlagNote, FlagStatus, Snooze
 from meldplicht.rules.facts import Severity
 from meldplicht.sweeps.models import SweepRun
 from tests.conftest import PG_ADMIN_URL, drop_postgres, require_backend, unique_pg_name

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from meldplicht.inspection.models import ACTIVE_STATUSES, Flag
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.rules.checks.base import date_en, date_nl
 from meldplicht.rules.checks.status import BUWAV_BASIS

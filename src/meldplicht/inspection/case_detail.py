@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
 from meldplicht.employers.models import Employer
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag
 from meldplicht.inspection import case_queue, cases, signals
 from meldplicht.inspection.case_schemas import (
     CaseDetail,
@@ -21,13 +22,11 @@ from meldplicht.inspection.case_schemas import (
 )
 from meldplicht.inspection.case_workflow import get_case
 from meldplicht.inspection.models import (
-    ACTIVE_STATUSES,
     Case,
     CaseNote,
     CaseOutcome,
     CaseStatus,
     CaseWorker,
-    Flag,
     Signal,
     SignalSource,
     SignalStatus,

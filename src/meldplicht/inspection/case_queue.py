@@ -23,13 +23,8 @@ from meldplicht.core.clock import today
 from meldplicht.core.errors import InvalidRequest
 from meldplicht.core.keyset import InvalidCursor as InvalidCursor
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import (
-    ACTIVE_CASE_STATUSES,
-    ACTIVE_STATUSES,
-    Case,
-    CaseStatus,
-    Flag,
-)
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag
+from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, Case, CaseStatus
 
 
 class CaseSort(enum.StrEnum):

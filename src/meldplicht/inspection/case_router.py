@@ -12,13 +12,13 @@ from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import InvalidRequest, problem_responses
 from meldplicht.employers.models import Employer
+from meldplicht.flags import geo
 from meldplicht.inspection import (
     case_detail,
     case_queue,
     case_report,
     case_views,
     case_workflow,
-    geo,
     queue,
     signals,
     workflow,

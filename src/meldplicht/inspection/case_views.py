@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from meldplicht.audit import service as audit
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
 from meldplicht.core.validation import text_problem
-from meldplicht.inspection import geo
+from meldplicht.flags import geo
 from meldplicht.inspection.case_queue import CaseFilter, CaseSort, DueStatus
 from meldplicht.inspection.models import ACTIVE_CASE_STATUSES, CaseStatus, CaseView
 from meldplicht.inspection.workflow import Staff

@@ -1,13 +1,14 @@
 """Cases: one open case per employer gathers that employer's active flags.
 
-`join_flags` is the one way flags enter cases; `sync_flags_many` calls it for every batch it
-writes (intake, sweep, payroll, register), and the flag workflow calls it when a flag
-changes status. It puts each active flag that is in no open case into its employer's open
-case (opening one if there is none: a closed case stays closed, a later flag opens a new
-one), then recomputes the aggregates of every open case the batch touched: flags by
-severity, workers affected, risk score with its breakdown, the due date, the day the oldest
-active condition began, and the estimated back pay (the sum of its workers' estimates,
-`CaseWorker`, recomputed for the notifications of the batch's wage flags).
+`join_flags` is the one way flags enter cases; every flag sync ends in it (intake, sweep,
+payroll, register: this module sets it as the flags package's case joiner on import), and
+the flag workflow calls it when a flag changes status. It puts each active flag that is in
+no open case into its employer's open case (opening one if there is none: a closed case
+stays closed, a later flag opens a new one), then recomputes the aggregates of every open
+case the batch touched: flags by severity, workers affected, risk score with its breakdown,
+the due date, the day the oldest active condition began, and the estimated back pay (the sum
+of its workers' estimates, `CaseWorker`, recomputed for the notifications of the batch's
+wage flags).
 
 A closed case keeps the figures it had when it was closed (the file shows what was decided on).
 """
@@ -30,14 +31,9 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import (
-    ACTIVE_STATUSES,
-    Case,
-    CaseStatus,
-    CaseWorker,
-    Flag,
-    SubjectType,
-)
+from meldplicht.flags import sync as flag_sync
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag, SubjectType
+from meldplicht.inspection.models import Case, CaseStatus, CaseWorker
 from meldplicht.notifications.models import (
     Notification,
     NotificationVersion,
@@ -240,6 +236,10 @@ def join_flags(
     touched = {cases[e] for e in employers if e in cases}
     refresh(session, sorted(touched), now)
     return touched
+
+
+# Flags sit below cases and cannot import them: every flag sync ends in `join_flags` this way.
+flag_sync.join_cases_with(join_flags)
 
 
 def _expire(session: Session, model: type[Any], ids: set[uuid.UUID]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from meldplicht.core.clock import LEGAL_TZ
-from meldplicht.inspection.models import ACTIVE_STATUSES, Flag
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag
 from meldplicht.sweeps.models import SweepRun
 
 

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from meldplicht.employers.models import Employer
+from meldplicht.flags.models import Flag
 from meldplicht.inspection import queue
-from meldplicht.inspection.models import Flag
 from meldplicht.inspection.schemas import QueueSort
 from meldplicht.notifications.models import Notification
 

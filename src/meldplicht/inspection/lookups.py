@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 
 
 def user_names(session: Session, ids: Iterable[uuid.UUID | str | None]) -> dict[str, str]:

@@ -29,8 +29,8 @@ from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
 from meldplicht.core.keyset import InvalidCursor as InvalidCursor
 from meldplicht.employers.models import Employer
 from meldplicht.employers.service import EmployerNotFound as EmployerNotFound
-from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome
-from meldplicht.inspection.models import Snooze as SnoozeRow
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome
+from meldplicht.flags.models import Snooze as SnoozeRow
 from meldplicht.inspection.schemas import (
     AuditEntryOut,
     EmployerSummary,

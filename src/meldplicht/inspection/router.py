@@ -26,14 +26,15 @@ from meldplicht.core.errors import (
     Unauthorized,
     problem_responses,
 )
-from meldplicht.inspection import export, geo, queue, workflow
+from meldplicht.flags import geo
+from meldplicht.flags.models import ACTIVE_STATUSES, FlagStatus
+from meldplicht.inspection import export, queue, workflow
 from meldplicht.inspection.dependencies import (
     CurrentStaff,
     CurrentSupervisor,
     StreamSessions,
     current_staff,
 )
-from meldplicht.inspection.models import ACTIVE_STATUSES, FlagStatus
 from meldplicht.inspection.schemas import (
     AssignIn,
     BulkAssignIn,

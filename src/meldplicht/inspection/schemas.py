@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from meldplicht.core.validation import clean_text
-from meldplicht.inspection.models import FlagStatus, Outcome
+from meldplicht.flags.models import FlagStatus, Outcome
 from meldplicht.notifications.schemas import LawDate, NotificationDetail
 
 NoteText = Annotated[

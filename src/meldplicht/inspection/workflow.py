@@ -27,16 +27,9 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.errors import Conflict, DomainError, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome, Snooze
+from meldplicht.flags.sync import forget_cached_facts
 from meldplicht.inspection import cases
-from meldplicht.inspection import service as flags_service
-from meldplicht.inspection.models import (
-    ACTIVE_STATUSES,
-    Flag,
-    FlagNote,
-    FlagStatus,
-    Outcome,
-    Snooze,
-)
 from meldplicht.inspection.queue import EmployerNotFound, get_flag
 from meldplicht.rules.checks.base import REGISTRY
 
@@ -287,7 +280,7 @@ def resolve(
     flag.resolved_at = now
     flag.resolved_by = who.user_id
     # A confirmed violation raises the employer's risk score; drop the per-session cache.
-    flags_service.forget_cached_facts(session)
+    forget_cached_facts(session)
     _record(session, who, "flag.resolved", flag, {"outcome": outcome.value, "note": note})
     return _touch(session, flag, now)
 
@@ -331,7 +324,7 @@ def reopen(
     flag.assignee_id = None
     flag.claimed_at = None
     flag.reopened_count += 1
-    flags_service.forget_cached_facts(session)
+    forget_cached_facts(session)
     if note:
         session.add(
             FlagNote(
@@ -478,7 +471,7 @@ def snooze(
         },
     )
     # sync_flags caches each employer's snoozes per session; the next sync must see this one.
-    flags_service.forget_cached_facts(session)
+    forget_cached_facts(session)
     return row, affected
 
 
@@ -502,7 +495,7 @@ def lift_snooze(
         row.id,
         {"employer_id": str(row.employer_id), "rule": row.rule_code, "flags": affected},
     )
-    flags_service.forget_cached_facts(session)
+    forget_cached_facts(session)
     session.flush()
     return row, affected
 

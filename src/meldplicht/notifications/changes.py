@@ -27,8 +27,7 @@ from meldplicht.core.clock import legal_date
 from meldplicht.core.db import insert_rows
 from meldplicht.core.errors import Conflict, FieldError, InvalidRequest
 from meldplicht.core.validation import field_errors_from_pydantic
-from meldplicht.inspection import service as inspection
-from meldplicht.notifications import csv_format
+from meldplicht.notifications import csv_format, flagging
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.facts import facts_of, finding_rows
 from meldplicht.notifications.intake import housing_values, location_rows
@@ -400,7 +399,7 @@ def _evaluate(
         finding_rows(notification.id, notification.version, findings, as_of, ctx.received_at),
     )
     metrics.findings_emitted([f.code for f in findings], source="intake")
-    inspection.raise_flags_at_intake(
+    flagging.raise_flags_at_intake(
         session,
         notification,
         findings,

@@ -30,7 +30,7 @@ from meldplicht.core.db import (
     upsert_row,
 )
 from meldplicht.core.errors import InvalidRequest
-from meldplicht.inspection import service as inspection
+from meldplicht.notifications import flagging
 from meldplicht.notifications.context import Context
 from meldplicht.notifications.facts import facts_of_payload, finding_rows
 from meldplicht.notifications.models import (
@@ -358,7 +358,7 @@ def create(
     notification = persistent_from_row(session, Notification, rows.notification)
     metrics.findings_emitted([f.code for f in findings], source="intake")
     # The postcode and person hash are in hand: the flag sync looks nothing up for them.
-    inspection.raise_flags_at_intake(
+    flagging.raise_flags_at_intake(
         session,
         notification,
         findings,
@@ -440,7 +440,7 @@ def create_batch(
     )
     audit.record_many(session, [rows.audit for rows in built])
     # One sync for the batch: its flags join the employer's case once, not once per row.
-    inspection.raise_new_notifications_flags(
+    flagging.raise_new_notifications_flags(
         session,
         employer_id,
         [

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from meldplicht.core import migrations
 from meldplicht.core.clock import legal_date
-from meldplicht.inspection.models import Flag
+from meldplicht.flags.models import Flag
 from meldplicht.rules.params import DUE_WARNING, Parameters, get_parameters
 from meldplicht.sweeps.models import SweepRun
 

@@ -28,15 +28,15 @@ from sqlmodel import Session, col, select
 
 from meldplicht.core.clock import utcnow
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag, FlagSource, SubjectType
-from meldplicht.inspection.service import (
+from meldplicht.flags.models import Flag, FlagSource, SubjectType
+from meldplicht.flags.sync import (
     Subject,
     SyncCounts,
     SyncItem,
-    first_postcodes,
     forget_cached_facts,
     sync_flags_each_on_failure,
 )
+from meldplicht.notifications.flagging import first_postcodes
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.payroll.models import PayrollRecord
 from meldplicht.rules.checks import payroll as rules

@@ -37,7 +37,7 @@ from meldplicht.core.config import get_settings
 from meldplicht.core.crypto import PersonalDataCipher, cipher_for
 from meldplicht.core.idempotency import IdempotencyRecord
 from meldplicht.core.security import Principal
-from meldplicht.inspection.models import Flag, SubjectType
+from meldplicht.flags.models import Flag, SubjectType
 from meldplicht.notifications.models import (
     Notification,
     NotificationFinding,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, or_, select
 
 from meldplicht.core.crypto import PersonalDataCipher
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import Flag, FlagNote
+from meldplicht.flags.models import Flag, FlagNote
 from meldplicht.notifications.models import (
     Notification,
     NotificationFinding,

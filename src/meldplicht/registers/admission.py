@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 
 from meldplicht.core.clock import utcnow
 from meldplicht.employers.models import Employer
-from meldplicht.inspection.models import FlagSource, SubjectType
-from meldplicht.inspection.service import Subject, SyncCounts, sync_flags
+from meldplicht.flags.models import FlagSource, SubjectType
+from meldplicht.flags.sync import Subject, SyncCounts, sync_flags
 from meldplicht.notifications.models import Notification, NotificationStatus
 from meldplicht.registers.kvk import LookupStatus
 from meldplicht.registers.nau import AdmissionRegister

@@ -22,15 +22,9 @@ from sqlmodel import Session, col, select
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import risk
-from meldplicht.inspection.models import FlagSource, SubjectType
-from meldplicht.inspection.service import (
-    Subject,
-    SyncCounts,
-    forget_cached_facts,
-    sync_flags,
-    system_actor,
-)
+from meldplicht.flags import risk
+from meldplicht.flags.models import FlagSource, SubjectType
+from meldplicht.flags.sync import Subject, SyncCounts, forget_cached_facts, sync_flags, system_actor
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.registers.kvk import BusinessRegister, Lookup, LookupStatus
 from meldplicht.rules.checks import register as rules

@@ -1,6 +1,6 @@
 """The sweep's flag writes for a batch, set-based: only what differs is written.
 
-`sync_flags_many` (inspection) rewrites every present flag each night: its evidence carries
+`sync_flags_many` (flags.sync) rewrites every present flag each night: its evidence carries
 the day, and `last_seen_at`/`last_evaluated_on` are stamped afresh. Here the batch's wanted
 flags (from the same findings, the same fingerprints, the same risk score) are compared with
 the stored ones, read in one Core SELECT per batch, and only three kinds of row are written,
@@ -44,9 +44,10 @@ from sqlmodel import Session, col
 
 from meldplicht.audit import service as audit
 from meldplicht.core.db import insert_rows
-from meldplicht.inspection import cases, geo, risk
-from meldplicht.inspection import service as flag_service
-from meldplicht.inspection.models import Flag, FlagSource, FlagStatus
+from meldplicht.flags import geo, risk
+from meldplicht.flags import sync as flag_service
+from meldplicht.flags.models import Flag, FlagSource, FlagStatus
+from meldplicht.inspection import cases
 from meldplicht.rules.facts import Severity
 
 # Values per IN (...) list: well under SQLite's and PostgreSQL's bind-parameter limits.

@@ -22,13 +22,13 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import today
 from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest
+from meldplicht.flags import geo
 from meldplicht.inspection import (
     case_detail,
     case_queue,
     case_report,
     case_views,
     case_workflow,
-    geo,
     signals,
 )
 from meldplicht.inspection.case_schemas import SignalVerdict

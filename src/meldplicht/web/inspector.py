@@ -30,9 +30,10 @@ from meldplicht.core.db import SessionDep
 from meldplicht.core.errors import DomainError, FieldError, InvalidRequest, NotFound
 from meldplicht.core.keyset import InvalidCursor
 from meldplicht.core.validation import LAW_DATES, text_field_error
+from meldplicht.flags import geo
+from meldplicht.flags.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
 from meldplicht.inspection import dashboard as dashboard_figures
-from meldplicht.inspection import geo, lookups, queue, workflow
-from meldplicht.inspection.models import ACTIVE_STATUSES, Flag, FlagStatus, Outcome
+from meldplicht.inspection import lookups, queue, workflow
 from meldplicht.inspection.router import NoPersonalData, get_personal_data
 from meldplicht.inspection.schemas import PersonalDataOut, QueueSort
 from meldplicht.rules.checks import catalogue

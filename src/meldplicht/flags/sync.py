@@ -1,8 +1,12 @@
 """Turning findings into flags: one flag per (rule, subject, period), whatever path finds it.
 
 `sync_flags` is the single way flags are opened, refreshed, cleared and reopened; intake, the
-sweep and payroll reconciliation all call it with the rules they evaluated (the scope), so a
-condition that is no longer found clears its flag, and one that returns reopens it.
+sweep, payroll reconciliation and the registers all call it with the subject they judged and
+the rules they evaluated (the scope), so a condition that is no longer found clears its flag,
+and one that returns reopens it. The caller says what the subject is (`Subject`); nothing
+here reads notifications. Every sync ends in `record_sync`: its audit entries, then the flags
+found join their employer's case through the joiner the inspection package sets
+(`join_cases_with`), so flags need not know cases.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
@@ -24,8 +28,8 @@ from meldplicht.core.clock import utcnow
 from meldplicht.core.db import insert_rows
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import cases, geo, risk
-from meldplicht.inspection.models import (
+from meldplicht.flags import geo, risk
+from meldplicht.flags.models import (
     Flag,
     FlagSource,
     FlagStatus,
@@ -33,9 +37,55 @@ from meldplicht.inspection.models import (
     Snooze,
     SubjectType,
 )
-from meldplicht.notifications.models import Notification, Worker, WorkLocation
 from meldplicht.rules.checks.base import REGISTRY
 from meldplicht.rules.facts import Evaluation, Finding, Severity
+
+
+class CaseJoiner(Protocol):
+    """Gathers synced flags into their employers' cases (`inspection.cases.join_flags`)."""
+
+    def __call__(
+        self,
+        session: Session,
+        flag_ids: Iterable[uuid.UUID],
+        *,
+        employer_ids: Iterable[uuid.UUID | None] = (),
+        actor: Principal,
+        as_of: date,
+        now: datetime | None = None,
+    ) -> object: ...
+
+
+_case_joiner: CaseJoiner | None = None
+
+
+def join_cases_with(joiner: CaseJoiner) -> None:
+    """Set who gathers the flags of every sync into cases. `meldplicht.inspection.cases` sets
+    it when imported; the app and the command line import it before anything syncs."""
+    global _case_joiner  # the one hook, set once at import
+    _case_joiner = joiner
+
+
+def record_sync(
+    session: Session,
+    audit_rows: list[dict[str, Any]],
+    *,
+    flag_ids: Sequence[uuid.UUID],
+    employer_ids: Iterable[uuid.UUID | None],
+    actor: Principal,
+    as_of: date,
+    now: datetime,
+) -> None:
+    """The end of every sync, once its flag rows are written: its audit entries, then every
+    flag found joins its employer's open case (one is opened if there is none) and the open
+    cases of `employer_ids` (whose flags may have cleared) are refreshed."""
+    if _case_joiner is None:
+        # Never silently: a flag outside every case is missing from the case queue.
+        raise RuntimeError(
+            "flags synced with no case joiner set: import meldplicht.inspection.cases"
+        )
+    audit.record_many(session, audit_rows)
+    _case_joiner(session, flag_ids, employer_ids=employer_ids, actor=actor, as_of=as_of, now=now)
 
 
 def system_actor(source: FlagSource) -> Principal:
@@ -422,11 +472,10 @@ def sync_flags_many(
                 session.execute(update(Flag), rows)
         _expire_flags(session, {row["id"] for row in (*updates, *clears)})
     insert_rows(session, Flag, new_flags)
-    audit.record_many(session, audit_rows)
-    # Every flag found joins its employer's open case (one is opened if there is none).
-    cases.join_flags(
+    record_sync(
         session,
-        counts.flag_ids,
+        audit_rows,
+        flag_ids=counts.flag_ids,
         employer_ids=changed_employers,
         actor=actor,
         as_of=as_of,
@@ -472,17 +521,6 @@ def sync_flags_each_on_failure(
     return counts, failed
 
 
-def first_postcodes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The first work-location postcode of each notification, in one query."""
-    return dict(
-        session.exec(
-            select(WorkLocation.notification_id, WorkLocation.postcode).where(
-                col(WorkLocation.notification_id).in_(ids), WorkLocation.position == 0
-            )
-        ).all()  # a Result has keys(), so dict() must get plain rows
-    )
-
-
 def _expire_flags(session: Session, ids: set[uuid.UUID]) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Flag) and obj.id in ids:
@@ -513,115 +551,4 @@ def sync_flags(
         as_of=as_of,
         now=now,
         new_subjects=new_subject,
-    )
-
-
-def notification_subject(
-    session: Session,
-    notification: Notification,
-    first_postcode: str | None = None,
-    person_hash: str | None = None,
-) -> Subject:
-    first_location = (
-        first_postcode
-        or session.exec(
-            select(WorkLocation.postcode)
-            .where(WorkLocation.notification_id == notification.id)
-            .order_by(col(WorkLocation.position))
-        ).first()
-    )
-    return Subject(
-        type=SubjectType.NOTIFICATION,
-        id=str(notification.id),
-        employer_id=notification.employer_id,
-        notification_id=notification.id,
-        person_hash=person_hash
-        or session.exec(select(Worker.bsn_hash).where(Worker.id == notification.worker_id)).one(),
-        postcode=first_location,
-    )
-
-
-def raise_new_notification_flags(
-    session: Session,
-    notification_id: uuid.UUID,
-    employer_id: uuid.UUID,
-    postcode: str | None,
-    person_hash: str,
-    findings: Sequence[Finding],
-    as_of: date,
-) -> None:
-    """Flags of a notification created in this transaction (bulk intake: no look-ups)."""
-    if not any(f.severity != Severity.INFO for f in findings):
-        return
-    sync_flags(
-        session,
-        Subject(
-            type=SubjectType.NOTIFICATION,
-            id=str(notification_id),
-            employer_id=employer_id,
-            notification_id=notification_id,
-            person_hash=person_hash,
-            postcode=postcode,
-        ),
-        findings,
-        scope=notification_scope(Evaluation.INTAKE),
-        source=FlagSource.INTAKE,
-        as_of=as_of,
-        new_subject=True,
-    )
-
-
-def raise_new_notifications_flags(
-    session: Session,
-    employer_id: uuid.UUID,
-    rows: Sequence[tuple[uuid.UUID, str | None, str, Sequence[Finding]]],
-    as_of: date,
-) -> None:
-    """Flags of many notifications created in this transaction (bulk intake), in one sync:
-    (notification id, first postcode, person hash, findings) each."""
-    items = [
-        SyncItem(
-            Subject(
-                type=SubjectType.NOTIFICATION,
-                id=str(nid),
-                employer_id=employer_id,
-                notification_id=nid,
-                person_hash=person_hash,
-                postcode=postcode,
-            ),
-            findings,
-        )
-        for nid, postcode, person_hash, findings in rows
-        if any(f.severity != Severity.INFO for f in findings)
-    ]
-    if items:
-        sync_flags_many(
-            session,
-            items,
-            scope=notification_scope(Evaluation.INTAKE),
-            source=FlagSource.INTAKE,
-            as_of=as_of,
-            new_subjects=True,
-        )
-
-
-def raise_flags_at_intake(
-    session: Session,
-    notification: Notification,
-    findings: Sequence[Finding],
-    as_of: date,
-    evaluation: Evaluation,
-    *,
-    first_postcode: str | None = None,
-    person_hash: str | None = None,
-) -> None:
-    """Every intake (new notice, change, termination, withdrawal) keeps the flags current."""
-    sync_flags(
-        session,
-        notification_subject(session, notification, first_postcode, person_hash),
-        findings,
-        scope=notification_scope(evaluation),
-        source=FlagSource.INTAKE,
-        as_of=as_of,
-        new_subject=notification.version == 1,
     )
