@@ -25,8 +25,8 @@ next run judges it again; a new flag whose fingerprint another transaction inser
 fails on the unique fingerprint the same way. Nothing is overwritten unseen.
 
 Audit entries are the same in number and kind as `sync_flags_many` writes (it audits changes
-only), and every present flag is passed on to `cases.join_flags` as before, so cases and
-back-pay estimates come out the same.
+only), and the batch ends in the same `record_sync` (its audit entries, then every present
+flag joins its employer's case), so cases and back-pay estimates come out the same.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from meldplicht.core.db import insert_rows
 from meldplicht.flags import geo, risk
 from meldplicht.flags import sync as flag_service
 from meldplicht.flags.models import Flag, FlagSource, FlagStatus
-from meldplicht.inspection import cases
 from meldplicht.rules.facts import Severity
 
 # Values per IN (...) list: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -347,10 +346,10 @@ def sync_batch(
         _guarded_update(session, changes)
         flag_service._expire_flags(session, {row["id"] for row in changes})
     insert_rows(session, Flag, new_flags)
-    audit.record_many(session, audit_rows)
-    cases.join_flags(
+    flag_service.record_sync(
         session,
-        counts.flag_ids,
+        audit_rows,
+        flag_ids=counts.flag_ids,
         employer_ids=changed_employers,
         actor=actor,
         as_of=as_of,
