@@ -61,7 +61,8 @@ _case_joiner: CaseJoiner | None = None
 
 def join_cases_with(joiner: CaseJoiner) -> None:
     """Set who gathers the flags of every sync into cases. `meldplicht.inspection.cases` sets
-    it when imported; the app and the command line import it before anything syncs."""
+    it when imported; the app, the command line and `import_all_models` (the sweep's first
+    step) import it before anything syncs."""
     global _case_joiner  # the one hook, set once at import
     _case_joiner = joiner
 
