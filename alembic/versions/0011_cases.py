@@ -82,9 +82,7 @@ def upgrade() -> None:
         "case_worker",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("case_id", sa.Uuid(), sa.ForeignKey("inspection_case.id"), nullable=False),
-        sa.Column(
-            "notification_id", sa.Uuid(), sa.ForeignKey("notification.id"), nullable=False
-        ),
+        sa.Column("notification_id", sa.Uuid(), sa.ForeignKey("notification.id"), nullable=False),
         sa.Column("back_pay", sa.Numeric(12, 2), nullable=False),
         sa.Column("calculation", sa.JSON(), nullable=False),
         sa.Column("computed_on", sa.Date(), nullable=False),

@@ -78,9 +78,7 @@ def _strip_declarations() -> None:
             if isinstance(person, dict) and "v_number" in person:
                 person.pop("v_number")
                 connection.execute(
-                    sa.update(version)
-                    .where(version.c.id == row_id)
-                    .values(declaration=declaration)
+                    sa.update(version).where(version.c.id == row_id).values(declaration=declaration)
                 )
         last = rows[-1][0]
 

@@ -50,7 +50,10 @@ def upgrade() -> None:
             [{"row_id": row_id, "code": _code()} for row_id in ids],
         )
     op.create_index(
-        op.f("uq_notification_verification_code"), "notification", ["verification_code"], unique=True
+        op.f("uq_notification_verification_code"),
+        "notification",
+        ["verification_code"],
+        unique=True,
     )
     if not _sqlite():  # SQLite cannot make an added column NOT NULL in place; the model fills it
         op.alter_column(

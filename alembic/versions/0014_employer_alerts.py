@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_alert_subscription_employer_id", "alert_subscription", ["employer_id"]
-    )
+    op.create_index("ix_alert_subscription_employer_id", "alert_subscription", ["employer_id"])
     op.create_table(
         "alert_delivery",
         sa.Column("id", sa.Uuid(), primary_key=True),

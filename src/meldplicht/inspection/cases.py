@@ -16,14 +16,17 @@ A closed case keeps the figures it had when it was closed (the file shows what w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -33,7 +36,13 @@ from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
 from meldplicht.flags import sync as flag_sync
 from meldplicht.flags.models import ACTIVE_STATUSES, Flag, SubjectType
-from meldplicht.inspection.models import Case, CaseStatus, CaseWorker
+from meldplicht.inspection.models import (
+    Case,
+    CaseFiguresDue,
+    CaseStatus,
+    CaseWorker,
+    CaseWorkerDue,
+)
 from meldplicht.notifications.models import (
     Notification,
     NotificationVersion,
@@ -230,12 +239,104 @@ def join_flags(
         _expire(session, Flag, {row["id"] for row in joined})
         _set_condition_since(session, [row["id"] for row in joined])
     audit.record_many(session, audit_rows)
-    for employer_id, notifications in wage_notifications.items():
-        if employer_id in cases:
-            update_back_pay(session, cases[employer_id], sorted(notifications), as_of, now)
     touched = {cases[e] for e in employers if e in cases}
+    wages = {cases[e]: sorted(n) for e, n in wage_notifications.items() if e in cases}
+    if _deferring.get():
+        _mark_due(session, touched, wages)
+        return touched
+    update_back_pay_many(session, wages, as_of, now)
     refresh(session, sorted(touched), now)
     return touched
+
+
+# --- figures left due (the sweep) -----------------------------------------------------------
+
+_deferring: ContextVar[bool] = ContextVar("case_figures_deferred", default=False)
+
+
+@contextmanager
+def figures_deferred() -> Iterator[None]:
+    """Within this block `join_flags` still puts every flag into its case at once, but leaves
+    the case's figures (its aggregates and its workers' back pay) due, to be recomputed by
+    `recompute_due`. The sweep works in it: an employer's flags arrive over many batches of
+    notifications and again in the payroll phase, and each case is then recomputed once, at
+    the sweep's end, from the same inputs (the estimate depends on the declarations, the
+    payroll and the day, never on the flags). What is due is stored with the batch, so a run
+    killed before its end leaves it to the next run."""
+    token = _deferring.set(True)
+    try:
+        yield
+    finally:
+        _deferring.reset(token)
+
+
+def _insert_ignoring_known(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    session.execute(statement, rows)
+
+
+def _mark_due(
+    session: Session, case_ids: set[uuid.UUID], wages: dict[uuid.UUID, list[uuid.UUID]]
+) -> None:
+    _insert_ignoring_known(
+        session,
+        CaseFiguresDue.__table__,  # type: ignore[attr-defined]
+        [{"case_id": c} for c in sorted(case_ids)],
+    )
+    _insert_ignoring_known(
+        session,
+        CaseWorkerDue.__table__,  # type: ignore[attr-defined]
+        [{"case_id": c, "notification_id": n} for c, ns in sorted(wages.items()) for n in ns],
+    )
+
+
+def figures_due(session: Session) -> int:
+    """How many cases have figures left to recompute."""
+    return int(session.execute(sa_select(func.count()).select_from(CaseFiguresDue)).scalar_one())
+
+
+def recompute_due(
+    session: Session, as_of: date, now: datetime | None = None, *, limit: int = 200
+) -> int:
+    """Recompute the figures of up to `limit` cases left due (lowest ids first) and clear
+    them: the back pay of their due workers, then their aggregates. Returns how many cases
+    were taken (0: none left). A case closed meanwhile keeps the figures it was closed with.
+    The caller commits, and calls again until it returns 0."""
+    now = now or utcnow()
+    case_ids = list(
+        session.execute(
+            sa_select(col(CaseFiguresDue.case_id))
+            .order_by(col(CaseFiguresDue.case_id))
+            .limit(limit)
+        ).scalars()
+    )
+    if not case_ids:
+        return 0
+    still_open = set(
+        session.execute(
+            sa_select(col(Case.id)).where(
+                col(Case.id).in_(case_ids), col(Case.status) != CaseStatus.CLOSED
+            )
+        ).scalars()
+    )
+    wages: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for case_id, notification_id in session.execute(
+        sa_select(col(CaseWorkerDue.case_id), col(CaseWorkerDue.notification_id))
+        .where(col(CaseWorkerDue.case_id).in_(case_ids))
+        .order_by(col(CaseWorkerDue.case_id), col(CaseWorkerDue.notification_id))
+    ):
+        if case_id in still_open:
+            wages.setdefault(case_id, []).append(notification_id)
+    update_back_pay_many(session, wages, as_of, now)
+    refresh(session, sorted(still_open), now)
+    session.execute(delete(CaseWorkerDue).where(col(CaseWorkerDue.case_id).in_(case_ids)))
+    session.execute(delete(CaseFiguresDue).where(col(CaseFiguresDue.case_id).in_(case_ids)))
+    return len(case_ids)
 
 
 # Flags sit below cases and cannot import them: every flag sync ends in `join_flags` this way.
@@ -482,32 +583,69 @@ def _declarations(
 def estimate(session: Session, notification: Notification, worker: Worker, as_of: date) -> BackPay:
     """The back-pay estimate of one notification up to `as_of` (from its versions and the
     payroll of the same person at the same employer)."""
+    versions, payroll = _estimate_inputs(session, [(notification, worker)], as_of)
+    return estimate_from(notification, worker, versions.get(notification.id, []), payroll, as_of)
+
+
+def estimate_from(
+    notification: Notification,
+    worker: Worker,
+    versions: Sequence[NotificationVersion],
+    payroll: Sequence[PayrollRecord],
+    as_of: date,
+) -> BackPay:
+    """The estimate from what it needs, read already: the notification's versions, and
+    payroll records of which those of the same person at the same employer overlapping the
+    employment count (the others are ignored)."""
     end = min(notification.end_date or as_of, as_of)
     start = notification.start_date
     if not counts(notification.status) or end < start:
         return BackPay(start=start, end=end, parts=())
-    versions = session.exec(
-        select(NotificationVersion).where(NotificationVersion.notification_id == notification.id)
-    ).all()
-    payroll = [
+    paid = [
         _clipped(r, start, end)
-        for r in session.exec(
-            select(PayrollRecord).where(
-                PayrollRecord.employer_id == notification.employer_id,
-                PayrollRecord.bsn_hash == worker.bsn_hash,
-                col(PayrollRecord.period_end) >= start,
-                col(PayrollRecord.period_start) <= end,
-            )
-        )
+        for r in payroll
+        if r.employer_id == notification.employer_id
+        and r.bsn_hash == worker.bsn_hash
+        and r.period_end >= start
+        and r.period_start <= end
     ]
     return back_pay(
         birth_date=worker.birth_date,
         start=start,
         end=end,
         declarations=_declarations(notification, versions),
-        payroll=payroll,
+        payroll=paid,
         bbl_student=bool(notification.bbl_student),
     )
+
+
+def _estimate_inputs(
+    session: Session, rows: Sequence[tuple[Notification, Worker]], as_of: date
+) -> tuple[dict[uuid.UUID, list[NotificationVersion]], list[PayrollRecord]]:
+    """The versions of these notifications and the payroll of their people at their employers,
+    in a few queries per chunk (not two per notification)."""
+    versions: dict[uuid.UUID, list[NotificationVersion]] = {}
+    payroll: list[PayrollRecord] = []
+    for chunk in _chunks(list(rows)):
+        ids = [n.id for n, _ in chunk]
+        for version in session.exec(
+            select(NotificationVersion).where(col(NotificationVersion.notification_id).in_(ids))
+        ):
+            versions.setdefault(version.notification_id, []).append(version)
+        people = sorted({w.bsn_hash for _, w in chunk})
+        employers = sorted({n.employer_id for n, _ in chunk})
+        earliest = min(n.start_date for n, _ in chunk)
+        payroll.extend(
+            session.exec(
+                select(PayrollRecord).where(
+                    col(PayrollRecord.bsn_hash).in_(people),
+                    col(PayrollRecord.employer_id).in_(employers),
+                    col(PayrollRecord.period_end) >= earliest,
+                    col(PayrollRecord.period_start) <= as_of,
+                )
+            )
+        )
+    return versions, payroll
 
 
 def _clipped(record: PayrollRecord, start: date, end: date) -> Paid:
@@ -543,34 +681,90 @@ def update_back_pay(
     now: datetime | None = None,
 ) -> None:
     """(Re)compute the back-pay estimate of these notifications in the case."""
+    update_back_pay_many(session, {case_id: list(notification_ids)}, as_of, now)
+
+
+def update_back_pay_many(
+    session: Session,
+    wages: dict[uuid.UUID, list[uuid.UUID]],
+    as_of: date,
+    now: datetime | None = None,
+) -> None:
+    """(Re)compute the back-pay estimates of these notifications, by case: the inputs read in
+    a few queries per chunk, and only the estimates whose figures changed written."""
     now = now or utcnow()
-    if not notification_ids:
+    wanted = {n: c for c, ns in wages.items() for n in ns}
+    if not wanted:
         return
-    rows = session.exec(
-        select(Notification, Worker)
-        .join(Worker, col(Worker.id) == col(Notification.worker_id))
-        .where(col(Notification.id).in_(list(notification_ids)))
-    ).all()
-    existing = {
-        cw.notification_id: cw
-        for cw in session.exec(
-            select(CaseWorker).where(
-                CaseWorker.case_id == case_id,
-                col(CaseWorker.notification_id).in_(list(notification_ids)),
-            )
-        )
-    }
-    for notification, worker in rows:
-        result = estimate(session, notification, worker, as_of)
-        row = existing.get(notification.id) or CaseWorker(
-            case_id=case_id, notification_id=notification.id, computed_on=as_of
-        )
-        row.back_pay = result.total
-        row.calculation = result.to_json()
-        row.computed_on = as_of
-        row.updated_at = now
-        session.add(row)
     session.flush()
+    ids = sorted(wanted)
+    rows: list[tuple[Notification, Worker]] = []
+    existing: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, Decimal, Any, date]] = {}
+    for chunk in _chunks(ids):
+        rows.extend(
+            session.exec(
+                select(Notification, Worker)
+                .join(Worker, col(Worker.id) == col(Notification.worker_id))
+                .where(col(Notification.id).in_(chunk))
+                .order_by(col(Notification.id))
+            ).all()
+        )
+        for cw_id, case_id, notification_id, amount, calculation, computed_on in session.execute(
+            sa_select(
+                col(CaseWorker.id),
+                col(CaseWorker.case_id),
+                col(CaseWorker.notification_id),
+                col(CaseWorker.back_pay),
+                col(CaseWorker.calculation),
+                col(CaseWorker.computed_on),
+            ).where(col(CaseWorker.notification_id).in_(chunk))
+        ):
+            existing[(case_id, notification_id)] = (cw_id, amount, calculation, computed_on)
+    versions, payroll = _estimate_inputs(session, rows, as_of)
+    by_person: dict[tuple[uuid.UUID | None, str], list[PayrollRecord]] = {}
+    for record in payroll:
+        by_person.setdefault((record.employer_id, record.bsn_hash), []).append(record)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for notification, worker in rows:
+        case_id = wanted[notification.id]
+        result = estimate_from(
+            notification,
+            worker,
+            versions.get(notification.id, []),
+            by_person.get((notification.employer_id, worker.bsn_hash), []),
+            as_of,
+        )
+        total, calculation = result.total, result.to_json()
+        known = existing.get((case_id, notification.id))
+        if known is None:
+            inserts.append(
+                {
+                    "id": uuid.uuid4(),
+                    "case_id": case_id,
+                    "notification_id": notification.id,
+                    "back_pay": total,
+                    "calculation": calculation,
+                    "computed_on": as_of,
+                    "updated_at": now,
+                }
+            )
+        elif (known[1], known[2], known[3]) != (total, calculation, as_of):
+            updates.append(
+                {
+                    "id": known[0],
+                    "back_pay": total,
+                    "calculation": calculation,
+                    "computed_on": as_of,
+                    "updated_at": now,
+                }
+            )
+    if inserts:
+        session.execute(insert(CaseWorker.__table__), inserts)  # type: ignore[attr-defined]
+    if updates:
+        session.execute(update(CaseWorker), updates)
+    if inserts or updates:
+        _expire(session, CaseWorker, {r["id"] for r in inserts + updates})
 
 
 def recompute_case(session: Session, case: Case, as_of: date, now: datetime | None = None) -> None:

@@ -133,6 +133,28 @@ class CaseWorker(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class CaseFiguresDue(SQLModel, table=True):
+    """A case whose figures a sweep has still to recompute: the sweep gathers them as it goes
+    and recomputes each case once, at its end (`cases.recompute_due`)."""
+
+    __tablename__ = "case_figures_due"
+
+    case_id: uuid.UUID = Field(
+        foreign_key="inspection_case.id", ondelete="CASCADE", primary_key=True
+    )
+
+
+class CaseWorkerDue(SQLModel, table=True):
+    """A worker's back-pay estimate in a case that a sweep has still to recompute."""
+
+    __tablename__ = "case_worker_due"
+
+    case_id: uuid.UUID = Field(
+        foreign_key="inspection_case.id", ondelete="CASCADE", primary_key=True
+    )
+    notification_id: uuid.UUID = Field(primary_key=True)
+
+
 class SignalSource(enum.StrEnum):
     WORKER_PAGE = "worker_page"  # the public form on the worker page
     PARTNER = "partner"  # a partner organisation through the public API

@@ -42,6 +42,7 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.employers.models import Employer
 from meldplicht.flags.models import Flag, FlagSource, SubjectType
+from meldplicht.inspection import cases
 from meldplicht.flags.sync import (
     Subject,
     SyncCounts,
@@ -260,13 +261,17 @@ class _Sweep:
         try:
             # Retention first: nothing past its legal keeping period is evaluated again.
             self._retention()
-            self._notifications(changed_since, touched_workers)
-            if self._cross_incremental:
-                self._collect_dirty()
-            self._persons()
-            self._employers()
-            self._payroll()
-            self._registers()
+            # Flags join their cases as they are written; each case's figures are recomputed
+            # once, at the end (`_case_figures`), not after every batch that touches it.
+            with cases.figures_deferred():
+                self._notifications(changed_since, touched_workers)
+                if self._cross_incremental:
+                    self._collect_dirty()
+                self._persons()
+                self._employers()
+                self._payroll()
+                self._registers()
+            self._case_figures()
             status = SweepStatus.SUCCEEDED
         except SweepLockLost as exc:
             log.error("sweep %s stopped: %s", self.run_id, exc)
@@ -409,6 +414,26 @@ class _Sweep:
         log.info("sweep %s as of %s %s: %s", run.id, run.as_of, status, run.counts)
         metrics.sweep_finished(status, (now - run.started_at).total_seconds(), run.counts)
         return run
+
+    def _case_figures(self) -> None:
+        """Recompute the figures of every case left due (by this run's phases, or by a run
+        killed before its end), a batch of cases per transaction."""
+        with Session(self.engine) as session:
+            total = cases.figures_due(session)
+        done = 0
+        self._report("cases", 0, total)
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                taken = cases.recompute_due(session, self.as_of, utcnow())
+                if not taken:
+                    break
+                self._save_progress(session, None)
+                session.commit()
+                forget_cached_facts(session)
+            done += taken
+            self.tally.extra["cases_recomputed"] = done
+            self._report("cases", done, total)
+            self._after_batch("cases")
 
     def _save_progress(self, session: Session, checkpoint: str | None) -> None:
         """Counts and checkpoint go in the batch's own transaction, so they match the work."""
