@@ -23,8 +23,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -528,7 +529,19 @@ def refresh_rules(session: Session, case_ids: Sequence[uuid.UUID]) -> None:
             updates,
         )
     if inserts:
-        session.execute(insert(table), inserts)
+        # A row another transaction inserted meanwhile is overwritten, not a failed batch.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(table)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["case_id", "rule_code"],
+                set_={
+                    "case_status": upsert.excluded.case_status,
+                    "open_flags": upsert.excluded.open_flags,
+                },
+            ),
+            inserts,
+        )
 
 
 def follow_case_status(session: Session, case_id: uuid.UUID, status: str) -> None:
