@@ -24,7 +24,7 @@ from meldplicht.core.migrations import upgrade
 from meldplicht.employers.models import Employer
 from meldplicht.flags.models import Flag
 from meldplicht.inspection import case_queue
-from meldplicht.inspection.models import Case
+from meldplicht.inspection.models import Case, CaseRule
 
 PROVINCES = ("Zuid-Holland", "Noord-Holland", "Noord-Brabant", "Gelderland", "Utrecht")
 SECTORS = ("Glastuinbouw", "Schoonmaak", "Logistiek", "Vleesverwerking")
@@ -48,6 +48,7 @@ def generate(url: str, cases: int, flags: int, seed: int = 7) -> None:
             employers: list[dict[str, Any]] = []
             case_rows: list[dict[str, Any]] = []
             flag_rows: list[dict[str, Any]] = []
+            rule_rows: list[dict[str, Any]] = []  # what cases.refresh_rules keeps
             for i in range(start, min(cases, start + BATCH)):
                 employer_id, case_id = uuid.uuid4(), uuid.uuid4()
                 sector, province = rnd.choice(SECTORS), rnd.choice(PROVINCES)
@@ -56,10 +57,17 @@ def generate(url: str, cases: int, flags: int, seed: int = 7) -> None:
                      "sector": sector, "is_staffing_agency": False, "created_at": now}
                 )  # fmt: skip
                 severities = [rnd.choice(RULES) for _ in range(per_case)]
+                status = rnd.choice(STATUSES)
+                for rule in sorted({r for r, _ in severities}):
+                    n = sum(r == rule for r, _ in severities)
+                    rule_rows.append(
+                        {"case_id": case_id, "rule_code": rule, "case_status": status,
+                         "open_flags": n}
+                    )  # fmt: skip
                 case_rows.append(
                     {
                         "id": case_id, "reference": f"Z-2026-{i:08d}", "employer_id": employer_id,
-                        "status": rnd.choice(STATUSES), "sector": sector, "province": province,
+                        "status": status, "sector": sector, "province": province,
                         "risk_score": rnd.randint(10, 400), "risk_breakdown": {},
                         "active_flags": per_case,
                         "flags_high": sum(s == "high" for _, s in severities),
@@ -93,6 +101,7 @@ def generate(url: str, cases: int, flags: int, seed: int = 7) -> None:
             _insert(session, Employer, employers)
             _insert(session, Case, case_rows)
             _insert(session, Flag, flag_rows)
+            _insert(session, CaseRule, rule_rows)
     engine.dispose()
     analyze(url)
 
@@ -148,6 +157,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--flags", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=120)
+    parser.add_argument("--db-name", help="the database's name (default cases_<cases>)")
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -155,12 +165,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     generated = 0.0
+    name = args.db_name or f"cases_{args.cases}"
     if args.reuse:
-        db = existing_database(args.backend, f"cases_{args.cases}")
+        db = existing_database(args.backend, name)
         upgrade(db.url)
         analyze(db.url)
     else:
-        db = fresh_database(args.backend, f"cases_{args.cases}")
+        db = fresh_database(args.backend, name)
         upgrade(db.url)
         started = time.perf_counter()
         generate(db.url, args.cases, args.flags)

@@ -24,8 +24,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--plans", action="store_true", help="print each statement's plan")
+    parser.add_argument("--db-name", help="the database's name (default cases_<cases>)")
     args = parser.parse_args()
-    db = existing_database(args.backend, f"cases_{args.cases}")
+    db = existing_database(args.backend, args.db_name or f"cases_{args.cases}")
     engine = create_db_engine(db.url)
     statements: list[tuple[str, Any, float]] = []
     started: dict[int, float] = {}

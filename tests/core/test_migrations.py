@@ -138,3 +138,102 @@ def test_0016_keeps_cases_and_their_notes_and_lets_a_case_have_no_employer(
 def _id(backend: str, value: uuid.UUID) -> str:
     # SQLAlchemy's Uuid is CHAR(32) hex on SQLite and a native uuid on PostgreSQL.
     return value.hex if backend == "sqlite" else str(value)
+
+
+_FLAG_ROW = (
+    "INSERT INTO flag (id, fingerprint, rule_code, rule_version, subject_type, subject_id,"
+    " period_key, employer_id, case_id, severity, status, risk_score, risk_breakdown,"
+    " workers_affected, legal_basis, message_nl, message_en, evidence, parameters, source,"
+    " condition_present, first_seen_at, last_seen_at, reopened_count, updated_at)"
+    " VALUES (:id, :fp, :rule, '1', 'employer', 's', '', :e, :c, 'low', :status, 1, '{}', 1,"
+    " '-', '-', '-', '{}', '[]', 'sweep', true, :now, :now, 0, :now)"
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0019_fills_case_rule_from_the_active_flags_and_goes_back(
+    backend: str, tmp_path: Path
+) -> None:
+    """case_rule (0019) is backfilled with one row per case and rule with active flags (the
+    case's status beside it); downgraded, the table goes and the flags stay."""
+    require_backend(backend)
+    name = unique_pg_name("meldplicht_m0019")
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else fresh_postgres_url(name)
+    engine = create_db_engine(url)
+    employer, now = uuid.uuid4(), "2026-12-01 10:00:00+00:00"
+    open_case, closed_case = uuid.uuid4(), uuid.uuid4()
+    case_row = (
+        "INSERT INTO inspection_case (id, reference, employer_id, status, risk_score,"
+        " risk_breakdown, active_flags, flags_high, flags_medium, flags_low, rules,"
+        " workers_affected, back_pay, opened_at, updated_at) VALUES (:id, :ref, :e,"
+        " :status, 0, '{}', 0, 0, 0, 0, '[]', 0, 0, :now, :now)"
+    )
+    flags = [
+        (open_case, "LATE_NOTICE", "open"),
+        (open_case, "LATE_NOTICE", "claimed"),
+        (open_case, "UNDERAGE_WORK", "resolved"),  # not active: no row
+        (open_case, "PAST_DECLARED_END", "cleared"),
+        (closed_case, "UNDERAGE_WORK", "investigating"),  # a closed case's active flag
+    ]
+    try:
+        upgrade(url, "0018")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO employer (id, kvk_number, name, is_staffing_agency, created_at)"
+                    " VALUES (:id, '12345678', 'Tuin B.V.', false, :now)"
+                ),
+                {"id": _id(backend, employer), "now": now},
+            )
+            for case, ref, status in (
+                (open_case, "Z-2026-0001", "claimed"),
+                (closed_case, "Z-2026-0002", "closed"),
+            ):
+                conn.execute(
+                    text(case_row),
+                    {
+                        "id": _id(backend, case),
+                        "ref": ref,
+                        "e": _id(backend, employer),
+                        "status": status,
+                        "now": now,
+                    },
+                )
+            for case, rule, status in flags:
+                flag = uuid.uuid4()
+                conn.execute(
+                    text(_FLAG_ROW),
+                    {
+                        "id": _id(backend, flag),
+                        "fp": flag.hex * 2,
+                        "rule": rule,
+                        "e": _id(backend, employer),
+                        "c": _id(backend, case),
+                        "status": status,
+                        "now": now,
+                    },
+                )
+        upgrade(url, "0019")
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT case_id, rule_code, case_status, open_flags FROM case_rule"
+                    " ORDER BY rule_code"
+                )
+            ).all()
+        assert [(str(c).replace("-", ""), r, s, n) for c, r, s, n in rows] == [
+            (open_case.hex, "LATE_NOTICE", "claimed", 2),
+            (closed_case.hex, "UNDERAGE_WORK", "closed", 1),
+        ]
+        assert "ix_case_rule_count" in {i["name"] for i in inspect(engine).get_indexes("case_rule")}
+        command.downgrade(alembic_config(url), "0018")
+        assert "case_rule" not in inspect(engine).get_table_names()
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM flag")).scalar_one() == len(flags)
+        upgrade(url)  # and up again
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM case_rule")).scalar_one() == 2
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            drop_postgres(name)

@@ -22,6 +22,7 @@ from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.audit import service as audit
 from meldplicht.core.clock import utcnow
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
+from meldplicht.inspection import cases
 from meldplicht.inspection.models import Case, CaseNote, CaseOutcome, CaseStatus
 from meldplicht.inspection.workflow import (
     ClaimedByOther,
@@ -65,6 +66,7 @@ def _touch(session: Session, case: Case, now: datetime) -> Case:
     case.updated_at = now
     session.add(case)
     session.flush()
+    cases.follow_case_status(session, case.id, case.status)
     return case
 
 

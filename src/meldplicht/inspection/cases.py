@@ -8,7 +8,10 @@ stays closed, a later flag opens a new one), then recomputes the aggregates of e
 case the batch touched: flags by severity, workers affected, risk score with its breakdown,
 the due date, the day the oldest active condition began, and the estimated back pay (the sum
 of its workers' estimates, `CaseWorker`, recomputed for the notifications of the batch's
-wage flags).
+wage flags). It also keeps `case_rule` (the rules each case has active flags of, for the
+queue's rule filter) for those cases and for the closed cases the batch's flags left or were
+worked in. Within the sweep (`figures_deferred`) the figures are left due and recomputed
+once, at the sweep's end; `case_rule` is kept at once.
 
 A closed case keeps the figures it had when it was closed (the file shows what was decided on).
 """
@@ -24,7 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +42,7 @@ from meldplicht.flags.models import ACTIVE_STATUSES, Flag, SubjectType
 from meldplicht.inspection.models import (
     Case,
     CaseFiguresDue,
+    CaseRule,
     CaseStatus,
     CaseWorker,
     CaseWorkerDue,
@@ -189,6 +193,7 @@ def join_flags(
     now = now or utcnow()
     ids = sorted(set(flag_ids))
     loose: dict[uuid.UUID, list[uuid.UUID]] = {}
+    left: set[uuid.UUID] = set()  # closed cases whose active flags move to an open case
     wage_notifications: dict[uuid.UUID, set[uuid.UUID]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
@@ -210,6 +215,8 @@ def join_flags(
         for flag_id, employer_id, case_id, case_status, rule_code, notification_id in rows:
             if case_id is None or case_status == CaseStatus.CLOSED:
                 loose.setdefault(employer_id, []).append(flag_id)
+            if case_id is not None and case_status == CaseStatus.CLOSED:
+                left.add(case_id)
             if rule_code in BACK_PAY_RULES and notification_id is not None:
                 wage_notifications.setdefault(employer_id, set()).add(notification_id)
     employers = sorted({*loose, *(e for e in employer_ids if e is not None)})
@@ -241,6 +248,7 @@ def join_flags(
     audit.record_many(session, audit_rows)
     touched = {cases[e] for e in employers if e in cases}
     wages = {cases[e]: sorted(n) for e, n in wage_notifications.items() if e in cases}
+    refresh_rules(session, sorted(touched | left | _closed_with_rules(session, employers)))
     if _deferring.get():
         _mark_due(session, touched, wages)
         return touched
@@ -544,6 +552,106 @@ def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | Non
     if values:
         session.execute(update(Case), values)
         _expire(session, Case, {v["id"] for v in values})
+
+
+# --- the case's rules -----------------------------------------------------------------------
+
+
+def _closed_with_rules(session: Session, employer_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The closed cases of these employers that still have active flags of some rule: a
+    flag there may have been worked or cleared since."""
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(employer_ids):
+        found.update(
+            session.execute(
+                sa_select(col(Case.id)).where(
+                    col(Case.employer_id).in_(chunk),
+                    col(Case.status) == CaseStatus.CLOSED,
+                    sa_select(col(CaseRule.case_id))
+                    .where(col(CaseRule.case_id) == col(Case.id))
+                    .exists(),
+                )
+            ).scalars()
+        )
+    return found
+
+
+def refresh_rules(session: Session, case_ids: Sequence[uuid.UUID]) -> None:
+    """Make the `case_rule` rows of these cases (of any status) what their flags say: one row
+    per rule with active flags, with their number and the case's status. Only the rows that
+    differ are written."""
+    if not case_ids:
+        return
+    session.flush()
+    table = CaseRule.__table__  # type: ignore[attr-defined]
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[dict[str, Any]] = []
+    for chunk in _chunks(list(case_ids)):
+        wanted: dict[tuple[uuid.UUID, str], tuple[str, int]] = {
+            (case_id, rule): (status, int(n))
+            for case_id, rule, status, n in session.execute(
+                sa_select(col(Flag.case_id), col(Flag.rule_code), col(Case.status), func.count())
+                .join(Case, col(Case.id) == col(Flag.case_id))
+                .where(col(Flag.case_id).in_(chunk), col(Flag.status).in_(ACTIVE_STATUSES))
+                .group_by(col(Flag.case_id), col(Flag.rule_code), col(Case.status))
+            )
+        }
+        stored: dict[tuple[uuid.UUID, str], tuple[str, int]] = {
+            (case_id, rule): (status, n)
+            for case_id, rule, status, n in session.execute(
+                sa_select(
+                    col(CaseRule.case_id),
+                    col(CaseRule.rule_code),
+                    col(CaseRule.case_status),
+                    col(CaseRule.open_flags),
+                ).where(col(CaseRule.case_id).in_(chunk))
+            )
+        }
+        for (case_id, rule), (status, n) in wanted.items():
+            row = {"b_case": case_id, "b_rule": rule, "b_status": status, "b_flags": n}
+            if (case_id, rule) not in stored:
+                inserts.append(
+                    {"case_id": case_id, "rule_code": rule, "case_status": status, "open_flags": n}
+                )
+            elif stored[case_id, rule] != (status, n):
+                updates.append(row)
+        deletes.extend(
+            {"b_case": case_id, "b_rule": rule} for case_id, rule in stored.keys() - wanted.keys()
+        )
+    this_row = (table.c.case_id == bindparam("b_case")) & (table.c.rule_code == bindparam("b_rule"))
+    if deletes:
+        session.execute(delete(table).where(this_row), deletes)
+    if updates:
+        session.execute(
+            update(table)
+            .where(this_row)
+            .values(case_status=bindparam("b_status"), open_flags=bindparam("b_flags")),
+            updates,
+        )
+    if inserts:
+        # A row another transaction inserted meanwhile is overwritten, not a failed batch.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(table)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["case_id", "rule_code"],
+                set_={
+                    "case_status": upsert.excluded.case_status,
+                    "open_flags": upsert.excluded.open_flags,
+                },
+            ),
+            inserts,
+        )
+
+
+def follow_case_status(session: Session, case_id: uuid.UUID, status: str) -> None:
+    """The case's `case_rule` rows take its new status (every case transition calls this)."""
+    session.execute(
+        update(CaseRule)
+        .where(col(CaseRule.case_id) == case_id, col(CaseRule.case_status) != status)
+        .values(case_status=status)
+    )
 
 
 # --- back pay -------------------------------------------------------------------------------

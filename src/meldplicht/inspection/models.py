@@ -106,6 +106,24 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class CaseRule(SQLModel, table=True):
+    """One rule a case has active flags of: how many, and the case's status beside it.
+
+    Kept by `cases.refresh_rules` from the flags (whatever the case's status: a closed case's
+    flags may still be active), and its `case_status` by every case transition, so the case
+    queue counts the cases of a rule from `ix_case_rule_count` alone (alembic 0019). A row
+    exists exactly when the case has an active flag of the rule.
+    """
+
+    __tablename__ = "case_rule"
+    __table_args__ = (Index("ix_case_rule_count", "rule_code", "case_status", "case_id"),)
+
+    case_id: uuid.UUID = Field(foreign_key="inspection_case.id", primary_key=True)
+    rule_code: str = Field(max_length=40, primary_key=True)
+    case_status: str = Field(max_length=14)
+    open_flags: int
+
+
 class CaseNote(SQLModel, table=True):
     __tablename__ = "case_note"
 

@@ -42,7 +42,6 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.employers.models import Employer
 from meldplicht.flags.models import Flag, FlagSource, SubjectType
-from meldplicht.inspection import cases
 from meldplicht.flags.sync import (
     Subject,
     SyncCounts,
@@ -50,6 +49,7 @@ from meldplicht.flags.sync import (
     forget_cached_facts,
     notification_scope,
 )
+from meldplicht.inspection import cases
 from meldplicht.models import import_all_models
 from meldplicht.notifications.facts import facts_of
 from meldplicht.notifications.flagging import first_postcodes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -162,6 +163,49 @@ def delete_view(
     return RedirectResponse("/inspector/cases?done=view_deleted", status_code=303)
 
 
+# --- changes from a form ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """Why a change was refused: the form's errors (422), or one problem in words."""
+
+    status: int
+    code: str
+    errors: list[FieldError] | None = None
+    problem: str | None = None
+
+    def form_errors(self) -> list[FieldError]:
+        """Both kinds as a list of errors, for a page that shows only such a list."""
+        return self.errors or [FieldError(field="", code=self.code, message=self.problem or "")]
+
+
+def _change(
+    request: Request,
+    session: Session,
+    change: Callable[[], str],
+    *,
+    done_href: str,
+    refused: Callable[[_Refusal], Response],
+) -> Response:
+    """Run one POST's change in a savepoint: then to `done_href` with what it returns filled
+    in, or the page again (`refused`) with why not. An unknown case stays a 404."""
+    t = i18n.Translator(language(request))
+    try:
+        with session.begin_nested():
+            done = change()
+    except InvalidRequest as exc:
+        errors = exc.errors or [FieldError(field="", code=exc.code, message=str(exc))]
+        return refused(_Refusal(422, exc.code, errors=errors))
+    except case_workflow.CaseNotFound:
+        raise
+    except DomainError as exc:
+        key = f"inspector.problem.{exc.code}"
+        problem = t(key) if t.has(key) else (exc.detail or exc.title)
+        return refused(_Refusal(exc.status, exc.code, problem=problem))
+    return RedirectResponse(done_href.format(done), status_code=303)
+
+
 # --- supervisor assignment --------------------------------------------------------------------
 
 ASSIGN_PAGE_SIZE = 50
@@ -293,35 +337,22 @@ def assign_cases(
     request: Request, session: SessionDep, user: SupervisorUser, form: VerifiedForm
 ) -> Response:
     """Assign every chosen case (all or none: one refusal changes nothing)."""
-    t = i18n.Translator(language(request))
-    try:
-        with session.begin_nested():
-            wanted = _assignments(form)
-            for case_id, person in wanted.items():
-                case_workflow.assign(session, staff_of(user), case_id, person)
-    except InvalidRequest as exc:
-        return _assign_page(
-            request,
-            session,
-            user,
-            None,
-            errors=exc.errors or [FieldError(field="", code=exc.code, message=str(exc))],
-            status_code=422,
-        )
-    except case_workflow.CaseNotFound:
-        raise
-    except DomainError as exc:
-        key = f"inspector.problem.{exc.code}"
-        message = t(key) if t.has(key) else (exc.detail or exc.title)
-        return _assign_page(
-            request,
-            session,
-            user,
-            None,
-            errors=[FieldError(field="", code=exc.code, message=message)],
-            status_code=exc.status,
-        )
-    return RedirectResponse(f"/inspector/cases/assign?done=assigned&n={len(wanted)}", 303)
+
+    def assign_all() -> str:
+        wanted = _assignments(form)
+        for case_id, person in wanted.items():
+            case_workflow.assign(session, staff_of(user), case_id, person)
+        return f"assigned&n={len(wanted)}"
+
+    return _change(
+        request,
+        session,
+        assign_all,
+        done_href="/inspector/cases/assign?done={}",
+        refused=lambda r: _assign_page(
+            request, session, user, None, errors=r.form_errors(), status_code=r.status
+        ),
+    )
 
 
 def _case_page(
@@ -449,28 +480,21 @@ def _action(action: str) -> Callable[..., Response]:
         case_id: uuid.UUID,
         form: VerifiedForm,
     ) -> Response:
-        t = i18n.Translator(language(request))
-        try:
-            with session.begin_nested():
-                done = run(session, user, case_id, form)
-        except InvalidRequest as exc:
-            return _case_page(
+        return _change(
+            request,
+            session,
+            lambda: run(session, user, case_id, form),
+            done_href=f"/inspector/cases/{case_id}?done={{}}",
+            refused=lambda r: _case_page(
                 request,
                 session,
                 user,
                 case_id,
-                errors=exc.errors or [FieldError(field="", code=exc.code, message=str(exc))],
-                status_code=422,
-            )
-        except case_workflow.CaseNotFound:
-            raise
-        except DomainError as exc:
-            key = f"inspector.problem.{exc.code}"
-            problem = t(key) if t.has(key) else (exc.detail or exc.title)
-            return _case_page(
-                request, session, user, case_id, problem=problem, status_code=exc.status
-            )
-        return RedirectResponse(f"/inspector/cases/{case_id}?done={done}", status_code=303)
+                problem=r.problem,
+                errors=r.errors,
+                status_code=r.status,
+            ),
+        )
 
     return endpoint
 
