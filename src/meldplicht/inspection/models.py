@@ -271,7 +271,9 @@ class Case(SQLModel, table=True):
     rules: list[str] = Field(default_factory=list, sa_type=JSON)
     workers_affected: int = 0
     back_pay: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
-    condition_since: date | None = None  # the oldest active condition began on this day
+    # The oldest active condition began on this day. Empty on an open case: its figures were
+    # never computed (opened by migration 0011 or by a signal); the sweep computes them.
+    condition_since: date | None = None
     due_on: date | None = None  # from the most severe flag's target
     signals_unverified: int = 0  # signals from outside not yet verified or found unfounded
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
