@@ -112,6 +112,11 @@ def _open_case(
     return case_id
 
 
+def open_case_of(session: Session, employer_id: uuid.UUID) -> uuid.UUID | None:
+    """The employer's case that is not closed, if it has one."""
+    return _open_cases(session, [employer_id]).get(employer_id)
+
+
 def case_for_employer(
     session: Session, employer_id: uuid.UUID, actor: Principal, now: datetime
 ) -> uuid.UUID:

@@ -206,6 +206,13 @@ class CaseOutcome(enum.StrEnum):
     FINE_REPORT = "fine_report"
     ORDER_TO_PAY = "order_to_pay"  # an order to pay the wage arrears
     REFERRED = "referred"  # referred to another authority
+    # Closed by meldplicht, never by a person: a case signals opened before the employer was
+    # known, whose signals moved into the employer's case when it registered.
+    MERGED = "merged"
+
+
+# The outcomes a person may close a case with.
+CLOSING_OUTCOMES = tuple(o for o in CaseOutcome if o is not CaseOutcome.MERGED)
 
 
 CASE_FILTER_COLUMNS = ("sector", "province", "assignee_id")
