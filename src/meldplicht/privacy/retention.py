@@ -352,9 +352,7 @@ def _signals(
                 break
             ids = [r[0] for r in rows]
             values: dict[str, Any] = (
-                {"contact": None}
-                if field == "contact"
-                else {"what_happened": "", "contact": None}
+                {"contact": None} if field == "contact" else {"what_happened": "", "contact": None}
             )
             session.execute(update(Signal).where(col(Signal.id).in_(ids)).values(**values))
             audit.record_many(
