@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from meldplicht.audit.models import AuditEvent
@@ -25,6 +26,7 @@ from meldplicht.inspection.models import (
 )
 from meldplicht.inspection.signals import SignalIn
 from tests.conftest import make_employer
+from tests.inspection.conftest import StaffWithKey
 
 WHAT = "We krijgen 8 euro per uur, contant."
 CONTACT = "olena@example.org"
@@ -175,3 +177,21 @@ def test_a_name_shared_by_another_employer_or_another_kvk_links_nothing(
         )
     ).all()
     assert sorted((r[1], r[2]) for r in rows) == [(None, CaseStatus.OPEN)] * 2
+
+
+def test_no_person_closes_a_case_as_merged(
+    api: TestClient, inspector: StaffWithKey, session: Session
+) -> None:
+    case_id = _signal(session, "Tuin B.V.", "12345678").case_id
+    assert api.post(f"/api/v1/cases/{case_id}/claim", headers=inspector.headers).status_code == 200
+    refused = api.post(
+        f"/api/v1/cases/{case_id}/close",
+        json={"outcome": "merged", "note": "Zelf samengevoegd."},
+        headers=inspector.headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["code"] == "outcome_not_allowed"
+    session.expire_all()
+    case = session.get(Case, case_id)
+    assert case is not None
+    assert case.status == CaseStatus.CLAIMED
