@@ -152,8 +152,8 @@ def _backfill() -> None:
     opened (audited as `case.opened`, by the migration) and those flags are put in it. The
     figures (risk, flags by severity, workers, back pay, due date, the day each condition
     began) are the application's to compute: the case is left with none, and `condition_since`
-    left empty marks it as never computed. The sweep computes such cases first
-    (`cases.compute_uncomputed`), and opening the case computes it too.
+    left empty marks it as never computed. The sweep computes such cases right after its
+    retention step (`cases.uncomputed`, `cases.recompute_case`), and opening the case does too.
     """
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"

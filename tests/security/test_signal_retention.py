@@ -90,7 +90,7 @@ def test_old_contact_and_text_are_erased_recent_and_open_kept_and_audited(
         [
             (str(contact_due), ["contact"]),
             (str(text_due), ["contact"]),  # the contact first, then the text
-            (str(text_due), ["contact", "what_happened"]),
+            (str(text_due), ["what_happened"]),
             (str(text_kept), ["contact"]),
         ]
     )
@@ -106,3 +106,12 @@ def test_old_contact_and_text_are_erased_recent_and_open_kept_and_audited(
     assert (again.signal_contacts, again.signal_texts) == (0, 0)
     erasures = select(AuditEvent).where(AuditEvent.action == "signal.erased")
     assert len(list(session.exec(erasures))) == 4
+
+
+def test_the_contact_goes_no_later_than_the_text(session: Session) -> None:
+    long_contact = RetentionSettings(signal_contact_months=120, _env_file=None)  # type: ignore[call-arg]
+    old = _signal_in_case(session, "33333330", datetime(2021, 6, 1, 12, tzinfo=UTC))
+    recent = _signal_in_case(session, "22222220", datetime(2026, 1, 2, 12, tzinfo=UTC))
+    purge(session, AS_OF, settings=long_contact)
+    assert _stored(session, old) == (None, "")
+    assert _stored(session, recent) == (CONTACT, WHAT)

@@ -28,6 +28,7 @@ idempotent (an anonymised row is recognised and skipped) and returns counts for 
 
 from __future__ import annotations
 
+import calendar
 import copy
 import uuid
 from dataclasses import asdict, dataclass
@@ -308,14 +309,9 @@ def _idempotency(session: Session, as_of: date, days: int) -> int:
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` earlier (the month's last day where it has fewer days)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month + 1, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has at least 28 days")
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 def _signals(
@@ -336,8 +332,10 @@ def _signals(
             )
         )
 
+    # The contact goes no later than the text, whatever the months are set to.
+    contact_before = max(months_before(as_of, contact_months), limit)
     steps = (
-        ("contact", col(Signal.contact).is_not(None), months_before(as_of, contact_months)),
+        ("contact", col(Signal.contact).is_not(None), contact_before),
         ("what_happened", col(Signal.what_happened) != "", limit),
     )
     for field, present, before in steps:
@@ -351,9 +349,7 @@ def _signals(
             if not rows:
                 break
             ids = [r[0] for r in rows]
-            values: dict[str, Any] = (
-                {"contact": None} if field == "contact" else {"what_happened": "", "contact": None}
-            )
+            values: dict[str, Any] = {field: None if field == "contact" else ""}
             session.execute(update(Signal).where(col(Signal.id).in_(ids)).values(**values))
             audit.record_many(
                 session,
