@@ -3,13 +3,17 @@
 `inspection_case` (one not-closed case per employer: a partial unique index), `case_note`,
 `case_worker` (the back-pay estimate of one notification in a case), and on `flag` the case
 it belongs to and the day its condition began. Existing active flags are gathered into one
-open case per employer and the cases' figures computed (meldplicht.inspection.cases).
+open case per employer in plain SQL; their figures are left to the application (`_backfill`).
 
 Revision ID: 0011
 Revises: 0010
 """
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -22,6 +26,49 @@ depends_on: str | Sequence[str] | None = None
 
 _FILTERS = ("sector", "province", "assignee_id")
 _NOT_CLOSED = "status <> 'closed'"
+# The tables as this revision knows them, for the backfill (never the application's models).
+_employer = sa.table("employer", sa.column("id", sa.Uuid()), sa.column("sector", sa.String()))
+_flag = sa.table(
+    "flag",
+    sa.column("id", sa.Uuid()),
+    sa.column("employer_id", sa.Uuid()),
+    sa.column("status", sa.String()),
+    sa.column("case_id", sa.Uuid()),
+)
+_case = sa.table(
+    "inspection_case",
+    *(
+        sa.column(name, type_)
+        for name, type_ in (
+            ("id", sa.Uuid()),
+            ("reference", sa.String()),
+            ("employer_id", sa.Uuid()),
+            ("status", sa.String()),
+            ("sector", sa.String()),
+            ("risk_score", sa.Integer()),
+            ("risk_breakdown", sa.JSON()),
+            ("active_flags", sa.Integer()),
+            ("flags_high", sa.Integer()),
+            ("flags_medium", sa.Integer()),
+            ("flags_low", sa.Integer()),
+            ("rules", sa.JSON()),
+            ("workers_affected", sa.Integer()),
+            ("back_pay", sa.Numeric(12, 2)),
+            ("opened_at", sa.DateTime(timezone=True)),
+            ("updated_at", sa.DateTime(timezone=True)),
+        )
+    ),
+)
+_audit = sa.table(
+    "audit_event",
+    sa.column("at", sa.DateTime(timezone=True)),
+    sa.column("actor_role", sa.String()),
+    sa.column("actor_id", sa.String()),
+    sa.column("action", sa.String()),
+    sa.column("subject_type", sa.String()),
+    sa.column("subject_id", sa.String()),
+    sa.column("details", sa.JSON()),
+)
 
 
 def upgrade() -> None:
@@ -99,31 +146,81 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """Gather the active flags into one open case per employer, as the service would."""
-    from sqlmodel import Session
+    """Gather the active flags into one open case per employer, in plain SQL.
 
-    from meldplicht.inspection import cases
-    from meldplicht.core.clock import today
-
+    Self-contained (no application code): one open case per employer with active flags is
+    opened (audited as `case.opened`, by the migration) and those flags are put in it. The
+    figures (risk, flags by severity, workers, back pay, due date, the day each condition
+    began) are the application's to compute: the case is left with none, and `condition_since`
+    left empty marks it as never computed. The sweep computes such cases right after its
+    retention step (`cases.uncomputed`, `cases.recompute_case`), and opening the case does too.
+    """
     bind = op.get_bind()
-    session = Session(bind=bind)
-    flag_ids = [
-        row[0]
-        for row in bind.execute(
-            sa.text(
-                "SELECT id FROM flag WHERE employer_id IS NOT NULL "
-                "AND status IN ('open', 'claimed', 'investigating')"
+    sqlite = bind.dialect.name == "sqlite"
+    now = datetime.now(UTC)
+    stored_now = now.replace(tzinfo=None) if sqlite else now
+    year = now.astimezone(ZoneInfo("Europe/Amsterdam")).year
+    active = sa.text("flag.status IN ('open', 'claimed', 'investigating')")
+    employers = bind.execute(
+        sa.select(_employer.c.id, _employer.c.sector)
+        .where(
+            _employer.c.id.in_(
+                sa.select(_flag.c.employer_id)
+                .where(_flag.c.employer_id.is_not(None), active)
+                .distinct()
             )
         )
-    ]
-    for start in range(0, len(flag_ids), 5000):
-        cases.join_flags(
-            session,
-            flag_ids[start : start + 5000],
-            actor=cases.CASES_ACTOR,
-            as_of=today(),
+        .order_by(_employer.c.id)
+    ).all()
+    cases = []
+    audits = []
+    for employer_id, sector in employers:
+        case_id = uuid.uuid4()
+        cases.append(
+            {
+                "id": case_id,
+                "reference": f"Z-{year}-{case_id.hex[:8].upper()}",
+                "employer_id": employer_id,
+                "status": "open",
+                "sector": sector,
+                "risk_score": 0,
+                "risk_breakdown": {},
+                "active_flags": 0,
+                "flags_high": 0,
+                "flags_medium": 0,
+                "flags_low": 0,
+                "rules": [],
+                "workers_affected": 0,
+                "back_pay": Decimal("0.00"),
+                "opened_at": stored_now,
+                "updated_at": stored_now,
+            }
         )
-    session.flush()
+        audits.append(
+            {
+                "at": stored_now,
+                "actor_role": "system",
+                "actor_id": "system:migration",
+                "action": "case.opened",
+                "subject_type": "case",
+                "subject_id": str(case_id),
+                "details": {"employer_id": str(employer_id), "by": "migration 0011"},
+            }
+        )
+    for start in range(0, len(cases), 1000):
+        bind.execute(_case.insert(), cases[start : start + 1000])
+        bind.execute(_audit.insert(), audits[start : start + 1000])
+    if cases:
+        open_case = (
+            sa.select(_case.c.id)
+            .where(_case.c.employer_id == _flag.c.employer_id, _case.c.status != "closed")
+            .scalar_subquery()
+        )
+        bind.execute(
+            _flag.update()
+            .where(_flag.c.employer_id.is_not(None), _flag.c.case_id.is_(None), active)
+            .values(case_id=open_case)
+        )
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""Creating and finding employers."""
+"""Creating and finding employers (creating one links the cases signals opened about it)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def create_employer(session: Session, data: EmployerCreate) -> Employer:
     employer = Employer.model_validate(data.model_dump())
     session.add(employer)
     session.flush()
+    # Signals about it that arrived before it registered had a case of their own: now its.
+    # (Imported here: the inspection modules import this one.)
+    from meldplicht.inspection.signals import link_to_employer
+
+    link_to_employer(session, employer)
     return employer
 
 

@@ -24,6 +24,7 @@ OUTCOME_NL = {
     "fine_report": "boeterapport",
     "order_to_pay": "last tot betaling van achterstallig loon",
     "referred": "doorverwezen naar een andere instantie",
+    "merged": "samengevoegd met de zaak van de werkgever",
 }
 STATUS_NL = {
     "open": "open",

@@ -23,7 +23,13 @@ from meldplicht.audit import service as audit
 from meldplicht.core.clock import utcnow
 from meldplicht.core.errors import FieldError, InvalidRequest, NotFound
 from meldplicht.inspection import cases
-from meldplicht.inspection.models import Case, CaseNote, CaseOutcome, CaseStatus
+from meldplicht.inspection.models import (
+    CLOSING_OUTCOMES,
+    Case,
+    CaseNote,
+    CaseOutcome,
+    CaseStatus,
+)
 from meldplicht.inspection.workflow import (
     ClaimedByOther,
     InvalidTransition,
@@ -180,6 +186,15 @@ def close(
     employer opens a new case.
     """
     now = now or utcnow()
+    if outcome not in CLOSING_OUTCOMES:
+        raise InvalidRequest(
+            "Only meldplicht merges cases.",
+            errors=[
+                FieldError(
+                    field="outcome", code="outcome_not_allowed", message="Choose another outcome."
+                )
+            ],
+        )
     if not note.strip():
         raise InvalidRequest(
             "Closing a case needs a note.",

@@ -121,6 +121,11 @@ def _open_case(
     return case_id
 
 
+def open_case_of(session: Session, employer_id: uuid.UUID) -> uuid.UUID | None:
+    """The employer's case that is not closed, if it has one."""
+    return _open_cases(session, [employer_id]).get(employer_id)
+
+
 def case_for_employer(
     session: Session, employer_id: uuid.UUID, actor: Principal, now: datetime
 ) -> uuid.UUID:
@@ -876,9 +881,18 @@ def update_back_pay_many(
 
 
 def recompute_case(session: Session, case: Case, as_of: date, now: datetime | None = None) -> None:
-    """Every worker's estimate of an open case again (payroll may have arrived since)."""
+    """Every worker's estimate of an open case again (payroll may have arrived since), and
+    the day its flags' conditions began where that is not known yet."""
     if case.status == CaseStatus.CLOSED:
         return
+    unknown_since = list(
+        session.execute(
+            sa_select(col(Flag.id)).where(
+                col(Flag.case_id) == case.id, col(Flag.condition_since).is_(None)
+            )
+        ).scalars()
+    )
+    _set_condition_since(session, unknown_since)
     notification_ids = sorted(
         {
             n
@@ -895,3 +909,17 @@ def recompute_case(session: Session, case: Case, as_of: date, now: datetime | No
     )
     update_back_pay(session, case.id, notification_ids, as_of, now)
     refresh(session, [case.id], now)
+
+
+def uncomputed(session: Session, limit: int) -> list[Case]:
+    """Open cases whose figures were never computed: opened outside `join_flags` (migration
+    0011 opened one per employer in plain SQL; a signal opens one), `condition_since` empty
+    (every computation sets it)."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(col(Case.status) != CaseStatus.CLOSED, col(Case.condition_since).is_(None))
+            .order_by(col(Case.id))
+            .limit(limit)
+        )
+    )

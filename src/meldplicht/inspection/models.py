@@ -34,6 +34,13 @@ class CaseOutcome(enum.StrEnum):
     FINE_REPORT = "fine_report"
     ORDER_TO_PAY = "order_to_pay"  # an order to pay the wage arrears
     REFERRED = "referred"  # referred to another authority
+    # Closed by meldplicht, never by a person: a case signals opened before the employer was
+    # known, whose signals moved into the employer's case when it registered.
+    MERGED = "merged"
+
+
+# The outcomes a person may close a case with.
+CLOSING_OUTCOMES = tuple(o for o in CaseOutcome if o is not CaseOutcome.MERGED)
 
 
 CASE_FILTER_COLUMNS = ("sector", "province", "assignee_id")
@@ -99,7 +106,9 @@ class Case(SQLModel, table=True):
     rules: list[str] = Field(default_factory=list, sa_type=JSON)
     workers_affected: int = 0
     back_pay: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
-    condition_since: date | None = None  # the oldest active condition began on this day
+    # The oldest active condition began on this day. Empty on an open case: its figures were
+    # never computed (opened by migration 0011 or by a signal); the sweep computes them.
+    condition_since: date | None = None
     due_on: date | None = None  # from the most severe flag's target
     signals_unverified: int = 0  # signals from outside not yet verified or found unfounded
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,6 +8,12 @@ name as normalised by `name_key`), puts the signal unverified in that employer's
 (opened as a flag would open it, `cases.case_for_employer`), or in a case of its own when no
 employer matches, and audits `signal.received` without its content. Nothing else is kept:
 not the sender's address, not their browser. Employers never see a signal.
+
+When an employer registers, `link_to_employer` (called by `employers.service.create_employer`,
+the one place employers are made) gives it the open cases of its own that signals opened
+about it: by its KvK number, or by its name when no KvK number was reported and no other
+employer has that name. The oldest becomes its case (or its open case, if it has one, takes
+them in); the others' signals and notes move into it and they are closed as merged (audited).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
+from sqlalchemy import case as sql_case
 from sqlmodel import Session, col, select
 
 from meldplicht.audit import service as audit
@@ -30,6 +37,9 @@ from meldplicht.employers.models import Employer
 from meldplicht.inspection import cases
 from meldplicht.inspection.models import (
     Case,
+    CaseNote,
+    CaseOutcome,
+    CaseStatus,
     Signal,
     SignalSource,
     SignalStatus,
@@ -302,3 +312,140 @@ def review(
         {"signal_id": str(row.id), **details},
     )
     return row
+
+
+# Who links the cases that signals opened to an employer once it is registered.
+LINK_ACTOR = Principal(role="system", actor_id="system:signals", display_name="meldplicht")
+
+
+def _only_employer_named(session: Session, key: str, employer_id: uuid.UUID) -> bool:
+    longest = max(key.split(), key=len)
+    named = [
+        e
+        for e, name in session.exec(
+            select(Employer.id, Employer.name).where(col(Employer.name).ilike(f"%{longest}%"))
+        )
+        if name_key(name) == key
+    ]
+    return named == [employer_id]
+
+
+def link_to_employer(
+    session: Session, employer: Employer, now: datetime | None = None
+) -> uuid.UUID | None:
+    """Give a (newly registered) employer the open cases signals opened about it before it
+    was known; returns the employer's case they went to, or None when there were none."""
+    now = now or utcnow()
+    key = name_key(employer.name)
+    names = [col(Case.reported_kvk_number) == employer.kvk_number]
+    if key and _only_employer_named(session, key, employer.id):
+        names.append(
+            and_(col(Case.reported_kvk_number).is_(None), col(Case.reported_name_key) == key)
+        )
+    orphans = list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.employer_id).is_(None),
+                col(Case.status) != CaseStatus.CLOSED,
+                or_(*names),
+            )
+            .order_by(col(Case.opened_at), col(Case.id))
+            .with_for_update()
+        )
+    )
+    if not orphans:
+        return None
+    target_id = cases.open_case_of(session, employer.id)
+    if target_id is None:
+        first = orphans.pop(0)
+        first.employer_id = employer.id
+        first.sector = first.sector or employer.sector
+        first.updated_at = now
+        session.add(first)
+        session.flush()
+        matched = _move_signals(session, first.id, first.id, employer)
+        audit.record(
+            session,
+            LINK_ACTOR,
+            "case.employer_linked",
+            "case",
+            first.id,
+            {"employer_id": str(employer.id), "signals": matched},
+        )
+        target_id = first.id
+    target = session.get(Case, target_id)
+    assert target is not None
+    for orphan in orphans:
+        _merge(session, orphan, target, employer, now)
+    cases.refresh(session, [target_id], now)
+    return target_id
+
+
+def _move_signals(
+    session: Session, from_case: uuid.UUID, to_case: uuid.UUID, employer: Employer
+) -> int:
+    """The signals of a case into another (or the same), now about the employer; each is
+    marked matched by the KvK number when it named that number, else by the name."""
+    result = session.execute(
+        update(Signal)
+        .where(col(Signal.case_id) == from_case)
+        .values(
+            case_id=to_case,
+            employer_id=employer.id,
+            matched_by=sql_case(
+                (col(Signal.kvk_number) == employer.kvk_number, "kvk"), else_="name"
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Signal):
+            session.expire(obj)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _merge(session: Session, orphan: Case, target: Case, employer: Employer, now: datetime) -> None:
+    """Move an orphan case's signals and notes into the employer's case; close it as merged."""
+    moved = _move_signals(session, orphan.id, target.id, employer)
+    notes = session.execute(
+        update(CaseNote)
+        .where(col(CaseNote.case_id) == orphan.id)
+        .values(case_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    unverified = orphan.signals_unverified
+    orphan.signals_unverified = 0
+    orphan.status = CaseStatus.CLOSED
+    orphan.outcome = CaseOutcome.MERGED
+    orphan.closing_note = (
+        f"Samengevoegd met zaak {target.reference}: de werkgever is nu bekend "
+        f"(Merged into case {target.reference}: the employer is now known)."
+    )
+    orphan.closed_at = now
+    orphan.updated_at = now
+    session.add(orphan)
+    session.flush()
+    if unverified:
+        _count(session, target.id, unverified, now)
+    details = {"employer_id": str(employer.id), "signals": moved}
+    audit.record(
+        session,
+        LINK_ACTOR,
+        "case.merged",
+        "case",
+        orphan.id,
+        {
+            "into_case_id": str(target.id),
+            "notes": int(getattr(notes, "rowcount", 0) or 0),
+            **details,
+        },
+    )
+    audit.record(
+        session,
+        LINK_ACTOR,
+        "case.signals_joined",
+        "case",
+        target.id,
+        {"from_case_id": str(orphan.id), **details},
+    )

@@ -15,12 +15,20 @@ keyed hash (so a later notice no longer matches), housing address, signatory and
 Audit events are never touched. Answers kept for Idempotency-Key retries (whole responses with
 names) are deleted after `idempotency_days`.
 
+Signals from outside (rule of 2026-12-04, docs/SECURITY.md) are kept as their case is: the
+optional contact is erased `signal_contact_months` (6) after the case was closed (it is only
+there to ask the sender more while the case is worked), and what happened (free text that may
+name people) from 1 January of the year `retention_years` after the year the case was closed,
+the same horizon as the records the case was built from. The signal itself (source, place,
+dates, verdict) stays for the file and statistics; each erasure is audited without content.
+
 `purge` works in batches inside the caller's transaction (flush, then forget the rows), is
 idempotent (an anonymised row is recognised and skipped) and returns counts for the sweep.
 """
 
 from __future__ import annotations
 
+import calendar
 import copy
 import uuid
 from dataclasses import asdict, dataclass
@@ -38,6 +46,7 @@ from meldplicht.core.crypto import PersonalDataCipher, cipher_for
 from meldplicht.core.idempotency import IdempotencyRecord
 from meldplicht.core.security import Principal
 from meldplicht.flags.models import Flag, SubjectType
+from meldplicht.inspection.models import Case, CaseStatus, Signal
 from meldplicht.notifications.models import (
     Notification,
     NotificationFinding,
@@ -89,6 +98,12 @@ class RetentionSettings(BaseSettings):
     idempotency_days: int = Field(
         30, ge=1, description="Days an answer is kept for Idempotency-Key retries."
     )
+    signal_contact_months: int = Field(
+        6,
+        ge=1,
+        description="Months after its case was closed that a signal's contact is erased "
+        "(rule of 2026-12-04; the text follows retention_years).",
+    )
 
 
 @dataclass(slots=True)
@@ -98,6 +113,8 @@ class RetentionCounts:
     payroll_records: int = 0  # deleted
     flags_unlinked: int = 0
     idempotency_records: int = 0
+    signal_contacts: int = 0  # erased
+    signal_texts: int = 0  # erased
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -145,6 +162,7 @@ def purge(
     _notifications(session, limit, batch_size, empty, counts)
     _payroll(session, limit, batch_size, counts)
     counts.idempotency_records = _idempotency(session, as_of, s.idempotency_days)
+    _signals(session, as_of, limit, s.signal_contact_months, batch_size, counts)
     if any(counts.as_dict().values()):
         audit.record(
             session,
@@ -288,3 +306,67 @@ def _idempotency(session: Session, as_of: date, days: int) -> int:
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
     )
     return _rowcount(result)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the month's last day where it has fewer days)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _signals(
+    session: Session,
+    as_of: date,
+    limit: date,
+    contact_months: int,
+    batch_size: int,
+    counts: RetentionCounts,
+) -> None:
+    """Erase the contact, then the text, of signals in cases closed long enough ago."""
+
+    def closed_before(day: date) -> Any:
+        return col(Signal.case_id).in_(
+            select(Case.id).where(
+                col(Case.status) == CaseStatus.CLOSED,
+                col(Case.closed_at) < _midnight(day),
+            )
+        )
+
+    # The contact goes no later than the text, whatever the months are set to.
+    contact_before = max(months_before(as_of, contact_months), limit)
+    steps = (
+        ("contact", col(Signal.contact).is_not(None), contact_before),
+        ("what_happened", col(Signal.what_happened) != "", limit),
+    )
+    for field, present, before in steps:
+        while True:
+            rows = session.exec(
+                select(Signal.id, Signal.case_id)
+                .where(present, closed_before(before))
+                .order_by(col(Signal.id))
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            ids = [r[0] for r in rows]
+            values: dict[str, Any] = {field: None if field == "contact" else ""}
+            session.execute(update(Signal).where(col(Signal.id).in_(ids)).values(**values))
+            audit.record_many(
+                session,
+                [
+                    audit.entry(
+                        SYSTEM,
+                        "signal.erased",
+                        "signal",
+                        signal_id,
+                        {"case_id": str(case_id), "erased": sorted(values)},
+                    )
+                    for signal_id, case_id in rows
+                ],
+            )
+            if field == "contact":
+                counts.signal_contacts += len(ids)
+            else:
+                counts.signal_texts += len(ids)
+            session.flush()

@@ -261,6 +261,7 @@ class _Sweep:
         try:
             # Retention first: nothing past its legal keeping period is evaluated again.
             self._retention()
+            self._uncomputed_cases()
             # Flags join their cases as they are written; each case's figures are recomputed
             # once, at the end (`_case_figures`), not after every batch that touches it.
             with cases.figures_deferred():
@@ -806,6 +807,32 @@ class _Sweep:
                 self.tally.extra[f"retention_{key}"] = value
             self._save_progress(session, None)
         self._after_batch("retention")
+
+    def _uncomputed_cases(self) -> None:
+        """Cases opened without their figures (by migration 0011, or by a signal) get them;
+        a case that fails is logged and recorded, and the others go on."""
+        from meldplicht.inspection.cases import recompute_case, uncomputed
+
+        computed, tried = 0, set[uuid.UUID]()
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                # Failed cases stay uncomputed: looked past, not tried again in this run.
+                found = uncomputed(session, self.batch_size + len(tried))
+                batch = [c for c in found if c.id not in tried][: self.batch_size]
+                for case in batch:
+                    tried.add(case.id)
+                    try:
+                        with session.begin_nested():
+                            recompute_case(session, case, self.as_of)
+                        computed += 1
+                    except Exception as exc:
+                        log.error("sweep: case %s failed", case.id, exc_info=exc)
+                        self._record_error("case", case.id, exc)
+                self._save_progress(session, None)
+            self._after_batch("cases")
+            if len(batch) < self.batch_size:
+                break
+        self.tally.extra["cases_computed"] = computed
 
     def _phase(self, name: str, step: Callable[[Session, str | None], Any]) -> None:
         """Run a batched phase whose step flushes one batch and returns its counts + cursor."""

@@ -35,6 +35,7 @@ from meldplicht.inspection import (
 from meldplicht.inspection.case_schemas import SignalVerdict
 from meldplicht.inspection.models import (
     ACTIVE_CASE_STATUSES,
+    CLOSING_OUTCOMES,
     Case,
     CaseOutcome,
     CaseStatus,
@@ -381,7 +382,7 @@ def _case_page(
                 "release": held and (mine or supervisor),
                 "close": held and (mine or supervisor),
             },
-            "outcomes": [o.value for o in CaseOutcome],
+            "outcomes": [o.value for o in CLOSING_OUTCOMES],
             "rule_titles": {
                 g.rule_code: finding_title(g.rule_code, lang) for g in detail.flags_by_rule
             },
@@ -409,7 +410,7 @@ def _text(form: FormData, name: str) -> str:
 
 def _close(session: Session, user: Any, case_id: uuid.UUID, form: FormData) -> str:
     outcome = _text(form, "outcome")
-    if outcome not in {o.value for o in CaseOutcome}:
+    if outcome not in {o.value for o in CLOSING_OUTCOMES}:
         raise InvalidRequest(
             "Choose an outcome.",
             errors=[
