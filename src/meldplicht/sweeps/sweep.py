@@ -798,6 +798,10 @@ class _Sweep:
                 for key, value in counts.as_dict().items():
                     if key.startswith(name) and isinstance(value, int):
                         self.tally.extra[key] = self.tally.extra.get(key, 0) + value
+                written = getattr(counts, "flags_written", 0)
+                if written:
+                    extra = self.tally.extra
+                    extra["flags_written"] = extra.get("flags_written", 0) + written
                 self._save_progress(session, None)
                 session.commit()
                 forget_cached_facts(session)
