@@ -1,20 +1,27 @@
-"""The employers phase: an employer's repeated lateness over its notices in a policy window."""
+"""The employers phase: an employer's repeated lateness over its notices in a policy window.
+
+Set-based, as the notifications phase: a batch's employers and their notices that can be late
+are read as plain rows (only the columns the rules read), judged, and their flags compared
+with the stored ones; only the differences are written (`sweeps/flag_writes.py`).
+"""
 
 from __future__ import annotations
 
 import functools
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import SubjectType
 from meldplicht.inspection.service import Subject, forget_cached_facts
-from meldplicht.notifications.facts import facts_of
+from meldplicht.notifications.facts import fact_columns, facts_of_row
 from meldplicht.notifications.models import Notification, Worker
 from meldplicht.rules.checks import check_repeatedly_late
 from meldplicht.rules.checks import cross as cross_rules
@@ -73,32 +80,51 @@ def run(state: RunState, can_be_late: ColumnElement[bool]) -> None:
         state.after_batch("employers")
 
 
+@dataclass(frozen=True, slots=True)
+class _Employer:
+    kvk_number: str
+    postcode: str | None
+
+
 def _records(
     session: Session,
     ids: list[uuid.UUID],
     in_window: ColumnElement[bool],
     can_be_late: ColumnElement[bool],
-) -> tuple[dict[uuid.UUID, Employer], dict[uuid.UUID, list[NotificationRecord]]]:
-    """A batch's employers and their notices in the window, in two queries."""
-    employers = {e.id: e for e in session.exec(select(Employer).where(col(Employer.id).in_(ids)))}
+) -> tuple[dict[uuid.UUID, _Employer], dict[uuid.UUID, list[NotificationRecord]]]:
+    """A batch's employers and their notices in the window, in two queries of plain rows
+    (only the columns the rules read: no ORM objects per notification)."""
+    employers = {
+        row.id: _Employer(row.kvk_number, row.postcode)
+        for row in session.execute(
+            sa_select(col(Employer.id), col(Employer.kvk_number), col(Employer.postcode)).where(
+                col(Employer.id).in_(ids)
+            )
+        )
+    }
     records: dict[uuid.UUID, list[NotificationRecord]] = defaultdict(list)
-    for notification, worker in session.exec(
-        select(Notification, Worker)
+    for row in session.execute(
+        sa_select(
+            col(Notification.id).label("notification_id"),
+            col(Notification.employer_id),
+            col(Worker.bsn_hash),
+            *fact_columns(),
+        )
         .join(Worker, col(Worker.id) == col(Notification.worker_id))
         .where(col(Notification.employer_id).in_(ids), in_window, can_be_late)
         .order_by(col(Notification.id))
     ):
-        if (notification.start_date - notification.notice_date).days > LATE_HORIZON_DAYS:
+        if (row.start_date - row.notice_date).days > LATE_HORIZON_DAYS:
             continue
-        employer = employers.get(notification.employer_id)
-        records[notification.employer_id].append(
+        employer = employers.get(row.employer_id)
+        records[row.employer_id].append(
             NotificationRecord(
-                notification_id=str(notification.id),
+                notification_id=str(row.notification_id),
                 employer_key=(
-                    employer.kvk_number if employer is not None else str(notification.employer_id)
+                    employer.kvk_number if employer is not None else str(row.employer_id)
                 ),
-                person_key=worker.bsn_hash,
-                facts=facts_of(notification, worker),
+                person_key=row.bsn_hash,
+                facts=facts_of_row(row),
             )
         )
     return employers, records
@@ -107,7 +133,7 @@ def _records(
 def _verdict(
     state: RunState,
     employer_id: uuid.UUID,
-    employer: Employer | None,
+    employer: _Employer | None,
     records: list[NotificationRecord],
 ) -> tuple[Subject, list[Finding]]:
     findings = check_repeatedly_late(records, state.as_of, params=state.params)

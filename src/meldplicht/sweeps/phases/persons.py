@@ -1,4 +1,9 @@
-"""The persons phase: one BSN across employers (total hours, many employers at once)."""
+"""The persons phase: one BSN across employers (total hours, many employers at once).
+
+Set-based, as the notifications phase: a batch's people and their relevant notifications are
+read as plain rows (only the columns the rules read), judged, and their flags compared with
+the stored ones; only the differences are written (`sweeps/flag_writes.py`).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from meldplicht.employers.models import Employer
 from meldplicht.inspection.models import SubjectType
 from meldplicht.inspection.service import Subject, forget_cached_facts
-from meldplicht.notifications.facts import facts_of
+from meldplicht.notifications.facts import fact_columns, facts_of_row
 from meldplicht.notifications.models import Notification, Worker
 from meldplicht.rules.checks import check_many_employers, check_person_total_hours
 from meldplicht.rules.checks import cross as cross_rules
@@ -64,20 +70,26 @@ def run(state: RunState) -> None:
 
     for keys in cross.batches(state, candidates, state.dirty_people):
         with Session(state.engine, expire_on_commit=False) as session:
+            # Plain rows, only the columns the rules read: no ORM objects per notification.
             records: dict[str, list[NotificationRecord]] = defaultdict(list)
-            for notification, worker, kvk in session.exec(
-                select(Notification, Worker, Employer.kvk_number)
+            for row in session.execute(
+                sa_select(
+                    col(Notification.id).label("notification_id"),
+                    col(Worker.bsn_hash),
+                    col(Employer.kvk_number),
+                    *fact_columns(),
+                )
                 .join(Worker, col(Worker.id) == col(Notification.worker_id))
                 .join(Employer, col(Employer.id) == col(Notification.employer_id))
                 .where(col(Worker.bsn_hash).in_(keys), relevant)
                 .order_by(col(Notification.id))
             ):
-                records[worker.bsn_hash].append(
+                records[row.bsn_hash].append(
                     NotificationRecord(
-                        notification_id=str(notification.id),
-                        employer_key=kvk,
-                        person_key=worker.bsn_hash,
-                        facts=facts_of(notification, worker),
+                        notification_id=str(row.notification_id),
+                        employer_key=row.kvk_number,
+                        person_key=row.bsn_hash,
+                        facts=facts_of_row(row),
                     )
                 )
             verdicts = [
