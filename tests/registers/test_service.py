@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -102,8 +102,21 @@ def test_refresh_flags_agencies_and_ended_employers(
     assert flags(session, fine.id) == {}
     # Answers younger than 30 days are not asked again.
     asked = len(register.requests)
-    refresh_registers(session, client, AS_OF, now=NOW)
+    stamps = {
+        code: flag.updated_at
+        for employer in (agency, ended)
+        for code, flag in flags(session, employer.id).items()
+    }
+    again = refresh_registers(session, client, AS_OF, now=NOW + timedelta(hours=1))
     assert len(register.requests) == asked + 3  # only the failing one, with its retries
+    # The verdicts are the same: the flags are confirmed, not rewritten.
+    assert again.refreshed == 2
+    session.expire_all()
+    assert {
+        code: flag.updated_at
+        for employer in (agency, ended)
+        for code, flag in flags(session, employer.id).items()
+    } == stamps
 
 
 def valid_bsns(count: int) -> list[str]:

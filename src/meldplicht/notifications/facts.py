@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel import col
+
 from meldplicht.notifications.models import (
     Notification,
     NotificationStatus,
@@ -25,8 +27,46 @@ from meldplicht.rules.facts import (
     counts,
 )
 
+# What `facts_of` reads of a notification and of its worker (no column name is in both).
+NOTIFICATION_FACTS = (
+    "notice_date",
+    "start_date",
+    "end_date",
+    "contract_type",
+    "hours_per_week",
+    "fulltime_hours_per_week",
+    "wage_amount",
+    "wage_period",
+    "wage_includes_holiday_allowance",
+    "housing_provided",
+    "housing_deduction_monthly",
+    "housing_written_consent",
+    "housing_certified",
+    "bbl_student",
+    "paid_in_cash",
+    "status",
+    "termination_reason",
+)
+WORKER_FACTS = ("birth_date", "nationality", "document_type", "document_valid_until")
+
+
+def fact_columns() -> list[Any]:
+    """The columns `facts_of_row` needs, for a Core SELECT joining Notification and Worker."""
+    return [col(getattr(Notification, name)) for name in NOTIFICATION_FACTS] + [
+        col(getattr(Worker, name)) for name in WORKER_FACTS
+    ]
+
 
 def facts_of(notification: Notification, worker: Worker) -> NotificationFacts:
+    return _facts(notification, worker)
+
+
+def facts_of_row(row: Any) -> NotificationFacts:
+    """`facts_of` for a plain row holding `fact_columns()` (a set-based read: no ORM objects)."""
+    return _facts(row, row)
+
+
+def _facts(notification: Any, worker: Any) -> NotificationFacts:
     return NotificationFacts(
         notice_date=notification.notice_date,
         start_date=notification.start_date,

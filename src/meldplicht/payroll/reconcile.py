@@ -1,5 +1,6 @@
 """Payroll reconciliation: every paid period against the notifications, and every notification
-against the payroll, as of one day; findings reach the queue through `sync_flags`.
+against the payroll, as of one day; findings reach the queue through the sweep's set-based
+flag writes (`sweeps.flag_writes`: a flag whose content is unchanged is not rewritten).
 
 `reconcile(session, as_of)` works in two phases, each in keyset batches over ids: payroll
 records (subject: the record; rules: MISSING_NOTICE, PAID_AFTER_TERMINATION,
@@ -8,7 +9,7 @@ HOURS_PAID_ABOVE_LIMIT), then notifications (subject: the notification; rule:
 NO_PAYROLL_AFTER_START). It only flushes. Called with `max_batches=1` it does one batch and
 returns a `cursor` to continue from (None when done), so a sweep can commit, heartbeat and
 checkpoint between batches; a batch redone after a crash changes nothing twice, because
-`sync_flags` is idempotent by fingerprint. A failing item is logged, counted and skipped.
+the flag writes are idempotent by fingerprint. A failing item is logged, counted and skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from meldplicht.flags.sync import (
     SyncCounts,
     SyncItem,
     forget_cached_facts,
-    sync_flags_each_on_failure,
 )
 from meldplicht.notifications.flagging import first_postcodes
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
@@ -43,6 +43,7 @@ from meldplicht.rules.checks import payroll as rules
 from meldplicht.rules.facts import Finding, WagePeriod, counts
 from meldplicht.rules.params import Parameters, get_parameters
 from meldplicht.rules.sql import counted
+from meldplicht.sweeps import flag_writes
 
 log = logging.getLogger("meldplicht.payroll")
 
@@ -63,6 +64,7 @@ class ReconcileCounts:
     cleared: int = 0
     reopened: int = 0
     errors: int = 0
+    flags_written: int = 0  # rows inserted or updated: an unchanged flag is not rewritten
     error_items: list[dict[str, Any]] = field(default_factory=list)
     # Where to go on from; None when both phases are done.
     cursor: str | None = None
@@ -318,7 +320,7 @@ class _Run:
 
     def _sync(self, kind: str, items: Sequence[SyncItem], scope: frozenset[str]) -> set[str]:
         """Sync a batch's flags; returns the subject ids that failed (logged and counted)."""
-        counts, failed = sync_flags_each_on_failure(
+        counts, written, failed = flag_writes.sync_each_on_failure(
             self.session,
             items,
             scope=scope,
@@ -327,6 +329,7 @@ class _Run:
             now=self.now,
         )
         self.counts.add(counts)
+        self.counts.flags_written += written
         for item, exc in failed:
             log.error("payroll reconciliation: %s %s failed", kind, item.subject.id, exc_info=exc)
             self.counts._error(kind, item.subject.id, exc)

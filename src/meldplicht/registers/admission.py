@@ -20,13 +20,14 @@ from sqlmodel import Session, col, select
 from meldplicht.core.clock import utcnow
 from meldplicht.employers.models import Employer
 from meldplicht.flags.models import FlagSource, SubjectType
-from meldplicht.flags.sync import Subject, SyncCounts, sync_flags
+from meldplicht.flags.sync import Subject, SyncCounts, SyncItem
 from meldplicht.notifications.models import Notification, NotificationStatus
 from meldplicht.registers.kvk import LookupStatus
 from meldplicht.registers.nau import AdmissionRegister
 from meldplicht.rules.checks import lender as rules
 from meldplicht.rules.facts import ContractType, Finding
 from meldplicht.rules.params import Parameters
+from meldplicht.sweeps import flag_writes
 
 LENDING_CONTRACTS = (ContractType.TEMPORARY_AGENCY.value, ContractType.PAYROLL.value)
 SCOPE = frozenset({rules.LENDER_NOT_ADMITTED.code})
@@ -95,21 +96,23 @@ def _sync(
     as_of: date,
     now: datetime | None,
 ) -> SyncCounts:
-    return sync_flags(
+    subject = Subject(
+        type=SubjectType.EMPLOYER,
+        id=str(employer.id),
+        employer_id=employer.id,
+        postcode=employer.postcode,
+        workers_affected=max(1, workers),
+    )
+    # Set-based: an unchanged flag is not rewritten (a second run for a day changes nothing).
+    counts, _ = flag_writes.sync_batch(
         session,
-        Subject(
-            type=SubjectType.EMPLOYER,
-            id=str(employer.id),
-            employer_id=employer.id,
-            postcode=employer.postcode,
-            workers_affected=max(1, workers),
-        ),
-        findings,
+        [SyncItem(subject, findings)],
         scope=SCOPE,
         source=FlagSource.REGISTER,
         as_of=as_of,
-        now=now,
+        now=now or utcnow(),
     )
+    return counts
 
 
 @dataclass(slots=True)

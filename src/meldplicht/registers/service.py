@@ -24,12 +24,19 @@ from meldplicht.core.clock import legal_date, utcnow
 from meldplicht.employers.models import Employer
 from meldplicht.flags import risk
 from meldplicht.flags.models import FlagSource, SubjectType
-from meldplicht.flags.sync import Subject, SyncCounts, forget_cached_facts, sync_flags, system_actor
+from meldplicht.flags.sync import (
+    Subject,
+    SyncCounts,
+    SyncItem,
+    forget_cached_facts,
+    system_actor,
+)
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
 from meldplicht.registers.kvk import BusinessRegister, Lookup, LookupStatus
 from meldplicht.rules.checks import register as rules
 from meldplicht.rules.params import Parameters, get_parameters
 from meldplicht.rules.sql import counted
+from meldplicht.sweeps import flag_writes
 
 log = logging.getLogger("meldplicht.registers")
 
@@ -149,21 +156,23 @@ def check_employer(
         return SyncCounts()
     activity = employer_activity(session, employer, as_of, params)
     findings = rules.check_register(facts, activity, as_of=as_of, params=params)
-    return sync_flags(
+    subject = Subject(
+        type=SubjectType.EMPLOYER,
+        id=str(employer.id),
+        employer_id=employer.id,
+        postcode=employer.postcode,
+        workers_affected=max(1, activity.active_notifications),
+    )
+    # Set-based: an unchanged flag is not rewritten (a second run for a day changes nothing).
+    counts, _ = flag_writes.sync_batch(
         session,
-        Subject(
-            type=SubjectType.EMPLOYER,
-            id=str(employer.id),
-            employer_id=employer.id,
-            postcode=employer.postcode,
-            workers_affected=max(1, activity.active_notifications),
-        ),
-        findings,
+        [SyncItem(subject, findings)],
         scope=rules.REGISTER_RULES,
         source=FlagSource.REGISTER,
         as_of=as_of,
-        now=now,
+        now=now or utcnow(),
     )
+    return counts
 
 
 @dataclass(slots=True)
