@@ -267,6 +267,7 @@ class _Sweep:
             self._employers()
             self._payroll()
             self._registers()
+            dirty.advance_dates(self)
             status = SweepStatus.SUCCEEDED
         except SweepLockLost as exc:
             log.error("sweep %s stopped: %s", self.run_id, exc)
@@ -377,7 +378,7 @@ class _Sweep:
             due: list[ColumnElement[bool]] = [
                 col(Notification.next_check_date).is_(None),
                 col(Notification.next_check_date) <= self.as_of,
-                col(Notification.updated_at) >= changed_since,
+                col(Notification.updated_at) > changed_since,
             ]
             if touched_workers:
                 due.append(col(Notification.worker_id).in_(touched_workers))
@@ -394,7 +395,7 @@ class _Sweep:
         selected: list[uuid.UUID] | None = None
         with Session(self.engine) as session:
             if changed_since is not None:
-                selected = sorted(session.exec(select(Notification.id).where(*conditions)))
+                selected = dirty.due_ids(self, changed_since, touched_workers or [])
                 total = len(selected)
             else:
                 total = session.exec(
@@ -669,18 +670,18 @@ class _Sweep:
             new_lhns = {
                 lhn
                 for lhn in session.exec(
-                    select(Employer.loonheffingennummer).where(col(Employer.created_at) >= since)
+                    select(Employer.loonheffingennummer).where(col(Employer.created_at) > since)
                 )
                 if lhn
             }
             paid_since = select(PayrollRecord.employer_lhn).where(
-                col(PayrollRecord.updated_at) >= since
+                col(PayrollRecord.updated_at) > since
             )
             moved_employers = set(
                 session.exec(
                     select(Employer.id).where(
                         or_(
-                            col(Employer.created_at) >= since,
+                            col(Employer.created_at) > since,
                             col(Employer.loonheffingennummer).in_(paid_since),
                         )
                     )
@@ -690,7 +691,7 @@ class _Sweep:
         for i, lhns in enumerate(list(self._chunks(new_lhns)) or [[]]):
             registered = col(PayrollRecord.employer_lhn).in_(lhns)
             phase(
-                or_(col(PayrollRecord.updated_at) >= since, registered) if i == 0 else registered,
+                or_(col(PayrollRecord.updated_at) > since, registered) if i == 0 else registered,
                 nothing,
             )
         for employers in self._chunks(moved_employers):
