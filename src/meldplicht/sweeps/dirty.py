@@ -262,32 +262,33 @@ def collect_dirty(sweep: _Sweep) -> None:
 def advance_dates(sweep: _Sweep) -> None:
     """Store, for every notification whose next cross-notification or payroll date has come
     or is unknown, the next one after this run's day. Last in a successful run: a run that
-    stops before leaves the dates (and what they select) to the next."""
+    stops before leaves the dates (and what they select) to the next. A row once written has
+    both dates after this day, so each batch is the next one found through the index (no
+    list of ids held: after migration 0022 that is every notification)."""
     hi = sweep.as_of
     scopes = _scopes()
-    with Session(sweep.engine) as session:
-        ids = sorted(_crossing_ids(session, hi))
     advanced = 0
-    for start in range(0, len(ids), sweep.batch_size):
-        chunk = ids[start : start + sweep.batch_size]
-        with Session(sweep.engine) as session:
-            values: list[dict[str, Any]] = []
-            for row in session.execute(_row_query().where(col(Notification.id).in_(chunk))):
-                days = _days(row)
-                value: dict[str, Any] = {"id": row.id}
-                for name, rules in scopes.items():
-                    stored = getattr(row, name)
-                    if stored is None or stored <= hi:
-                        value[name] = next_crossing_date(days, hi, rules, sweep.params) or sw.NEVER
-                    else:
+    for condition in _come_or_unknown(hi):
+        while True:
+            with Session(sweep.engine) as session:
+                rows = list(session.execute(_row_query().where(condition).limit(sweep.batch_size)))
+                if not rows:
+                    break
+                values: list[dict[str, Any]] = []
+                for row in rows:
+                    days = _days(row)
+                    value: dict[str, Any] = {"id": row.id}
+                    for name, rules in scopes.items():
+                        stored = getattr(row, name)
+                        if stored is None or stored <= hi:
+                            stored = next_crossing_date(days, hi, rules, sweep.params) or sw.NEVER
                         value[name] = stored
-                values.append(value)
-            if values:
+                    values.append(value)
                 session.execute(update(Notification), values)
-            sweep._save_progress(session, None)
-            session.commit()
-        advanced += len(values)
-        sweep._after_batch("dates")
+                sweep._save_progress(session, None)
+                session.commit()
+            advanced += len(values)
+            sweep._after_batch("dates")
     sweep.tally.extra["dates_advanced"] = advanced
 
 
@@ -314,13 +315,6 @@ def _come_or_unknown(hi: date) -> list[ColumnElement[bool]]:
         for column in (col(Notification.next_cross_date), col(Notification.next_payroll_date))
         for condition in (column.is_(None), column <= hi)
     ]
-
-
-def _crossing_ids(session: Session, hi: date) -> set[uuid.UUID]:
-    found: set[uuid.UUID] = set()
-    for condition in _come_or_unknown(hi):
-        found.update(session.exec(select(Notification.id).where(condition)))
-    return found
 
 
 def _crossing_rows(session: Session, hi: date) -> list[Any]:
