@@ -206,7 +206,12 @@ def test_the_selections_of_an_ordinary_night_use_their_indexes(sweep_db: SweepDb
     """On SQLite the plan names each selection's index; on PostgreSQL, with sequential scans
     made expensive (a test table is tiny), each is an index condition. The plans at 100,000
     notifications are in the notes of the change (issue 19, item 5)."""
-    from meldplicht.privacy.retention import _expired_notifications, cutoff
+    from meldplicht.privacy.retention import (
+        _expired_notifications,
+        cutoff,
+        expired_batch,
+        payroll_batch,
+    )
 
     engine = sweep_db.engine
     day = date(2026, 3, 10)
@@ -224,13 +229,12 @@ def test_the_selections_of_an_ordinary_night_use_their_indexes(sweep_db: SweepDb
             col(Notification.status).in_(["active", "terminated"]),
             col(Notification.next_check_date) <= day,
         ),
-        "ix_payroll_record_period_end": select(PayrollRecord.id).where(
-            col(PayrollRecord.period_end) < cutoff(day, 5)
-        ),
+        # Retention: the very statements `purge` runs, batch size and all.
+        "ix_payroll_record_period_end": payroll_batch(cutoff(day, 5), 500),
     }
     ended, gone = _expired_notifications(cutoff(day, 5))
-    expected["ix_notification_retention_end"] = select(Notification.id).where(ended)
-    expected["ix_notification_retention_withdrawn"] = select(Notification.id).where(gone)
+    expected["ix_notification_retention_end"] = expired_batch(ended, 500)
+    expected["ix_notification_retention_withdrawn"] = expired_batch(gone, 500)
     for index, query in expected.items():
         plan = _plan(engine, query)
         if engine.dialect.name == "postgresql":

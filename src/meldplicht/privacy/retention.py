@@ -178,6 +178,18 @@ def _expired_notifications(limit: date) -> list[Any]:
     ]
 
 
+def expired_batch(condition: Any, batch_size: int) -> Any:
+    """The next batch past its term. In no order: a row anonymised leaves the index, so the
+    next batch is the next one found, and an ORDER BY id would walk the primary key instead."""
+    return select(Notification).where(condition).limit(batch_size)
+
+
+def payroll_batch(limit: date, batch_size: int) -> Any:
+    """The next payroll records past their term, through ix_payroll_record_period_end (in no
+    order, as `expired_batch`: a deleted record is gone)."""
+    return select(PayrollRecord.id).where(col(PayrollRecord.period_end) < limit).limit(batch_size)
+
+
 def _notifications(
     session: Session, limit: date, batch_size: int, empty: str, counts: RetentionCounts
 ) -> None:
@@ -189,14 +201,7 @@ def _anonymise_notifications(
     session: Session, condition: Any, batch_size: int, empty: str, counts: RetentionCounts
 ) -> None:
     while True:
-        batch = list(
-            session.exec(
-                select(Notification)
-                .where(condition)
-                .order_by(col(Notification.id))
-                .limit(batch_size)
-            )
-        )
+        batch = list(session.exec(expired_batch(condition, batch_size)))
         if not batch:
             return
         ids = [n.id for n in batch]
@@ -266,14 +271,7 @@ def _payroll(session: Session, limit: date, batch_size: int, counts: RetentionCo
     # Deleted rather than anonymised: a payroll record without its person is no use to anyone,
     # and reconciliation would read a kept one as "paid without a notice".
     while True:
-        ids = list(
-            session.exec(
-                select(PayrollRecord.id)
-                .where(col(PayrollRecord.period_end) < limit)
-                .order_by(col(PayrollRecord.id))
-                .limit(batch_size)
-            )
-        )
+        ids = list(session.exec(payroll_batch(limit, batch_size)))
         if not ids:
             return
         unlinked = session.execute(
