@@ -169,7 +169,8 @@ def run_sweep(db: Database, as_of: date, *, full: bool, timeout: float) -> dict[
 
 def mark_swept(db: Database, as_of: date, batch: int = 5000) -> dict[str, Any]:
     """Leave the database as a finished full sweep as of `as_of` would: every notification in
-    the sweep's scope gets next_check_date from the same function the sweep uses, and a
+    the sweep's scope gets next_check_date from the same function the sweep uses, every one
+    its next cross-notification and payroll dates (rules/checks/schedule.py), and a
     succeeded full run as of that day is recorded (its counts say it was marked). Flags are
     left as the generator wrote them (they are what `sync_flags` would give for the planted
     problems). Only used when the full sweep was stopped at its time limit."""
@@ -182,12 +183,23 @@ def mark_swept(db: Database, as_of: date, batch: int = 5000) -> dict[str, Any]:
     from meldplicht.notifications.facts import facts_of
     from meldplicht.notifications.models import Notification, NotificationStatus, Worker
     from meldplicht.rules.checks import next_change_date
+    from meldplicht.rules.checks.schedule import next_crossing_date
     from meldplicht.rules.params import get_parameters
+    from meldplicht.sweeps.dirty import changes_through
     from meldplicht.sweeps.models import SweepRun
-    from meldplicht.sweeps.sweep import NEVER, SweepMode, SweepStatus, SweepTrigger
+    from meldplicht.sweeps.sweep import (
+        EMPLOYER_SCOPE,
+        NEVER,
+        PAYROLL_SCOPE,
+        PERSON_SCOPE,
+        SweepMode,
+        SweepStatus,
+        SweepTrigger,
+    )
 
     import_all_models()
     params = get_parameters()
+    cross = PERSON_SCOPE | EMPLOYER_SCOPE
     grace = as_of - timedelta(days=GRACE_DAYS)
     engine = create_db_engine(db.url)
     started = time.perf_counter()
@@ -211,12 +223,26 @@ def mark_swept(db: Database, as_of: date, batch: int = 5000) -> dict[str, Any]:
                         and n.end_date is not None
                         and n.end_date < grace
                     )
+                    days = {
+                        "notice_date": n.notice_date,
+                        "start_date": n.start_date,
+                        "end_date": n.end_date,
+                        "document_valid_until": w.document_valid_until,
+                    }
+                    value: dict[str, Any] = {
+                        "id": n.id,
+                        "next_cross_date": next_crossing_date(days, as_of, cross, params) or NEVER,
+                        "next_payroll_date": (
+                            next_crossing_date(days, as_of, PAYROLL_SCOPE, params) or NEVER
+                        ),
+                    }
                     if not closed:
                         nxt = next_change_date(facts_of(n, w), as_of, params) or NEVER
-                        values.append({"id": n.id, "next_check_date": nxt})
-                if values:
-                    session.execute(update(Notification), values)
-                marked += len(values)
+                        value["next_check_date"] = nxt
+                    values.append(value)
+                for keys in {frozenset(v) for v in values}:
+                    session.execute(update(Notification), [v for v in values if set(v) == keys])
+                marked += sum("next_check_date" in v for v in values)
                 last = rows[-1][0].id
         now = utcnow()
         with Session(engine) as session, session.begin():
@@ -229,6 +255,7 @@ def mark_swept(db: Database, as_of: date, batch: int = 5000) -> dict[str, Any]:
                     started_at=now,
                     heartbeat_at=now,
                     finished_at=now,
+                    changes_through=changes_through(session, now),
                     counts={"marked_by_benchmark": marked},
                 )
             )

@@ -3,7 +3,7 @@ recompute. The nightly sweep gathers them as it goes and recomputes each case on
 end, instead of after every batch; a run killed before then leaves them for the next run.
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0019"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -463,6 +463,9 @@ def _new_version(
     notification.version += 1
     notification.updated_at = ctx.received_at
     notification.next_check_date = None  # re-evaluate in the next incremental sweep
+    # Its dates may have moved: the next sweep judges its people, employer and payroll again.
+    notification.next_cross_date = None
+    notification.next_payroll_date = None
     session.add(notification)
     session.add(
         NotificationVersion(

@@ -286,6 +286,8 @@ def _first_version(
         "paid_in_cash": payload.paid_in_cash,
         "termination_reason": None,
         "next_check_date": None,
+        "next_cross_date": None,
+        "next_payroll_date": None,
     }
     return _FirstVersion(
         notification=notification,

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from meldplicht.core.clock import utcnow
@@ -91,6 +91,25 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notification_employer_received", "employer_id", "received_at", "id"),
         Index("ix_notification_status_next_check", "status", "next_check_date"),
+        # An ordinary night: what crosses a cross-notification or payroll date, what changed
+        # since the last run, and what retention takes, each found through an index
+        # (migration 0022).
+        Index("ix_notification_next_cross_date", "next_cross_date"),
+        Index("ix_notification_next_payroll_date", "next_payroll_date"),
+        Index("ix_notification_updated_at", "updated_at"),
+        Index(
+            "ix_notification_retention_end",
+            "end_date",
+            sqlite_where=text("signatory_name <> ''"),
+            postgresql_where=text("signatory_name <> ''"),
+        ),
+        Index(
+            "ix_notification_retention_withdrawn",
+            "status",
+            "updated_at",
+            sqlite_where=text("signatory_name <> ''"),
+            postgresql_where=text("signatory_name <> ''"),
+        ),
         # A unique index (not a table constraint): SQLite can add it without copying the table.
         Index("uq_notification_verification_code", "verification_code", unique=True),
         UniqueConstraint("employer_id", "external_reference"),
@@ -142,6 +161,11 @@ class Notification(SQLModel, table=True):
     termination_reason: str | None = Field(default=None, max_length=500)
     # The next day on which a verdict about this notification can change (incremental sweep).
     next_check_date: date | None = None
+    # The next day on which a person's or employer's verdict, or a payroll verdict, can move
+    # because of this notification (rules/checks/schedule.py); None: not known, check it.
+    # Intake sets them to None on every change; the sweep stores them.
+    next_cross_date: date | None = None
+    next_payroll_date: date | None = None
 
 
 class NotificationVersion(SQLModel, table=True):

@@ -46,6 +46,8 @@ class PayrollRecord(SQLModel, table=True):
         Index("ix_payroll_record_bsn_period", "bsn_hash", "period_start"),
         # An incremental sweep reconciles what was imported or corrected since its last run.
         Index("ix_payroll_record_updated_at", "updated_at"),
+        # Retention deletes records by the end of their period (migration 0022).
+        Index("ix_payroll_record_period_end", "period_end"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

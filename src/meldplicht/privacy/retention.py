@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, literal_column, update
 from sqlmodel import Session, col, select
 
 from meldplicht.audit import service as audit
@@ -180,28 +180,46 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _expired_notifications(limit: date) -> Any:
+def _expired_notifications(limit: date) -> list[Any]:
+    """The notifications past their term, as two selections driven by a date: those whose
+    employment ended before `limit` (ix_notification_retention_end) and the withdrawn ones
+    (ix_notification_retention_withdrawn), both last touched before it. Each index holds only
+    the notifications not yet anonymised, so a night reads the ones due, never the history;
+    the conditions are written as the indexes' own (literal '' and 'withdrawn'), so that both
+    databases see that a partial index answers them."""
+    kept = col(Notification.signatory_name) != literal_column("''")
     last_touched = col(Notification.updated_at) < _midnight(limit)
-    ended = or_(
-        (col(Notification.end_date).is_not(None)) & (col(Notification.end_date) < limit),
-        col(Notification.status) == NotificationStatus.WITHDRAWN,
-    )
-    return ended & last_touched & (col(Notification.signatory_name) != "")
+    withdrawn = col(Notification.status) == literal_column(f"'{NotificationStatus.WITHDRAWN}'")
+    return [
+        kept & (col(Notification.end_date) < limit) & last_touched,
+        kept & withdrawn & last_touched,
+    ]
+
+
+def expired_batch(condition: Any, batch_size: int) -> Any:
+    """The next batch past its term. In no order: a row anonymised leaves the index, so the
+    next batch is the next one found, and an ORDER BY id would walk the primary key instead."""
+    return select(Notification).where(condition).limit(batch_size)
+
+
+def payroll_batch(limit: date, batch_size: int) -> Any:
+    """The next payroll records past their term, through ix_payroll_record_period_end (in no
+    order, as `expired_batch`: a deleted record is gone)."""
+    return select(PayrollRecord.id).where(col(PayrollRecord.period_end) < limit).limit(batch_size)
 
 
 def _notifications(
     session: Session, limit: date, batch_size: int, empty: str, counts: RetentionCounts
 ) -> None:
-    condition = _expired_notifications(limit)
+    for condition in _expired_notifications(limit):
+        _anonymise_notifications(session, condition, batch_size, empty, counts)
+
+
+def _anonymise_notifications(
+    session: Session, condition: Any, batch_size: int, empty: str, counts: RetentionCounts
+) -> None:
     while True:
-        batch = list(
-            session.exec(
-                select(Notification)
-                .where(condition)
-                .order_by(col(Notification.id))
-                .limit(batch_size)
-            )
-        )
+        batch = list(session.exec(expired_batch(condition, batch_size)))
         if not batch:
             return
         ids = [n.id for n in batch]
@@ -271,14 +289,7 @@ def _payroll(session: Session, limit: date, batch_size: int, counts: RetentionCo
     # Deleted rather than anonymised: a payroll record without its person is no use to anyone,
     # and reconciliation would read a kept one as "paid without a notice".
     while True:
-        ids = list(
-            session.exec(
-                select(PayrollRecord.id)
-                .where(col(PayrollRecord.period_end) < limit)
-                .order_by(col(PayrollRecord.id))
-                .limit(batch_size)
-            )
-        )
+        ids = list(session.exec(payroll_batch(limit, batch_size)))
         if not ids:
             return
         unlinked = session.execute(

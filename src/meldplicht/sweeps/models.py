@@ -26,6 +26,9 @@ class SweepRun(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Progress marker for resuming (the last notification id committed), and the counts.
     checkpoint: str | None = Field(default=None, max_length=64)
+    # The instant up to which this run took the changed notifications and payroll: the next
+    # incremental run takes those changed after it (None: a run before migration 0022).
+    changes_through: datetime | None = Field(default=None, sa_type=UTCDateTime)
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
 

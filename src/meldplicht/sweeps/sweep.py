@@ -26,10 +26,9 @@ import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, Engine
+from sqlmodel import Session
 
 from meldplicht.alerts.hooks import after_sweep
 from meldplicht.core import metrics
@@ -37,10 +36,10 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.config import Settings, get_settings
 from meldplicht.inspection import cases
 from meldplicht.models import import_all_models
-from meldplicht.notifications.models import Notification, Worker
 from meldplicht.rules.checks import payroll as payroll_rules
-from meldplicht.rules.checks.schedule import crossing_offsets, parameter_change_dates
+from meldplicht.rules.checks.schedule import parameter_change_dates
 from meldplicht.rules.params import get_parameters
+from meldplicht.sweeps import dirty
 from meldplicht.sweeps.lock import DEFAULT_LEASE, LockHandle, SweepLockLost, sweep_lock
 from meldplicht.sweeps.models import SweepRun
 from meldplicht.sweeps.phases import admissions, employers, notifications, payroll, persons
@@ -61,8 +60,12 @@ from meldplicht.sweeps.state import (
 
 __all__ = [
     "BATCH_SIZE",
+    "EMPLOYER_SCOPE",
+    "LATE_HORIZON_DAYS",
     "MAX_STORED_ERRORS",
     "NEVER",
+    "PAYROLL_SCOPE",
+    "PERSON_SCOPE",
     "TERMINATED_GRACE_DAYS",
     "AfterBatch",
     "ProgressCallback",
@@ -147,23 +150,24 @@ class _Sweep(RunState):
     # --- the run ---------------------------------------------------------------------------
 
     def run(self) -> SweepRun:
-        changed_since, touched_workers = self._prepare()
+        changed_since, touched_workers = dirty.prepare(self)
         status = SweepStatus.FAILED
         try:
             # Retention first: nothing past its legal keeping period is evaluated again.
-            self._retention()
+            dirty.retention(self)
             case_figures.uncomputed(self)
             # Flags join their cases as they are written; each case's figures are recomputed
             # once, after the last phase, not after every batch that touches it.
             with cases.figures_deferred():
                 notifications.run(self, changed_since, touched_workers)
                 if self.cross_incremental:
-                    self._collect_dirty()
+                    dirty.collect_dirty(self)
                 persons.run(self)
-                employers.run(self, self._can_be_late())
+                employers.run(self, dirty.can_be_late(self.engine))
                 payroll.run(self)
                 business_register.run(self)
                 admissions.run(self)
+            dirty.advance_dates(self)
             case_figures.due(self)
             status = SweepStatus.SUCCEEDED
         except SweepLockLost as exc:
@@ -176,91 +180,6 @@ class _Sweep(RunState):
             self._finish(SweepStatus.INTERRUPTED)
             raise
         return self._finish(status)
-
-    def _prepare(self) -> tuple[datetime | None, list[uuid.UUID] | None]:
-        """Close runs a dead process left open, settle the mode, and record the new run."""
-        now = utcnow()
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            for stale in session.exec(
-                select(SweepRun).where(SweepRun.status == SweepStatus.RUNNING)
-            ):
-                log.warning("sweep %s was left running: marking it interrupted", stale.id)
-                stale.status = SweepStatus.INTERRUPTED
-                stale.finished_at = stale.heartbeat_at or now
-                session.add(stale)
-            changed_since, touched, reason = self._incremental_basis(session)
-            if self.mode is SweepMode.INCREMENTAL and reason is not None:
-                log.info("sweep as of %s runs in full: %s", self.as_of, reason)
-                self.tally.requested_mode = SweepMode.INCREMENTAL
-                self.mode = SweepMode.FULL
-            run = SweepRun(
-                as_of=self.as_of,
-                mode=self.mode,
-                status=SweepStatus.RUNNING,
-                trigger=self.trigger,
-                started_at=now,
-                heartbeat_at=now,
-                counts=self.tally.as_counts(),
-            )
-            session.add(run)
-            self.run_id = run.id
-        log.info(
-            "sweep %s as of %s (%s, %s) started", self.run_id, self.as_of, self.mode, self.trigger
-        )
-        if self.mode is SweepMode.FULL:
-            return None, None
-        self.changed_since = changed_since
-        return changed_since, touched
-
-    def _incremental_basis(
-        self, session: Session
-    ) -> tuple[datetime | None, list[uuid.UUID], str | None]:
-        """Since when changes count, which workers were re-declared, or why to run in full."""
-        if self.mode is SweepMode.FULL:
-            return None, [], None
-        later = session.exec(
-            select(func.count()).select_from(SweepRun).where(SweepRun.as_of > self.as_of)
-        ).one()
-        if later:
-            # next_check_date was computed for a later day; it says nothing about earlier ones.
-            return None, [], "an earlier run evaluated a later day"
-        last = session.exec(
-            select(SweepRun)
-            .where(SweepRun.status == SweepStatus.SUCCEEDED)
-            .order_by(col(SweepRun.started_at).desc())
-        ).first()
-        if last is None:
-            return None, [], "no earlier successful sweep"
-        # On a day a parameter changes (1 January and 1 July above all) every cross-notification
-        # and payroll verdict may move, so those phases run in full; the notifications due
-        # that day are already selected by their next_check_date.
-        self.cross_in_full = self._parameter_change_since(last.as_of) is not None
-        if self.cross_in_full:
-            self.tally.extra["cross_phases_in_full"] = 1
-        self.last_as_of = last.as_of
-        if not self.cross_in_full and not self._note_retries(last):
-            self.cross_in_full = True
-            self.tally.extra["cross_phases_in_full"] = 1
-        # Declarations received from the start of the last run's day count as changed: a
-        # nightly run catches the day's changes, and a replayed past day (received_at and
-        # as_of in the past, started_at now) does too.
-        since = min(_legal_midnight(last.as_of), last.started_at)
-        touched = list(
-            session.exec(
-                select(Notification.worker_id)
-                .where(
-                    self._in_scope(),
-                    or_(
-                        col(Notification.updated_at) >= since,
-                        col(Notification.next_check_date).is_(None),
-                    ),
-                )
-                .distinct()
-            )
-        )
-        if len(touched) > MAX_TOUCHED_WORKERS:
-            return None, [], f"{len(touched)} workers were declared since the last sweep"
-        return since, touched, None
 
     def _note_retries(self, last: SweepRun) -> bool:
         """Persons and employers whose verdict failed in the last successful run are judged
@@ -311,96 +230,3 @@ class _Sweep(RunState):
     _after_batch = RunState.after_batch
 
     # --- what an incremental run must judge beyond the notifications -----------------------
-
-    def _collect_dirty(self) -> None:
-        """People and employers whose cross-notification or payroll verdicts can have changed
-        since the last run: those of the notifications evaluated above (new, changed or due),
-        of any notification changed since (withdrawals too), and of notifications crossing a
-        date that moves such a verdict between the last run's day and this one: a start or
-        end, a notice entering or leaving a policy window, the weeks after a start after which
-        missing payroll counts. Parameters do not change in between (else the run is full)."""
-        assert self.last_as_of is not None
-        assert self.changed_since is not None
-        lo, hi = self.last_as_of, self.as_of
-
-        def crossing(column: Any, shift: int = 0) -> ColumnElement[bool]:
-            # column + shift days falls in (lo, hi]
-            return and_(column > lo - timedelta(days=shift), column <= hi - timedelta(days=shift))
-
-        columns = {
-            "notice_date": col(Notification.notice_date),
-            "start_date": col(Notification.start_date),
-            "end_date": col(Notification.end_date),
-        }
-
-        def crossings(rules: frozenset[str]) -> list[ColumnElement[bool]]:
-            # From the one schedule of dates on which a verdict can change (rules/checks).
-            return [
-                crossing(columns[field], offset)
-                for field, offset in crossing_offsets(rules, self.params)
-            ]
-
-        conditions: list[ColumnElement[bool]] = [
-            col(Notification.updated_at) >= self.changed_since,
-            *crossings(PERSON_SCOPE),
-        ]
-        # An employer's repeated lateness counts only notices that can be late, in a window
-        # over notice dates: it moves with a change, or with such a notice entering or leaving.
-        employer_conditions = [
-            col(Notification.updated_at) >= self.changed_since,
-            and_(self._can_be_late(), or_(*crossings(EMPLOYER_SCOPE))),
-        ]
-        with Session(self.engine) as session:
-            for bsn_hash in session.exec(
-                select(Worker.bsn_hash)
-                .join(Notification, col(Worker.id) == col(Notification.worker_id))
-                .where(or_(*conditions))
-                .execution_options(yield_per=5000)
-            ):
-                self.dirty_people.add(bsn_hash)
-            self.dirty_employers.update(
-                session.exec(
-                    select(Notification.employer_id).where(or_(*employer_conditions)).distinct()
-                )
-            )
-            # Payroll verdicts read a person's notices as of their notice date and judge
-            # missing payroll some weeks after a start; ages are those of the paid periods.
-            payroll_conditions = [
-                col(Notification.updated_at) >= self.changed_since,
-                *crossings(PAYROLL_SCOPE),
-            ]
-            self.dirty_payers.update(
-                session.exec(
-                    select(Worker.bsn_hash)
-                    .join(Notification, col(Worker.id) == col(Notification.worker_id))
-                    .where(or_(*payroll_conditions))
-                    .distinct()
-                )
-            )
-        self.dirty_people |= self.retry_people
-        self.dirty_employers |= self.retry_employers
-        if self.retry_people or self.retry_employers:
-            self.tally.extra["retried_cross_items"] = len(self.retry_people) + len(
-                self.retry_employers
-            )
-        self.tally.extra["dirty_people"] = len(self.dirty_people)
-        self.tally.extra["dirty_employers"] = len(self.dirty_employers)
-        self.tally.extra["dirty_payers"] = len(self.dirty_payers)
-
-    def _can_be_late(self) -> ColumnElement[bool]:
-        """start_date - notice_date <= LATE_HORIZON_DAYS, in the database's date arithmetic."""
-        start, notice = col(Notification.start_date), col(Notification.notice_date)
-        if self.engine.dialect.name == "postgresql":
-            return (start - notice) <= LATE_HORIZON_DAYS
-        return (func.julianday(start) - func.julianday(notice)) <= LATE_HORIZON_DAYS
-
-    def _retention(self) -> None:
-        from meldplicht.core.crypto import cipher_for
-        from meldplicht.privacy.retention import purge
-
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            counts = purge(session, self.as_of, self.batch_size, cipher=cipher_for(self.settings))
-            for key, value in counts.as_dict().items():
-                self.tally.extra[f"retention_{key}"] = value
-            self._save_progress(session, None)
-        self._after_batch("retention")

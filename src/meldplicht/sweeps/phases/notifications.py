@@ -66,7 +66,7 @@ def _filter(
         due: list[ColumnElement[bool]] = [
             col(Notification.next_check_date).is_(None),
             col(Notification.next_check_date) <= state.as_of,
-            col(Notification.updated_at) >= changed_since,
+            col(Notification.updated_at) > changed_since,
         ]
         if touched_workers:
             due.append(col(Notification.worker_id).in_(touched_workers))
@@ -85,7 +85,9 @@ def run(
     selected: list[uuid.UUID] | None = None
     with Session(state.engine) as session:
         if changed_since is not None:
-            selected = sorted(session.exec(select(Notification.id).where(*conditions)))
+            from meldplicht.sweeps import dirty  # (the runner's selection; it imports us)
+
+            selected = dirty.due_ids(state, changed_since, touched_workers or [])  # type: ignore[arg-type]
             total = len(selected)
         else:
             total = session.exec(

@@ -53,18 +53,16 @@ def run(state: RunState) -> None:
         new_lhns = {
             lhn
             for lhn in session.exec(
-                select(Employer.loonheffingennummer).where(col(Employer.created_at) >= since)
+                select(Employer.loonheffingennummer).where(col(Employer.created_at) > since)
             )
             if lhn
         }
-        paid_since = select(PayrollRecord.employer_lhn).where(
-            col(PayrollRecord.updated_at) >= since
-        )
+        paid_since = select(PayrollRecord.employer_lhn).where(col(PayrollRecord.updated_at) > since)
         moved_employers = set(
             session.exec(
                 select(Employer.id).where(
                     or_(
-                        col(Employer.created_at) >= since,
+                        col(Employer.created_at) > since,
                         col(Employer.loonheffingennummer).in_(paid_since),
                     )
                 )
@@ -74,7 +72,7 @@ def run(state: RunState) -> None:
     for i, lhns in enumerate(list(state.chunks(new_lhns)) or [[]]):
         registered = col(PayrollRecord.employer_lhn).in_(lhns)
         phase(
-            or_(col(PayrollRecord.updated_at) >= since, registered) if i == 0 else registered,
+            or_(col(PayrollRecord.updated_at) > since, registered) if i == 0 else registered,
             nothing,
         )
     for employers in state.chunks(moved_employers):
