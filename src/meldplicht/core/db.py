@@ -466,3 +466,91 @@ def _executemany(
         raise _wrapped(statement, exc, dialect) from exc
     finally:
         cursor.close()
+
+
+def update_rows_where_seen(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    key: str,
+    version: str,
+    seen: str,
+) -> int:
+    """For every row, UPDATE `table` SET `columns` to the row's values WHERE `key` is the
+    row's and `version` is still what the row says was read (`row[seen]`); returns how many
+    rows matched (fewer than given: someone changed a row in between). In the session's
+    transaction (and savepoint); the ORM's objects are not brought up to date.
+
+    On PostgreSQL (psycopg) the rows are copied (COPY) into a temporary table and applied by
+    one UPDATE ... FROM: a few round trips however many rows. Elsewhere one driver
+    executemany (SQLite sums the rows it changed into the cursor's rowcount). Every row
+    gives every column of `columns`, passed through the columns' bind processors first.
+    """
+    if not rows:
+        return 0
+    connection = _write_connection(session)
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    names = (key, *columns)
+    values = _row_values(table, names, dialect)
+    seen_value: Callable[[Any], Any] = table.c[version].type.dialect_impl(dialect).bind_processor(
+        dialect
+    ) or (lambda value: value)
+    driver = connection.connection.driver_connection
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        scratch = quote(f"meldplicht_changes_{table.name}")
+        marker = quote("meldplicht_seen")
+        statements = (
+            f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS SELECT {quote(key)}, "  # noqa: S608 - names from the model
+            f"{quote(version)} AS {marker}, {', '.join(map(quote, columns))} "
+            f"FROM {target} WITH NO DATA",
+            f"COPY {scratch} ({quote(key)}, {marker}, {', '.join(map(quote, columns))}) FROM STDIN",
+            f"ANALYZE {scratch}",
+            f"UPDATE {target} AS t SET "  # noqa: S608 - names from the model
+            + ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+            + f" FROM {scratch} AS s WHERE t.{quote(key)} = s.{quote(key)}"
+            f" AND t.{quote(version)} = s.{marker}",
+            f"DROP TABLE {scratch}",
+        )
+        create, copy_sql, analyze, apply, drop = statements
+        statement = create
+        try:
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(create)
+                statement = copy_sql
+                with cursor.copy(copy_sql) as copy:
+                    for row in rows:
+                        first, *rest = values(row)
+                        copy.write_row((first, seen_value(row[seen]), *rest))
+                statement = analyze
+                cursor.execute(analyze)
+                statement = apply
+                cursor.execute(apply)
+                matched = int(cursor.rowcount)
+                statement = drop
+                cursor.execute(drop)
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(statement, exc, dialect) from exc
+        return matched
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"UPDATE {target} SET "  # noqa: S608 - names from the model
+        + ", ".join(f"{quote(c)} = {mark}" for c in columns)
+        + f" WHERE {quote(key)} = {mark} AND {quote(version)} = {mark}"
+    )
+
+    def params(row: Mapping[str, Any]) -> Sequence[Any]:
+        first, *rest = values(row)
+        return (*rest, first, seen_value(row[seen]))
+
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(statement, map(params, rows))
+        return int(cursor.rowcount)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(statement, exc, dialect) from exc
+    finally:
+        cursor.close()

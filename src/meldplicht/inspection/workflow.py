@@ -27,7 +27,7 @@ from meldplicht.core.clock import LEGAL_TZ, utcnow
 from meldplicht.core.errors import Conflict, DomainError, FieldError, InvalidRequest, NotFound
 from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
-from meldplicht.inspection import cases
+from meldplicht.inspection import cases, rescore
 from meldplicht.inspection import service as flags_service
 from meldplicht.inspection.models import (
     ACTIVE_STATUSES,
@@ -289,6 +289,8 @@ def resolve(
     # A confirmed violation raises the employer's risk score; drop the per-session cache.
     flags_service.forget_cached_facts(session)
     _record(session, who, "flag.resolved", flag, {"outcome": outcome.value, "note": note})
+    if outcome is Outcome.VIOLATION_CONFIRMED:
+        rescore.rescore_employer(session, flag.employer_id, now)  # the history points move
     return _touch(session, flag, now)
 
 
@@ -343,6 +345,8 @@ def reopen(
             )
         )
     _record(session, who, "flag.reopened_by_supervisor", flag, {**previous, "note": note})
+    if previous["previous_outcome"] == Outcome.VIOLATION_CONFIRMED:
+        rescore.rescore_employer(session, flag.employer_id, now)  # one confirmation fewer
     return _touch(session, flag, now)
 
 
@@ -479,6 +483,7 @@ def snooze(
     )
     # sync_flags caches each employer's snoozes per session; the next sync must see this one.
     flags_service.forget_cached_facts(session)
+    _rescore_snoozed(session, employer_id, rule_code, now)
     return row, affected
 
 
@@ -503,8 +508,24 @@ def lift_snooze(
         {"employer_id": str(row.employer_id), "rule": row.rule_code, "flags": affected},
     )
     flags_service.forget_cached_facts(session)
-    session.flush()
+    _rescore_snoozed(session, row.employer_id, row.rule_code, now)
     return row, affected
+
+
+def _rescore_snoozed(
+    session: Session, employer_id: uuid.UUID, rule_code: str, now: datetime
+) -> None:
+    """A snooze set or lifted: the rule's flags at the employer are scored again from the
+    inputs as they are now, and the employer's open case follows."""
+    if rescore.rescore_employer(session, employer_id, now, rule_code=rule_code):
+        cases.join_flags(
+            session,
+            [],
+            employer_ids=[employer_id],
+            actor=cases.CASES_ACTOR,
+            as_of=now.astimezone(LEGAL_TZ).date(),
+            now=now,
+        )
 
 
 def _set_snoozed_until(
