@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from meldplicht.core.clock import today, utcnow
+from meldplicht.inspection import risk
 from meldplicht.inspection.models import Case, Flag
 from tests.conftest import EmployerWithKey
 from tests.inspection.conftest import INSPECTION, StaffWithKey, synthetic_flag
 
 FLAGS = f"{INSPECTION}/flags"
-CASES = f"{INSPECTION}/cases"
+CASES = "/api/v1/cases"
 
 
 def act(api: TestClient, who: StaffWithKey, flag: Flag, action: str, body: Any = None) -> Any:
@@ -57,7 +58,13 @@ def test_a_confirmed_violation_rescores_the_employers_flags_and_moves_the_stamps
     act(api, inspector, worked, "resolve", {"outcome": "violation_confirmed", "note": "Ja."})
 
     session.refresh(other)
-    assert other.risk_score == score + 5  # one confirmed violation: five history points
+    expected, _ = risk.score(
+        severity=other.severity,
+        workers_affected=other.workers_affected,
+        confirmed_violations=1,  # five history points, times the sector's weight
+        sbi_code=other.risk_breakdown["sector"]["sbi_code"],
+    )
+    assert other.risk_score == expected > score
     assert other.risk_breakdown["employer_history"]["confirmed_violations"] == 1
     assert other.risk_computed_at is not None
     assert other.risk_computed_at > earlier
@@ -65,7 +72,7 @@ def test_a_confirmed_violation_rescores_the_employers_flags_and_moves_the_stamps
     assert case.risk_computed_at is not None
     assert case.risk_computed_at > earlier
     item = queue_item(api, inspector, other)
-    assert item["risk_score"] == score + 5
+    assert item["risk_score"] == expected
     assert item["risk_computed_at"] is not None
     rows = api.get(CASES, headers=inspector.headers).json()["items"]
     assert rows[0]["risk_computed_at"] is not None
@@ -112,3 +119,33 @@ def test_a_snooze_and_its_lifting_rescore_the_rules_flags(
     assert late.risk_computed_at is not None
     assert late.risk_computed_at >= snoozed_at
     assert queue_item(api, inspector, late)["risk_computed_at"] is not None
+
+
+def test_a_bulk_confirmation_rescores_each_employer_once_with_every_confirmation(
+    api: TestClient,
+    inspector: StaffWithKey,
+    supervisor: StaffWithKey,
+    session: Session,
+    employer: EmployerWithKey,
+) -> None:
+    earlier = utcnow() - timedelta(days=2)
+    worked = [synthetic_flag(session, employer.employer, first_seen=earlier) for _ in range(2)]
+    other = synthetic_flag(
+        session, employer.employer, rule="BELOW_MINIMUM_WAGE", first_seen=earlier
+    )
+    for flag in worked:
+        act(api, inspector, flag, "claim")
+    body = {
+        "flag_ids": [str(f.id) for f in worked],
+        "outcome": "violation_confirmed",
+        "note": "Beide bevestigd.",
+    }
+    response = api.post(f"{INSPECTION}/bulk/resolve", json=body, headers=supervisor.headers)
+    assert response.status_code == 200, response.text
+    session.refresh(other)
+    assert other.risk_breakdown["employer_history"]["confirmed_violations"] == 2
+    assert other.risk_computed_at is not None
+    assert other.risk_computed_at > earlier
+    assert case_of(session, employer).risk_breakdown["rules"][0]["highest_flag_score"] == (
+        other.risk_score
+    )

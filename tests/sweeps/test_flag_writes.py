@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from meldplicht.accounts.models import Role, UserAccount
 from meldplicht.audit.models import AuditEvent
+from meldplicht.inspection import risk, workflow
 from meldplicht.inspection import service as flag_service
-from meldplicht.inspection import workflow
 from meldplicht.inspection.models import Case, Flag, FlagSource, FlagStatus, Outcome, SubjectType
 from meldplicht.rules.facts import Finding, Severity
 from meldplicht.sweeps import flag_writes
@@ -202,8 +202,13 @@ def test_a_sweep_that_changes_nothing_leaves_the_risk_stamps(sweep_db: SweepDb) 
     assert before
     assert all(v is not None for v in before.values())
 
-    again = sweep(sweep_db, date(2024, 7, 2))
+    again = sweep(sweep_db, date(2024, 7, 1))
     assert again.counts.get("flags_written", 0) == 0
+    assert stamps(sweep_db) == before
+    # The next night the message names the new day (the flag is written), but no input of
+    # the score changed: the stamps stay.
+    night = sweep(sweep_db, date(2024, 7, 2))
+    assert night.counts["flags_written"] == 1
     assert stamps(sweep_db) == before
 
     # A confirmed violation rescores the employer's flags at once; the next night's sweep
@@ -229,13 +234,14 @@ def test_a_sweep_that_changes_nothing_leaves_the_risk_stamps(sweep_db: SweepDb) 
         workflow.claim(session, who, other)
         workflow.resolve(session, who, other, Outcome.VIOLATION_CONFIRMED, "Ja.")
     (rescored,) = flags_of(sweep_db.engine, nid, BELOW)
-    assert rescored.risk_score == flag.risk_score + 5
+    assert rescored.risk_breakdown["employer_history"]["confirmed_violations"] == 1
+    assert rescored.risk_score == expected_score(flag, confirmed=1) > flag.risk_score
     assert rescored.risk_computed_at is not None
     assert flag.risk_computed_at is not None
     assert rescored.risk_computed_at > flag.risk_computed_at
     after_confirm = stamps(sweep_db)
-    night = sweep(sweep_db, date(2024, 7, 3))
-    assert night.counts.get("flags_written", 0) == 0
+    rerun = sweep(sweep_db, date(2024, 7, 2))
+    assert rerun.counts.get("flags_written", 0) == 0
     assert stamps(sweep_db) == after_confirm
 
 
@@ -248,3 +254,13 @@ def late_finding() -> Finding:
         message_nl="te laat gemeld",
         message_en="notified late",
     )
+
+
+def expected_score(flag: Flag, *, confirmed: int) -> int:
+    score, _ = risk.score(
+        severity=flag.severity,
+        workers_affected=flag.workers_affected,
+        confirmed_violations=confirmed,
+        sbi_code=flag.risk_breakdown["sector"]["sbi_code"],
+    )
+    return score

@@ -268,8 +268,12 @@ def resolve(
     outcome: Outcome,
     note: str,
     now: datetime | None = None,
+    *,
+    rescore_employer: bool = True,
 ) -> Flag:
-    """claimed/investigating -> resolved with an outcome and a mandatory note."""
+    """claimed/investigating -> resolved with an outcome and a mandatory note. A confirmed
+    violation rescores the employer's flags (`rescore_employer=False`: the caller does, once
+    for many)."""
     now = now or utcnow()
     if not note.strip():
         raise InvalidRequest(
@@ -289,7 +293,7 @@ def resolve(
     # A confirmed violation raises the employer's risk score; drop the per-session cache.
     flags_service.forget_cached_facts(session)
     _record(session, who, "flag.resolved", flag, {"outcome": outcome.value, "note": note})
-    if outcome is Outcome.VIOLATION_CONFIRMED:
+    if outcome is Outcome.VIOLATION_CONFIRMED and rescore_employer:
         rescore.rescore_employer(session, flag.employer_id, now)  # the history points move
     return _touch(session, flag, now)
 
@@ -411,7 +415,27 @@ def bulk_resolve(
     now: datetime | None = None,
 ) -> list[Flag]:
     now = now or utcnow()
-    return _bulk(flag_ids, lambda i: resolve(session, who, i, outcome, note, now), "resolved")
+    done = _bulk(
+        flag_ids,
+        lambda i: resolve(session, who, i, outcome, note, now, rescore_employer=False),
+        "resolved",
+    )
+    if outcome is Outcome.VIOLATION_CONFIRMED:
+        # Each employer's flags are scored once for all its confirmations, not once per flag.
+        employers = {flag.employer_id for flag in done if flag.employer_id is not None}
+        for employer_id in sorted(employers):
+            rescore.rescore_employer(session, employer_id, now)
+        cases.join_flags(
+            session,
+            [],
+            employer_ids=sorted(employers),
+            actor=cases.CASES_ACTOR,
+            as_of=now.astimezone(LEGAL_TZ).date(),
+            now=now,
+        )
+        for flag in done:
+            session.refresh(flag)
+    return done
 
 
 # --- snoozes ----------------------------------------------------------------------------------

@@ -40,12 +40,10 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from meldplicht.audit import service as audit
-from meldplicht.core.db import update_rows_where_seen
+from meldplicht.core.db import insert_rows_skipping, update_rows_where_seen
 from meldplicht.inspection import cases, geo, risk
 from meldplicht.inspection import service as flag_service
 from meldplicht.inspection.models import Flag, FlagSource, FlagStatus
@@ -192,17 +190,15 @@ def _guarded_update(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """INSERT the new flags ... ON CONFLICT (fingerprint) DO NOTHING, as one executemany;
-    returns the fingerprints inserted. One missing was inserted by someone else (intake)
-    since the batch read: that flag stands, and no second one is made."""
-    if not rows:
-        return set()
+    """INSERT the new flags ... ON CONFLICT (fingerprint) DO NOTHING (on PostgreSQL from a
+    COPY into a temporary table, on SQLite one executemany); returns the fingerprints
+    inserted. One missing was inserted by someone else (intake) since the batch read: that
+    flag stands, and no second one is made."""
     table: Table = Flag.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    statement = statement.on_conflict_do_nothing(index_elements=[table.c.fingerprint])
-    result = session.execute(statement.returning(table.c.fingerprint), rows)
-    return {str(fp) for fp in result.scalars()}
+    inserted = insert_rows_skipping(
+        session, table, rows, conflict="fingerprint", returning="fingerprint"
+    )
+    return {str(fp) for fp in inserted}
 
 
 def _keep_theirs(
