@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", default=None, help="a database generate.py made (--name): not generated again"
     )
+    parser.add_argument("--nights", type=int, default=3, choices=[1, 2, 3])
     args = parser.parse_args()
     backend: Backend = args.db
     result: dict[str, Any] = {"backend": backend, "notifications": args.notifications}
@@ -88,6 +89,7 @@ def main() -> None:
         label: copy_database(base, f"sweepcmp_{args.notifications}_{label}") for label in versions
     }
     nights = [(AS_OF, True), (AS_OF + timedelta(days=1), True), (AS_OF + timedelta(days=2), False)]
+    nights = nights[: args.nights]
     for night, (day, full) in enumerate(nights, 1):
         for label, source in versions.items():  # side by side, night by night
             entry = sweep(copies[label], source, day, full=full)
