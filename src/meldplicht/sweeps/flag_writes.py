@@ -4,7 +4,8 @@
 the day, and `last_seen_at`/`last_evaluated_on` are stamped afresh. Here the batch's wanted
 flags (from the same findings, the same fingerprints, the same risk score) are compared with
 the stored ones, read in one Core SELECT per batch, and only three kinds of row are written,
-each with one executemany:
+each kind in one go (on PostgreSQL a COPY into a temporary table, then one UPDATE ... FROM or
+INSERT ... SELECT; on SQLite one executemany):
 
 - new flags (an insert, with their `flag.opened` audit entry),
 - changed flags: reopened, condition back, or different content (severity, messages,
@@ -21,8 +22,14 @@ flag with its condition present still holds is what the latest completed sweep r
 Writes are safe against intake and inspectors working at the same time: an update or clear
 names the row's `updated_at` as read in its WHERE (the row's version), and a row changed in
 between makes the batch fail, so the sweep's per-item retry reports that notification and the
-next run judges it again; a new flag whose fingerprint another transaction inserted first
-fails on the unique fingerprint the same way. Nothing is overwritten unseen.
+next run judges it again. A new flag whose fingerprint another transaction inserted first
+(INSERT ... ON CONFLICT (fingerprint) DO NOTHING) is theirs: no second flag, no failure; the
+batch counts it as found, not opened. Nothing is overwritten unseen.
+
+A flag's `risk_computed_at` moves when it is opened, reopened, or its score's inputs differ
+(severity, workers, the employer's confirmed violations or sector: the breakdown names them);
+a flag written for other content keeps it. What changes at the employer between two nights
+is scored at once by `inspection.rescore`.
 
 Audit entries are the same in number and kind as `sync_flags_many` writes (it audits changes
 only), and every present flag is passed on to `cases.join_flags` as before, so cases and
