@@ -198,7 +198,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("cao", "S"), ("housing_provided", "B"), ("housing_deduction_monthly", "N"),
         ("housing_written_consent", "B"), ("housing_address", "S"), ("housing_postcode", "S"),
         ("signatory_name", "S"), ("hirer_kvk_number", "S"), ("hirer_name", "S"),
-        ("termination_reason", "S"), ("next_check_date", "D"),
+        ("termination_reason", "S"), ("next_check_date", "D"), ("verification_code", "S"),
     ),
     "notification_version": (
         ("id", "U"), ("notification_id", "U"), ("version", "I"), ("kind", "S"),
@@ -733,7 +733,7 @@ def generate_batch(
                 f"{address['city']}" if address else None,
                 address["postcode"] if address else None, "Jan de Vries",
                 hirer["kvk_number"] if hirer else None, hirer["name"] if hirer else None,
-                reason, None,
+                reason, None, nid.hex[:20].upper(),  # unique, from the id: no draw
             )
         )  # fmt: skip
         rows["notification_version"].append(

@@ -23,8 +23,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import PYTHON, REPO, Backend, Database, env_for, fresh_database, run_measured
+from common import (
+    PYTHON,
+    REPO,
+    Backend,
+    Database,
+    env_for,
+    existing_database,
+    fresh_database,
+    run_measured,
+)
 from generate import AS_OF, generate
+from meldplicht.core.migrations import upgrade
 from reconcile_bench import copy_database, export_source, flag_digest
 from sweep_bench import _last_run
 
@@ -57,15 +67,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--old-ref", required=True)
     parser.add_argument("--new-ref", default=None, help="a commit; default: the working tree")
+    parser.add_argument(
+        "--reuse", default=None, help="a database generate.py made (--name): not generated again"
+    )
+    parser.add_argument("--nights", type=int, default=3, choices=[1, 2, 3])
     args = parser.parse_args()
     backend: Backend = args.db
-    base = fresh_database(backend, f"sweepcmp_{args.notifications}")
-    generated = generate(base, args.notifications, seed=args.seed)
-    result: dict[str, Any] = {
-        "backend": backend,
-        "notifications": args.notifications,
-        "generate_seconds": round(generated.seconds, 1),
-    }
+    result: dict[str, Any] = {"backend": backend, "notifications": args.notifications}
+    if args.reuse:
+        base = existing_database(backend, args.reuse)
+        upgrade(base.url)  # the copies get the newest schema; older code ignores new columns
+    else:
+        base = fresh_database(backend, f"sweepcmp_{args.notifications}")
+        result["generate_seconds"] = round(
+            generate(base, args.notifications, seed=args.seed).seconds, 1
+        )
     print(json.dumps(result), flush=True)
     new = export_source(args.new_ref) if args.new_ref else REPO / "src"
     versions = {"old": export_source(args.old_ref), "new": new}
@@ -73,6 +89,7 @@ def main() -> None:
         label: copy_database(base, f"sweepcmp_{args.notifications}_{label}") for label in versions
     }
     nights = [(AS_OF, True), (AS_OF + timedelta(days=1), True), (AS_OF + timedelta(days=2), False)]
+    nights = nights[: args.nights]
     for night, (day, full) in enumerate(nights, 1):
         for label, source in versions.items():  # side by side, night by night
             entry = sweep(copies[label], source, day, full=full)

@@ -16,7 +16,7 @@
   date; by status and when last touched, for the withdrawn ones), and `payroll_record.period_end`.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

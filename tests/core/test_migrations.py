@@ -237,3 +237,43 @@ def test_0019_fills_case_rule_from_the_active_flags_and_goes_back(
         engine.dispose()
         if backend == "postgres":
             drop_postgres(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0021_stamps_existing_cases_with_their_last_recomputation_and_goes_back(
+    backend: str, tmp_path: Path
+) -> None:
+    """risk_computed_at (0021) on flag and case: existing cases get their updated_at; the
+    downgrade drops both columns and keeps the rows."""
+    require_backend(backend)
+    name = unique_pg_name("meldplicht_m0021")
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else fresh_postgres_url(name)
+    engine = create_db_engine(url)
+    try:
+        upgrade(url, "0018")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO inspection_case (id, reference, status, risk_score,"
+                    " risk_breakdown, active_flags, flags_high, flags_medium, flags_low, rules,"
+                    " workers_affected, back_pay, signals_unverified, opened_at, updated_at)"
+                    " VALUES (:id, 'Z-2026-0001', 'open', 7, '{}', 0, 0, 0, 0, '[]', 0, 0, 0,"
+                    " '2026-11-01 10:00:00+00:00', '2026-12-01 10:00:00+00:00')"
+                ),
+                {"id": _id(backend, uuid.uuid4())},
+            )
+        command.upgrade(alembic_config(url), "0021")
+        for table in ("flag", "inspection_case"):
+            assert "risk_computed_at" in {c["name"] for c in inspect(engine).get_columns(table)}
+        with engine.begin() as conn:
+            stamp = conn.execute(text("SELECT risk_computed_at FROM inspection_case")).scalar_one()
+        assert str(stamp).startswith("2026-12-01 10:00:00")
+        command.downgrade(alembic_config(url), "0018")
+        for table in ("flag", "inspection_case"):
+            assert "risk_computed_at" not in {c["name"] for c in inspect(engine).get_columns(table)}
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT risk_score FROM inspection_case")).scalar_one() == 7
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            drop_postgres(name)

@@ -254,3 +254,19 @@ def test_counts_take_the_plural_form_of_each_language() -> None:
         "25 справ",
     ]
     assert nl.plural("cases.days", 1) == "1 dag"
+
+
+def test_the_pages_say_when_the_risk_score_was_computed(web: Web) -> None:
+    flag_id = underpaid_flag(web)
+    web.login("inspecteur")
+    with Session(web.engine) as session:
+        case = session.exec(select(Case)).one()
+    day = f"{today().day} "
+    cases = web.client.get(CASES).text
+    assert "Risicoscore berekend op " + day in cases
+    case_page = web.client.get(f"{CASES}/{case.id}").text
+    assert 'id="case-risk-computed">Risicoscore berekend op ' + day in case_page
+    queue = web.client.get("/inspector/").text
+    assert "Risicoscore berekend op " + day in queue
+    flag_page = web.client.get(f"/inspector/flags/{flag_id}?lang=en").text
+    assert 'id="flag-risk-computed">Risk score computed on ' + day in flag_page

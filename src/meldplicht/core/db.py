@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     make_url,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -466,3 +467,159 @@ def _executemany(
         raise _wrapped(statement, exc, dialect) from exc
     finally:
         cursor.close()
+
+
+def update_rows_where_seen(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    key: str,
+    version: str,
+    seen: str,
+) -> int:
+    """For every row, UPDATE `table` SET `columns` to the row's values WHERE `key` is the
+    row's and `version` is still what the row says was read (`row[seen]`); returns how many
+    rows matched (fewer than given: someone changed a row in between). In the session's
+    transaction (and savepoint); the ORM's objects are not brought up to date.
+
+    On PostgreSQL (psycopg) the rows are copied (COPY) into a temporary table and applied by
+    one UPDATE ... FROM: a few round trips however many rows. Elsewhere one driver
+    executemany (SQLite sums the rows it changed into the cursor's rowcount). Every row
+    gives every column of `columns`, passed through the columns' bind processors first.
+    """
+    if not rows:
+        return 0
+    connection = _write_connection(session)
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    names = (key, *columns)
+    values = _row_values(table, names, dialect)
+    seen_value: Callable[[Any], Any] = table.c[version].type.dialect_impl(dialect).bind_processor(
+        dialect
+    ) or (lambda value: value)
+    driver = connection.connection.driver_connection
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        scratch = quote(f"meldplicht_changes_{table.name}")
+        marker = quote("meldplicht_seen")
+        statements = (
+            f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS SELECT {quote(key)}, "  # noqa: S608 - names from the model
+            f"{quote(version)} AS {marker}, {', '.join(map(quote, columns))} "
+            f"FROM {target} WITH NO DATA",
+            f"COPY {scratch} ({quote(key)}, {marker}, {', '.join(map(quote, columns))}) FROM STDIN",
+            f"ANALYZE {scratch}",
+            f"UPDATE {target} AS t SET "  # noqa: S608 - names from the model
+            + ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+            + f" FROM {scratch} AS s WHERE t.{quote(key)} = s.{quote(key)}"
+            f" AND t.{quote(version)} = s.{marker}",
+            f"DROP TABLE {scratch}",
+        )
+        create, copy_sql, analyze, apply, drop = statements
+        statement = create
+        try:
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(create)
+                statement = copy_sql
+                with cursor.copy(copy_sql) as copy:
+                    for row in rows:
+                        first, *rest = values(row)
+                        copy.write_row((first, seen_value(row[seen]), *rest))
+                statement = analyze
+                cursor.execute(analyze)
+                statement = apply
+                cursor.execute(apply)
+                matched = int(cursor.rowcount)
+                statement = drop
+                cursor.execute(drop)
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(statement, exc, dialect) from exc
+        return matched
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"UPDATE {target} SET "  # noqa: S608 - names from the model
+        + ", ".join(f"{quote(c)} = {mark}" for c in columns)
+        + f" WHERE {quote(key)} = {mark} AND {quote(version)} = {mark}"
+    )
+
+    def params(row: Mapping[str, Any]) -> Sequence[Any]:
+        first, *rest = values(row)
+        return (*rest, first, seen_value(row[seen]))
+
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(statement, map(params, rows))
+        return int(cursor.rowcount)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(statement, exc, dialect) from exc
+    finally:
+        cursor.close()
+
+
+def insert_rows_skipping(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: str,
+    returning: str,
+) -> list[Any]:
+    """INSERT the rows ... ON CONFLICT (`conflict`) DO NOTHING: a row whose unique
+    `conflict` value is already stored (someone else inserted it first) is left out, not an
+    error. Returns the `returning` column of the rows inserted. In the session's transaction.
+
+    All rows give the same columns (every column they need: no column defaults apply on
+    PostgreSQL). On PostgreSQL (psycopg) they are copied (COPY) into a temporary table and
+    inserted from it by one INSERT ... SELECT; elsewhere one executemany with RETURNING.
+    """
+    if not rows:
+        return []
+    connection = _write_connection(session)
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        quote = dialect.identifier_preparer.quote
+        columns = tuple(rows[0])
+        values = _row_values(table, columns, dialect)
+        names = ", ".join(map(quote, columns))
+        target = dialect.identifier_preparer.format_table(table)
+        scratch = quote(f"meldplicht_new_{table.name}")
+        statements = (
+            f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS SELECT {names} "  # noqa: S608 - names from the model
+            f"FROM {target} WITH NO DATA",
+            f"COPY {scratch} ({names}) FROM STDIN",
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {scratch} "  # noqa: S608 - names from the model
+            f"ON CONFLICT ({quote(conflict)}) DO NOTHING RETURNING {quote(returning)}",
+            f"DROP TABLE {scratch}",
+        )
+        create, copy_sql, insert_sql, drop = statements
+        statement = create
+        result: Callable[[Any], Any] | None = (
+            table.c[returning].type.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        try:
+            with driver_cursor(connection) as cursor:
+                cursor.execute(create)
+                statement = copy_sql
+                with cursor.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(values(row))
+                statement = insert_sql
+                cursor.execute(insert_sql)
+                found = [row[0] for row in cursor.fetchall()]
+                statement = drop
+                cursor.execute(drop)
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(statement, exc, dialect) from exc
+        return [result(v) for v in found] if result is not None else found
+    statement_sa = (
+        sqlite_insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c[conflict]])
+        .returning(table.c[returning])
+    )
+    return list(session.execute(statement_sa, list(rows)).scalars())
+
+
+def driver_cursor(connection: Connection) -> Any:
+    """A cursor of the driver's own connection (psycopg, sqlite3) under SQLAlchemy's."""
+    return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -137,6 +137,8 @@ class Flag(SQLModel, table=True):
     resolved_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     risk_score: int = 0
     risk_breakdown: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # When the score was last computed from its inputs (alembic 0021); the queue shows it.
+    risk_computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     workers_affected: int = 1
     sector: str | None = Field(default=None, max_length=100, index=True)
     province: str | None = Field(default=None, max_length=20, index=True)

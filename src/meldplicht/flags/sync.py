@@ -381,6 +381,7 @@ def sync_flags_many(
                 "last_seen_at": now,
                 "last_evaluated_on": as_of,
                 "updated_at": now,
+                "risk_computed_at": now,
             }
             flag = known.get(fp)
             if flag is None:

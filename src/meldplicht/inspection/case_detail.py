@@ -65,6 +65,7 @@ def case_row(case: Case, employer: Employer | None, today: date) -> CaseRow:
         },
         rules=list(case.rules),
         risk_score=case.risk_score,
+        risk_computed_at=case.risk_computed_at,
         risk_breakdown=case.risk_breakdown,
         back_pay=Decimal(case.back_pay).quantize(Decimal("0.01")),
         condition_since=case.condition_since,

@@ -51,6 +51,10 @@ class CaseRow(BaseModel):
     rules: list[str]
     risk_score: int
     risk_breakdown: dict[str, Any]
+    risk_computed_at: datetime | None = Field(
+        description="When the case's risk score was last computed: when it changed, or "
+        "when one of its flags was scored again (not each night)."
+    )
     back_pay: Decimal = Field(
         description="Estimated back pay in EUR (an estimate for the inspector, not a claim)."
     )

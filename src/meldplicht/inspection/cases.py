@@ -474,6 +474,7 @@ def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | Non
     workers: dict[uuid.UUID, int] = {}
     provinces: dict[uuid.UUID, list[tuple[int, str]]] = {}
     back_pay_sum: dict[uuid.UUID, Decimal] = {}
+    rescored: dict[uuid.UUID, datetime] = {}  # the latest a case's flag was scored
     active = col(Flag.status).in_(ACTIVE_STATUSES)
     for chunk in _chunks(list(case_ids)):
         for row in session.execute(
@@ -485,11 +486,14 @@ def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | Non
                 func.max(col(Flag.risk_score)),
                 func.min(col(Flag.first_seen_at)),
                 func.min(col(Flag.condition_since)),
+                func.max(col(Flag.risk_computed_at)),
             )
             .where(col(Flag.case_id).in_(chunk), active)
             .group_by(col(Flag.case_id), col(Flag.rule_code), col(Flag.severity))
         ):
             groups[row[0]].append(_RuleGroup(row[1], row[2], row[3], row[4], row[5], row[6]))
+            if row[7] is not None:
+                rescored[row[0]] = max(row[7], rescored.get(row[0], row[7]))
         for case_id, n in session.execute(
             sa_select(
                 col(Flag.case_id),
@@ -542,15 +546,32 @@ def refresh(session: Session, case_ids: Sequence[uuid.UUID], now: datetime | Non
             }
         )
     # Closed cases keep their figures: only open, claimed or investigating cases are updated.
-    opened = dict(
-        session.execute(
-            sa_select(col(Case.id), col(Case.opened_at)).where(
-                col(Case.id).in_(list(case_ids)), col(Case.status) != CaseStatus.CLOSED
-            )
-        ).all()
-    )
+    opened: dict[uuid.UUID, datetime] = {}
+    stored: dict[uuid.UUID, tuple[Any, ...]] = {}
+    for case_id, opened_at, score, breakdown, computed in session.execute(
+        sa_select(
+            col(Case.id),
+            col(Case.opened_at),
+            col(Case.risk_score),
+            col(Case.risk_breakdown),
+            col(Case.risk_computed_at),
+        ).where(col(Case.id).in_(list(case_ids)), col(Case.status) != CaseStatus.CLOSED)
+    ):
+        opened[case_id] = opened_at
+        stored[case_id] = (score, breakdown, computed)
     values = [v for v in values if v["id"] in opened]
     for v in values:
+        # The score is stamped when it changed, or when a flag of the case was scored since
+        # (a new flag, a confirmed violation, a snooze); a night that changed nothing leaves
+        # the stamp where it was.
+        score, breakdown, computed = stored[v["id"]]
+        latest = rescored.get(v["id"])
+        if (
+            computed is None
+            or (score, breakdown) != (v["risk_score"], v["risk_breakdown"])
+            or (latest is not None and latest > computed)
+        ):
+            v["risk_computed_at"] = now
         # A case whose flags were all worked keeps an age: from the day it was opened.
         if v["condition_since"] is None:
             v["condition_since"] = opened[v["id"]].astimezone(LEGAL_TZ).date()

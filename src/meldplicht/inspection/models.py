@@ -99,6 +99,8 @@ class Case(SQLModel, table=True):
     province: str | None = Field(default=None, max_length=20)
     risk_score: int = 0
     risk_breakdown: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # When the score was last computed from its inputs (alembic 0021); the queue shows it.
+    risk_computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     active_flags: int = 0
     flags_high: int = 0
     flags_medium: int = 0

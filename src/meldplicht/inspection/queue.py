@@ -355,6 +355,7 @@ def flag_out(flag: Flag) -> FlagOut:
         severity=flag.severity,
         status=FlagStatus(flag.status),
         risk_score=flag.risk_score,
+        risk_computed_at=flag.risk_computed_at,
         subject_type=flag.subject_type,
         subject_id=flag.subject_id,
         employer_id=flag.employer_id,

@@ -47,6 +47,11 @@ class FlagOut(BaseModel):
     severity: str
     status: FlagStatus
     risk_score: int
+    risk_computed_at: datetime | None = Field(
+        description="When the risk score was last computed from its inputs (the flag's "
+        "severity and workers, the employer's confirmed violations and sector). It is "
+        "computed again when one of them changes, not each night."
+    )
     subject_type: str
     subject_id: str
     employer_id: uuid.UUID | None

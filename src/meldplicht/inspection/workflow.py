@@ -29,7 +29,7 @@ from meldplicht.core.security import Principal
 from meldplicht.employers.models import Employer
 from meldplicht.flags.models import ACTIVE_STATUSES, Flag, FlagNote, FlagStatus, Outcome, Snooze
 from meldplicht.flags.sync import forget_cached_facts
-from meldplicht.inspection import cases
+from meldplicht.inspection import cases, rescore
 from meldplicht.inspection.queue import EmployerNotFound, get_flag
 from meldplicht.rules.checks.base import REGISTRY
 
@@ -261,8 +261,12 @@ def resolve(
     outcome: Outcome,
     note: str,
     now: datetime | None = None,
+    *,
+    rescore_employer: bool = True,
 ) -> Flag:
-    """claimed/investigating -> resolved with an outcome and a mandatory note."""
+    """claimed/investigating -> resolved with an outcome and a mandatory note. A confirmed
+    violation rescores the employer's flags (`rescore_employer=False`: the caller does, once
+    for many)."""
     now = now or utcnow()
     if not note.strip():
         raise InvalidRequest(
@@ -282,6 +286,8 @@ def resolve(
     # A confirmed violation raises the employer's risk score; drop the per-session cache.
     forget_cached_facts(session)
     _record(session, who, "flag.resolved", flag, {"outcome": outcome.value, "note": note})
+    if outcome is Outcome.VIOLATION_CONFIRMED and rescore_employer:
+        rescore.rescore_employer(session, flag.employer_id, now)  # the history points move
     return _touch(session, flag, now)
 
 
@@ -336,6 +342,8 @@ def reopen(
             )
         )
     _record(session, who, "flag.reopened_by_supervisor", flag, {**previous, "note": note})
+    if previous["previous_outcome"] == Outcome.VIOLATION_CONFIRMED:
+        rescore.rescore_employer(session, flag.employer_id, now)  # one confirmation fewer
     return _touch(session, flag, now)
 
 
@@ -400,7 +408,27 @@ def bulk_resolve(
     now: datetime | None = None,
 ) -> list[Flag]:
     now = now or utcnow()
-    return _bulk(flag_ids, lambda i: resolve(session, who, i, outcome, note, now), "resolved")
+    done = _bulk(
+        flag_ids,
+        lambda i: resolve(session, who, i, outcome, note, now, rescore_employer=False),
+        "resolved",
+    )
+    if outcome is Outcome.VIOLATION_CONFIRMED:
+        # Each employer's flags are scored once for all its confirmations, not once per flag.
+        employers = {flag.employer_id for flag in done if flag.employer_id is not None}
+        for employer_id in sorted(employers):
+            rescore.rescore_employer(session, employer_id, now)
+        cases.join_flags(
+            session,
+            [],
+            employer_ids=sorted(employers),
+            actor=cases.CASES_ACTOR,
+            as_of=now.astimezone(LEGAL_TZ).date(),
+            now=now,
+        )
+        for flag in done:
+            session.refresh(flag)
+    return done
 
 
 # --- snoozes ----------------------------------------------------------------------------------
@@ -472,6 +500,7 @@ def snooze(
     )
     # sync_flags caches each employer's snoozes per session; the next sync must see this one.
     forget_cached_facts(session)
+    _rescore_snoozed(session, employer_id, rule_code, now)
     return row, affected
 
 
@@ -496,8 +525,24 @@ def lift_snooze(
         {"employer_id": str(row.employer_id), "rule": row.rule_code, "flags": affected},
     )
     forget_cached_facts(session)
-    session.flush()
+    _rescore_snoozed(session, row.employer_id, row.rule_code, now)
     return row, affected
+
+
+def _rescore_snoozed(
+    session: Session, employer_id: uuid.UUID, rule_code: str, now: datetime
+) -> None:
+    """A snooze set or lifted: the rule's flags at the employer are scored again from the
+    inputs as they are now, and the employer's open case follows."""
+    if rescore.rescore_employer(session, employer_id, now, rule_code=rule_code):
+        cases.join_flags(
+            session,
+            [],
+            employer_ids=[employer_id],
+            actor=cases.CASES_ACTOR,
+            as_of=now.astimezone(LEGAL_TZ).date(),
+            now=now,
+        )
 
 
 def _set_snoozed_until(

@@ -4,7 +4,8 @@
 the day, and `last_seen_at`/`last_evaluated_on` are stamped afresh. Here the batch's wanted
 flags (from the same findings, the same fingerprints, the same risk score) are compared with
 the stored ones, read in one Core SELECT per batch, and only three kinds of row are written,
-each with one executemany:
+each kind in one go (on PostgreSQL a COPY into a temporary table, then one UPDATE ... FROM or
+INSERT ... SELECT; on SQLite one executemany):
 
 - new flags (an insert, with their `flag.opened` audit entry),
 - changed flags: reopened, condition back, or different content (severity, messages,
@@ -21,8 +22,14 @@ flag with its condition present still holds is what the latest completed sweep r
 Writes are safe against intake and inspectors working at the same time: an update or clear
 names the row's `updated_at` as read in its WHERE (the row's version), and a row changed in
 between makes the batch fail, so the sweep's per-item retry reports that notification and the
-next run judges it again; a new flag whose fingerprint another transaction inserted first
-fails on the unique fingerprint the same way. Nothing is overwritten unseen.
+next run judges it again. A new flag whose fingerprint another transaction inserted first
+(INSERT ... ON CONFLICT (fingerprint) DO NOTHING) is theirs: no second flag, no failure; the
+batch counts it as found, not opened. Nothing is overwritten unseen.
+
+A flag's `risk_computed_at` moves when it is opened, reopened, or its score's inputs differ
+(severity, workers, the employer's confirmed violations or sector: the breakdown names them);
+a flag written for other content keeps it. What changes at the employer between two nights
+is scored at once by `inspection.rescore`.
 
 Audit entries are the same in number and kind as `sync_flags_many` writes (it audits changes
 only), and the batch ends in the same `record_sync` (its audit entries, then every present
@@ -38,12 +45,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from meldplicht.audit import service as audit
-from meldplicht.core.db import insert_rows
+from meldplicht.core.db import insert_rows_skipping, update_rows_where_seen
 from meldplicht.flags import geo, risk
 from meldplicht.flags import sync as flag_service
 from meldplicht.flags.models import Flag, FlagSource, FlagStatus
@@ -86,6 +93,7 @@ class _Stored:
     updated_at: datetime
     present: bool  # condition_present
     content: str  # the comparable text of the CONTENT columns
+    risk: str  # the comparable text of the score and its breakdown (its inputs)
 
 
 def _without_days(value: Any) -> Any:
@@ -109,6 +117,16 @@ def content_of(values: dict[str, Any]) -> str:
             value = str(value)
         out[name] = value
     return json.dumps(out, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def risk_of(values: dict[str, Any]) -> str:
+    """A flag's score and breakdown as comparable text (the breakdown names every input)."""
+    return json.dumps(
+        [values.get("risk_score"), values.get("risk_breakdown")],
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+    )
 
 
 def _stored_flags(
@@ -152,13 +170,15 @@ def _stored_flags(
                     updated_at=row[7],
                     present=bool(values["condition_present"]),
                     content=content_of(values),
+                    risk=risk_of(values),
                 )
     return found
 
 
 def _guarded_update(session: Session, rows: list[dict[str, Any]]) -> None:
-    """UPDATE flag ... WHERE id = :id AND updated_at = :seen, as one executemany; every row
-    must match (else someone changed a flag in between: FlagChangedMeanwhile)."""
+    """UPDATE flag ... WHERE id = :id AND updated_at = :seen for every row (on PostgreSQL
+    from a COPY into a temporary table, one UPDATE ... FROM; on SQLite one executemany);
+    every row must match (else someone changed a flag in between: FlagChangedMeanwhile)."""
     if not rows:
         return
     table: Table = Flag.__table__  # type: ignore[attr-defined]
@@ -167,20 +187,62 @@ def _guarded_update(session: Session, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         groups.setdefault(tuple(n for n in names if n in row), []).append(row)
     for keys, group in groups.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.updated_at == bindparam("b_seen"))
-            .values({k: bindparam(f"b_{k}") for k in keys})
+        matched = update_rows_where_seen(
+            session, table, group, keys, key="id", version="updated_at", seen="seen"
         )
-        params = [
-            {"b_id": r["id"], "b_seen": r["seen"], **{f"b_{k}": r[k] for k in keys}} for r in group
-        ]
-        result = session.connection().execute(statement, params)
-        dialect = session.get_bind().dialect
-        if dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+        if matched != len(group):
             raise FlagChangedMeanwhile(
-                f"{len(params) - result.rowcount} of {len(params)} flags changed meanwhile"
+                f"{len(group) - matched} of {len(group)} flags changed meanwhile"
             )
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT the new flags ... ON CONFLICT (fingerprint) DO NOTHING (on PostgreSQL from a
+    COPY into a temporary table, on SQLite one executemany); returns the fingerprints
+    inserted. One missing was inserted by someone else (intake) since the batch read: that
+    flag stands, and no second one is made."""
+    table: Table = Flag.__table__  # type: ignore[attr-defined]
+    inserted = insert_rows_skipping(
+        session, table, rows, conflict="fingerprint", returning="fingerprint"
+    )
+    return {str(fp) for fp in inserted}
+
+
+def _keep_theirs(
+    session: Session,
+    counts: flag_service.SyncCounts,
+    audit_rows: list[dict[str, Any]],
+    new_flags: list[dict[str, Any]],
+    inserted: set[str],
+) -> None:
+    """The new flags another transaction inserted first (the same fingerprint): theirs stand,
+    found by this batch as an existing flag would be (refreshed, not opened, no `flag.opened`
+    entry of ours), and their ids go on to the case join instead of ours."""
+    lost = {
+        row["fingerprint"]: row["id"] for row in new_flags if row["fingerprint"] not in inserted
+    }
+    theirs = dict(
+        session.execute(
+            sa_select(col(Flag.fingerprint), col(Flag.id)).where(
+                col(Flag.fingerprint).in_(sorted(lost))
+            )
+        ).all()
+    )
+    ours = {str(flag_id): theirs.get(fp) for fp, flag_id in lost.items()}
+    audit_rows[:] = [
+        row
+        for row in audit_rows
+        if not (row["action"] == "flag.opened" and row["subject_id"] in ours)
+    ]
+    kept: list[uuid.UUID] = []
+    for flag_id in counts.flag_ids:
+        if str(flag_id) not in ours:
+            kept.append(flag_id)
+        elif (their_id := ours[str(flag_id)]) is not None:
+            kept.append(their_id)
+    counts.flag_ids[:] = kept
+    counts.opened -= len(lost)
+    counts.refreshed += len(lost)
 
 
 def sync_batch(
@@ -270,6 +332,7 @@ def sync_batch(
                         "last_evaluated_on": as_of,
                         "updated_at": now,
                         "reopened_count": 0,
+                        "risk_computed_at": now,
                     }
                 )
                 new_flags.append(values)
@@ -301,6 +364,8 @@ def sync_batch(
                         {"rule": finding.code, "source": source},
                     )
                 )
+            if reopen or risk_of(values) != flag.risk:
+                values["risk_computed_at"] = now  # an input of the score changed
             values.update(
                 {
                     "id": flag.id,
@@ -345,7 +410,9 @@ def sync_batch(
         session.flush()
         _guarded_update(session, changes)
         flag_service._expire_flags(session, {row["id"] for row in changes})
-    insert_rows(session, Flag, new_flags)
+    inserted = _insert_new(session, new_flags)
+    if len(inserted) != len(new_flags):
+        _keep_theirs(session, counts, audit_rows, new_flags, inserted)
     flag_service.record_sync(
         session,
         audit_rows,
@@ -355,7 +422,7 @@ def sync_batch(
         as_of=as_of,
         now=now,
     )
-    return counts, len(new_flags) + len(changes)
+    return counts, len(inserted) + len(changes)
 
 
 def sync_each_on_failure(

@@ -79,6 +79,10 @@ class Translator:
             return self("common.none")
         return f"{value.day} {self(f'month.{value.month}')} {value.year}"
 
+    def day_of(self, value: datetime | None) -> str:
+        """The day of an instant in the legal time zone, e.g. 5 januari 2026."""
+        return self.date(value.astimezone(LEGAL_TZ).date() if value is not None else None)
+
     def instant(self, value: datetime) -> str:
         """An instant in the legal time zone, e.g. 5 januari 2026 14:03 (Europe/Amsterdam)."""
         local = value.astimezone(LEGAL_TZ)
