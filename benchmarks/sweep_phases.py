@@ -1,0 +1,198 @@
+"""The sweep on a copy of a kept database, with wall time per phase, peak RSS and the load.
+
+Generating the 1M databases takes minutes each; this measures on a copy of one kept from
+earlier (`--from`: an SQLite file, or a PostgreSQL database used as a TEMPLATE), so merged
+code can be measured again on the same rows. Each night runs `run_sweep` in a child process
+(the code under `--source`, default this tree's `src`) whose `_Sweep` phases are wrapped with
+timers; the child's peak RSS is its VmHWM read from /proc (common.run_measured).
+
+Nights, in order (`--nights`): `full` (`--full` as of the next day in line), `day` (the day's
+new notices, 0.22% of N, added as received that day, then the default incremental run).
+
+    .venv/bin/python benchmarks/sweep_phases.py --db sqlite --from /work/bench1m/measure1m.db \\
+        --notifications 1000000 --nights full,day
+    .venv/bin/python benchmarks/sweep_phases.py --db postgres --from bench1m_src \\
+        --notifications 1000000 --nights full,day
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from common import (
+    PG_ADMIN_DSN,
+    PYTHON,
+    REPO,
+    WORK,
+    Backend,
+    Database,
+    env_for,
+    pg_base,
+    run_measured,
+)
+from generate import AS_OF, make_world
+from sweep_bench import DAY_SHARE, _last_run, add_day
+
+# The child: run_sweep with every phase method of _Sweep timed; phase lines go to stderr as
+# they happen (so a stopped run still says where it was), the summary to stdout as JSON.
+CHILD = r"""
+import json, sys, time
+from datetime import date
+from meldplicht.core.config import get_settings
+from meldplicht.core.db import create_db_engine
+from meldplicht.sweeps import sweep as S
+
+phases = {}
+cpu = {}
+t0 = time.perf_counter()
+
+def wrap(owner, name, label):
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        print(f"{started - t0:9.2f} start {label}", file=sys.stderr, flush=True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            took = time.perf_counter() - started
+            phases[label] = round(phases.get(label, 0.0) + took, 3)
+            cpu[label] = round(cpu.get(label, 0.0) + time.process_time() - cpu_started, 3)
+            print(f"{time.perf_counter() - t0:9.2f} end {label} {took:.2f}", file=sys.stderr,
+                  flush=True)
+    setattr(owner, name, timed)
+
+for name in ("_prepare", "_retention", "_notifications", "_collect_dirty", "_persons",
+             "_employers", "_payroll", "_registers", "_finish"):
+    wrap(S._Sweep, name, name.lstrip("_"))
+wrap(S, "after_sweep", "after_sweep")
+
+calls = {}
+def progress(phase, done, total):
+    calls[phase] = calls.get(phase, 0) + 1
+    if calls[phase] % 100 == 0:
+        print(f"{time.perf_counter() - t0:9.2f} progress {phase} batches={calls[phase]} "
+              f"done={done} total={total}", file=sys.stderr, flush=True)
+
+day = date.fromisoformat(sys.argv[1])
+mode = S.SweepMode.FULL if sys.argv[2] == "full" else S.SweepMode.INCREMENTAL
+settings = get_settings()
+engine = create_db_engine(settings.database_url)
+try:
+    run = S.run_sweep(engine, day, mode=mode, trigger=S.SweepTrigger.CLI, progress=progress,
+                      settings=settings)
+finally:
+    engine.dispose()
+print(json.dumps({"status": str(run.status), "mode": str(run.mode), "phases": phases,
+                  "phases_cpu": cpu, "seconds_in_child": round(time.perf_counter() - t0, 2),
+                  "cpu_seconds_in_child": round(time.process_time(), 2), "counts": run.counts},
+                 default=str))
+"""
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def copy_kept(backend: Backend, source: str, name: str) -> Database:
+    """A fresh copy of a kept database: the SQLite file copied, or CREATE DATABASE TEMPLATE."""
+    if backend == "sqlite":
+        WORK.mkdir(parents=True, exist_ok=True)
+        path = WORK / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(source, path)
+        return Database("sqlite", name, f"sqlite:///{path}", path)
+    dbname = f"bench_{name}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{source}"')
+    url = f"{pg_base()}/{dbname}".replace("postgresql://", "postgresql+psycopg://")
+    return Database("postgres", name, url)
+
+
+def night(db: Database, source: Path, day: Any, *, full: bool, timeout: float) -> dict[str, Any]:
+    env = env_for(db)
+    env["PYTHONPATH"] = str(source)
+    load_before = uptime()
+    child = run_measured(
+        [PYTHON, "-c", CHILD, day.isoformat(), "full" if full else "incremental"],
+        env,
+        timeout=timeout,
+    )
+    out: dict[str, Any] = {
+        "as_of": day.isoformat(),
+        "requested": "full" if full else "incremental",
+        "returncode": child.returncode,
+        "seconds": round(child.seconds, 2),
+        "peak_rss_mb": round(child.peak_rss_mb),
+        "uptime_before": load_before,
+        "uptime_after": uptime(),
+        "timed_out": child.seconds >= timeout,
+    }
+    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    if lines:
+        out.update(json.loads(lines[-1]))
+    else:
+        out["last_run"] = _last_run(db)
+    out["phase_log_tail"] = child.stderr.splitlines()[-12:]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--from", dest="source_db", required=True, help="SQLite file or PG db")
+    parser.add_argument("--notifications", type=int, required=True, help="N it was made with")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--name", default=None, help="the copy's name (default phases_<pid>)")
+    parser.add_argument("--source", default=str(REPO / "src"), help="the code's src folder")
+    parser.add_argument("--nights", default="full,day")
+    parser.add_argument("--timeout", type=float, default=1500)
+    parser.add_argument("--keep", action="store_true", help="keep the copy afterwards")
+    args = parser.parse_args()
+    db = copy_kept(args.db, args.source_db, args.name or f"phases_{os.getpid()}")
+    result: dict[str, Any] = {"backend": args.db, "from": args.source_db, "url": db.url}
+    day = AS_OF
+    added = args.notifications
+    world = None
+    per_day = max(50, round(args.notifications * DAY_SHARE))
+    started = time.perf_counter()
+    try:
+        for i, kind in enumerate(args.nights.split(",")):
+            if i:
+                day += timedelta(days=1)
+            if kind == "day":
+                world = world or make_world(args.seed, args.notifications)
+                add_day(db, world, added, per_day, day)
+                added += per_day
+            entry = night(db, Path(args.source), day, full=kind == "full", timeout=args.timeout)
+            if kind == "day":
+                entry["day_notices"] = per_day
+            result[f"night_{i + 1}_{kind}"] = entry
+            print(json.dumps({f"night_{i + 1}_{kind}": entry}, default=str), flush=True)
+            if entry["timed_out"]:
+                break
+    finally:
+        if not args.keep:
+            from common import drop_database
+
+            drop_database(db)
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
