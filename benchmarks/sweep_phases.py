@@ -56,6 +56,43 @@ phases = {}
 cpu = {}
 t0 = time.perf_counter()
 
+# Exclusive CPU and wall time per section: entering a section pauses the one around it, so
+# the sections add up to the run (a phase's own remainder is what no inner section took:
+# reading and loading rows, the loop itself).
+sections = {}
+stack = []
+
+def _enter(label):
+    now = (time.process_time(), time.perf_counter())
+    if stack:
+        outer = stack[-1]
+        acc = sections.setdefault(outer[0], [0.0, 0.0, 0])
+        acc[0] += now[0] - outer[1]
+        acc[1] += now[1] - outer[2]
+    stack.append([label, now[0], now[1]])
+
+def _leave():
+    now = (time.process_time(), time.perf_counter())
+    label, c, w = stack.pop()
+    acc = sections.setdefault(label, [0.0, 0.0, 0])
+    acc[0] += now[0] - c
+    acc[1] += now[1] - w
+    acc[2] += 1
+    if stack:
+        stack[-1][1], stack[-1][2] = now
+
+def section(owner, name, label):
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return
+    def timed(*args, **kwargs):
+        _enter(label)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _leave()
+    setattr(owner, name, timed)
+
 def wrap(owner, name, label):
     fn = getattr(owner, name, None)
     if fn is None:
@@ -64,9 +101,11 @@ def wrap(owner, name, label):
         started = time.perf_counter()
         cpu_started = time.process_time()
         print(f"{started - t0:9.2f} start {label}", file=sys.stderr, flush=True)
+        _enter("phase " + label)
         try:
             return fn(*args, **kwargs)
         finally:
+            _leave()
             took = time.perf_counter() - started
             phases[label] = round(phases.get(label, 0.0) + took, 3)
             cpu[label] = round(cpu.get(label, 0.0) + time.process_time() - cpu_started, 3)
@@ -79,6 +118,25 @@ for name in ("_prepare", "_retention", "_notifications", "_collect_dirty", "_per
     wrap(S._Sweep, name, name.lstrip("_"))
 wrap(S, "after_sweep", "after_sweep")
 
+import sqlalchemy.orm
+import meldplicht.rules.checks as checks
+import meldplicht.rules.checks.payroll as payroll_rules
+import meldplicht.payroll.reconcile as reconcile
+from meldplicht.sweeps import flag_writes
+section(S, "facts_of", "facts: ORM rows to rule facts")
+section(S, "judge", "rules: verdicts")
+section(checks.Judgement, "explain", "rules: explanations")
+section(S, "next_change_date", "rules: next check date")
+section(S, "first_postcodes", "read: first postcodes")
+for name in ("check_person_total_hours", "check_many_employers", "check_repeatedly_late"):
+    section(S, name, "rules: cross-notification")
+for name in ("check_paid_period", "check_no_payroll_after_start"):
+    section(payroll_rules, name, "rules: payroll")
+section(flag_writes, "sync_each_on_failure", "flag writes (sweep)")
+section(reconcile, "sync_flags_each_on_failure", "flag writes (payroll)")
+section(sqlalchemy.orm.Session, "commit", "commit")
+section(sqlalchemy.orm.Session, "execute", "SQL execute (rows fetched later count to the caller)")
+
 calls = {}
 def progress(phase, done, total):
     calls[phase] = calls.get(phase, 0) + 1
@@ -86,19 +144,34 @@ def progress(phase, done, total):
         print(f"{time.perf_counter() - t0:9.2f} progress {phase} batches={calls[phase]} "
               f"done={done} total={total}", file=sys.stderr, flush=True)
 
+def report(run):
+    print(json.dumps({"status": str(run.status) if run else "stopped",
+                      "mode": str(run.mode) if run else None, "phases": phases,
+                      "phases_cpu": cpu, "seconds_in_child": round(time.perf_counter() - t0, 2),
+                      "cpu_seconds_in_child": round(time.process_time(), 2),
+                      "sections": {k: {"cpu": round(v[0], 2), "wall": round(v[1], 2),
+                                       "calls": v[2]} for k, v in sorted(
+                          sections.items(), key=lambda kv: -kv[1][0])},
+                      "counts": run.counts if run else None}, default=str), flush=True)
+
+import signal
+def stop(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, stop)
+
 day = date.fromisoformat(sys.argv[1])
 mode = S.SweepMode.FULL if sys.argv[2] == "full" else S.SweepMode.INCREMENTAL
 settings = get_settings()
 engine = create_db_engine(settings.database_url)
+run = None
 try:
     run = S.run_sweep(engine, day, mode=mode, trigger=S.SweepTrigger.CLI, progress=progress,
                       settings=settings)
+except KeyboardInterrupt:
+    print("stopped at the time limit", file=sys.stderr, flush=True)
 finally:
     engine.dispose()
-print(json.dumps({"status": str(run.status), "mode": str(run.mode), "phases": phases,
-                  "phases_cpu": cpu, "seconds_in_child": round(time.perf_counter() - t0, 2),
-                  "cpu_seconds_in_child": round(time.process_time(), 2), "counts": run.counts},
-                 default=str))
+    report(run)
 """
 
 
@@ -175,8 +248,12 @@ def measured(args: list[str], env: dict[str, str], db: Database, timeout: float)
                 break
             except subprocess.TimeoutExpired:
                 if now - started > timeout:
-                    proc.kill()
-                    proc.wait()
+                    proc.terminate()  # the child reports what it did so far, then ends
+                    try:
+                        proc.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
                     break
         seconds = time.perf_counter() - started
     result: dict[str, Any] = {
