@@ -37,6 +37,7 @@ from meldplicht.core.migrations import upgrade
 from meldplicht.flags import geo, risk
 from meldplicht.flags.sync import fingerprint
 from meldplicht.notifications import csv_format
+from meldplicht.notifications.models import VERIFICATION_ALPHABET
 from meldplicht.rules.checks.base import REGISTRY
 from meldplicht.rules.params import get_parameters
 
@@ -125,6 +126,17 @@ def receipt_for(index: int, year: int) -> str:
     n = (index * 1_000_000_007) % (32**8)
     body = "".join(RECEIPT_ALPHABET[(n >> (5 * k)) & 31] for k in range(7, -1, -1))
     return f"MP{year % 100:02d}-{body[:4]}-{body[4:]}"
+
+
+def verification_code_for(index: int) -> str:
+    """A receipt's verification code (20 of Crockford's base32, as intake makes them): unique
+    per index (its first 8 characters are a bijection of it) and seeded by nothing else, so
+    the generator stays deterministic; the other 12 come from a hash of the index."""
+    n = (index * 1_000_000_007) % (32**8)
+    head = "".join(VERIFICATION_ALPHABET[(n >> (5 * k)) & 31] for k in range(7, -1, -1))
+    digest = int.from_bytes(hashlib.sha256(b"vc%d" % index).digest()[:8], "big")
+    tail = "".join(VERIFICATION_ALPHABET[(digest >> (5 * k)) & 31] for k in range(12))
+    return head + tail
 
 
 def postcode(rng: random.Random) -> str:
@@ -733,7 +745,7 @@ def generate_batch(
                 f"{address['city']}" if address else None,
                 address["postcode"] if address else None, "Jan de Vries",
                 hirer["kvk_number"] if hirer else None, hirer["name"] if hirer else None,
-                reason, None, nid.hex[:20].upper(),  # unique, from the id: no draw
+                reason, None, verification_code_for(i),
             )
         )  # fmt: skip
         rows["notification_version"].append(

@@ -84,6 +84,9 @@ class ParameterValue:
 # minimum-wage amounts in the Staatscourant some two to three months before 1 January and
 # 1 July; six weeks leaves time to enter and release them after they appear.
 DUE_WARNING = timedelta(weeks=6)
+# The (name, day) answers `Parameters.at` keeps; emptied when full (a few thousand days are
+# asked in a sweep, so it seldom is).
+AT_CACHE_SIZE = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,9 @@ class Parameters:
 
     def __init__(self, parameters: Mapping[str, Parameter]) -> None:
         self._parameters = dict(parameters)
+        # `at` answers from its entries alone, which never change: a sweep asks the same few
+        # (name, day) pairs of a million notifications, so each is worked out once.
+        self._at: dict[tuple[str, date], ParameterValue] = {}
 
     def names(self) -> list[str]:
         return sorted(self._parameters)
@@ -132,6 +138,17 @@ class Parameters:
         return self.parameter(name).entries
 
     def at(self, name: str, on: date) -> ParameterValue:
+        """The value of `name` on `on`, with its source (ParameterError when there is none)."""
+        key = (name, on)
+        found = self._at.get(key)
+        if found is None:
+            found = self._at_uncached(name, on)
+            if len(self._at) >= AT_CACHE_SIZE:
+                self._at.clear()
+            self._at[key] = found
+        return found
+
+    def _at_uncached(self, name: str, on: date) -> ParameterValue:
         parameter = self.parameter(name)
         chosen: ParameterEntry | None = None
         for entry in parameter.entries:

@@ -30,6 +30,7 @@ from meldplicht.rules.checks import (
 from meldplicht.rules.checks.base import (
     EXPLAINERS,
     REGISTRY,
+    CheckFn,
     Context,
     RuleInfo,
     Verdict,
@@ -83,13 +84,23 @@ def _order(verdict: Verdict) -> tuple[int, str, str]:
     return SEVERITY_ORDER[verdict.severity], verdict.code, verdict.period_key
 
 
+_CHECKS: tuple[int, tuple[CheckFn, ...]] = (-1, ())
+
+
+def _checks() -> tuple[CheckFn, ...]:
+    """The per-notification checks in catalogue order (found again if a rule registers late)."""
+    global _CHECKS
+    if _CHECKS[0] != len(REGISTRY):
+        _CHECKS = (len(REGISTRY), tuple(check for _, check in REGISTRY if check is not None))
+    return _CHECKS[1]
+
+
 def _verdicts(ctx: Context) -> list[Verdict]:
     if ctx.facts.withdrawn:
         return []
     verdicts: list[Verdict] = []
-    for _, check in REGISTRY:
-        if check is not None:
-            verdicts.extend(check(ctx))
+    for check in _checks():
+        verdicts.extend(check(ctx))
     verdicts.sort(key=_order)
     return verdicts
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from meldplicht.rules import calendar, wages
 from meldplicht.rules.facts import Evaluation, Finding, NotificationFacts, ParameterUse, Severity
@@ -93,6 +93,35 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+T = TypeVar("T")
+
+
+class once(Generic[T]):
+    """A figure worked out on first use and kept on the instance: `functools.cached_property`
+    without its lock (Python 3.11 takes one on every first read, which costs as much as most
+    of the figures it guards). A Context is judged by one thread and then dropped."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | once[T]:
+        if instance is None:
+            return self
+        value = self.compute(instance)
+        # A non-data descriptor: once in the instance's __dict__, the value is read directly.
+        instance.__dict__[self.name] = value
+        return value
+
+
 class Context:
     """One notification judged on one date, with the figures several checks share."""
 
@@ -110,7 +139,7 @@ class Context:
         self.params = params
         self.judged_on = judged_on(facts, as_of, evaluation)
 
-    @functools.cached_property
+    @once
     def employment_period_over(self) -> bool:
         """In a sweep, a terminated notification whose end lies before as_of is closed."""
         f = self.facts
@@ -121,20 +150,20 @@ class Context:
             and f.end_date < self.as_of
         )
 
-    @functools.cached_property
+    @once
     def age(self) -> int:
         return wages.age_on(self.facts.worker.birth_date, self.judged_on)
 
-    @functools.cached_property
+    @once
     def timeliness(self) -> calendar.Timeliness:
         return _timeliness(self.facts.notice_date, self.facts.start_date, self.params)
 
-    @functools.cached_property
+    @once
     def holiday_rate(self) -> Decimal:
         value: Decimal = self.params.at("holiday_allowance_rate", self.judged_on).value
         return value
 
-    @functools.cached_property
+    @once
     def declared_hourly_exact(self) -> Fraction | None:
         """The declared wage per hour excluding holiday allowance (exact), or None if the wage
         cannot be checked (a wage per week, four weeks or month without hours)."""
@@ -150,13 +179,13 @@ class Context:
         except wages.WageNotCheckable:
             return None
 
-    @functools.cached_property
+    @once
     def declared_hourly(self) -> Decimal | None:
         """The declared wage per hour excluding holiday allowance, or None if not checkable."""
         exact = self.declared_hourly_exact
         return None if exact is None else wages.to_decimal(exact)
 
-    @functools.cached_property
+    @once
     def minimum(self) -> wages.MinimumWage | None:
         if self.age < wages.YOUTH_TABLE_MIN_AGE:
             return None
@@ -165,7 +194,7 @@ class Context:
             self.age, self.judged_on, f.fulltime_hours_per_week, self.params, bool(f.bbl_student)
         )
 
-    @functools.cached_property
+    @once
     def _base_evidence(self) -> dict[str, Any]:
         # Built once per notification and shared by its findings (JSON-safe already).
         return {

@@ -276,12 +276,33 @@ def next_change_date(
         return None
     p = params if params is not None else get_parameters()
     own = per_notification if per_notification is not None else _per_notification_rules()
-    candidates: set[date] = set(parameter_change_dates(p))
-    for trigger in TRIGGERS:
-        if trigger.rules & own:
-            candidates.update(trigger.dates(facts, as_of, p))
-    later = [d for d in candidates if d > as_of]
+    best = _first_change_after(p, as_of)
+    for trigger in _triggers_of(own):
+        for day in trigger.dates(facts, as_of, p):
+            if day > as_of and (best is None or day < best):
+                best = day
+    return best
+
+
+@functools.lru_cache(maxsize=64)
+def _first_change_after(params: Parameters, as_of: date) -> date | None:
+    """The first parameter change date after `as_of` (the same for every notification)."""
+    later = [d for d in parameter_change_dates(params) if d > as_of]
     return min(later) if later else None
+
+
+_TRIGGERS_OF: dict[frozenset[str], tuple[tuple[Trigger, ...], tuple[Trigger, ...]]] = {}
+
+
+def _triggers_of(rules: frozenset[str]) -> tuple[Trigger, ...]:
+    """The triggers that can move one of `rules` (worked out once per set of rules, and again
+    if TRIGGERS is replaced, as a test does)."""
+    known = _TRIGGERS_OF.get(rules)
+    if known is not None and known[0] is TRIGGERS:
+        return known[1]
+    chosen = tuple(t for t in TRIGGERS if t.rules & rules)
+    _TRIGGERS_OF[rules] = (TRIGGERS, chosen)
+    return chosen
 
 
 @functools.cache
