@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 from meldplicht.core.config import Environment, Settings
 from meldplicht.core.db import create_db_engine
 from meldplicht.core.migrations import alembic_config, upgrade
-from meldplicht.inspection.models import Case, Flag
+from meldplicht.flags.models import Flag
+from meldplicht.inspection.models import Case
 from meldplicht.sweeps.sweep import run_sweep
 from tests.conftest import drop_postgres, fresh_postgres_url, require_backend, unique_pg_name
 
