@@ -226,8 +226,12 @@ def test_0019_fills_case_rule_from_the_active_flags_and_goes_back(
             (closed_case.hex, "UNDERAGE_WORK", "closed", 1),
         ]
         assert "ix_case_rule_count" in {i["name"] for i in inspect(engine).get_indexes("case_rule")}
+        case_indexes = {i["name"] for i in inspect(engine).get_indexes("inspection_case")}
+        assert "ix_case_age_count" in case_indexes
         command.downgrade(alembic_config(url), "0018")
         assert "case_rule" not in inspect(engine).get_table_names()
+        case_indexes = {i["name"] for i in inspect(engine).get_indexes("inspection_case")}
+        assert "ix_case_age_count" not in case_indexes
         with engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM flag")).scalar_one() == len(flags)
         upgrade(url)  # and up again

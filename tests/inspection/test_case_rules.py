@@ -68,7 +68,7 @@ def test_case_rule_follows_flags_and_the_case(
     tuin = make_employer(session, "11111110", "Tuin B.V.").employer
     other = make_employer(session, "22222220", "Ander B.V.").employer
     late = synthetic_flag(session, tuin, rule="LATE_NOTICE")
-    synthetic_flag(session, tuin, rule="LATE_NOTICE")
+    late2 = synthetic_flag(session, tuin, rule="LATE_NOTICE")
     young = synthetic_flag(session, tuin, rule="UNDERAGE_WORK", severity=Severity.HIGH)
     synthetic_flag(session, other, rule="LATE_NOTICE")
     case = case_of(session, tuin)
@@ -105,7 +105,17 @@ def test_case_rule_follows_flags_and_the_case(
     assert stored(session)[case.id, "LATE_NOTICE"] == (CaseStatus.CLOSED, 1)
     assert stored(session) == from_flags(session)
 
-    # A flag worked in the closed case: its row follows there too.
+    # A flag of the closed case the sweep no longer finds: the closed case's row goes too.
+    sync_flags(
+        session,
+        Subject(type=SubjectType.EMPLOYER, id=late2.subject_id, employer_id=tuin.id),
+        [],
+        scope={"LATE_NOTICE"},
+        source=FlagSource.SWEEP,
+        as_of=today(),
+    )
+    assert (case.id, "LATE_NOTICE") not in stored(session)
+    # A flag claimed in the closed case moves to a new open case, and its row with it.
     workflow.claim(session, anna, young.id)
     workflow.resolve(session, anna, young.id, Outcome.NO_VIOLATION, "klopt toch")
     assert (case.id, "UNDERAGE_WORK") not in stored(session)

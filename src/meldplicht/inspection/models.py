@@ -76,6 +76,14 @@ class Case(SQLModel, table=True):
             "flags_low",
             "assignee_id",
         ),
+        # The age sort's count (cases with a day their condition began), from this small
+        # index alone: PostgreSQL read the whole table for it (alembic 0019).
+        Index(
+            "ix_case_age_count",
+            "status",
+            postgresql_where=text("condition_since IS NOT NULL"),
+            sqlite_where=text("condition_since IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
