@@ -178,3 +178,22 @@ def test_future_entry_applies_from_its_date(extended: Parameters) -> None:
     assert wages.minimum_hourly_wage(30, date(2027, 1, 1), None, extended).hourly == Decimal(20)
     assert not extended.at("wml_hourly", date(2027, 1, 1)).possibly_out_of_date
     assert not wages.minimum_hourly_wage(20, date(2027, 1, 1), None, extended).lower_bound
+
+
+def test_a_remembered_value_is_the_one_worked_out(params: Parameters) -> None:
+    """`at` keeps each (name, day) answer: asked again, and after its memory is emptied, it
+    answers exactly what a fresh set of the same parameters answers, errors included."""
+    fresh = load_parameters(PACKAGED_DIRECTORY)
+    days = [date(2022, 3, 4), date(2024, 1, 1), date(2025, 6, 30), date(2026, 7, 1)]
+    for name in params.names():
+        for day in days:
+            try:
+                expected = fresh.at(name, day)
+            except ParameterError:
+                with pytest.raises(ParameterError):
+                    params.at(name, day)
+                continue
+            assert params.at(name, day) == expected
+            assert params.at(name, day) is params.at(name, day)
+    params._at.clear()
+    assert params.at("wml_hourly", date(2025, 6, 30)) == fresh.at("wml_hourly", date(2025, 6, 30))
