@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from meldplicht.flags.models import Flag, FlagStatus, SubjectType
 from meldplicht.notifications.models import Notification, Worker
 from meldplicht.rules.params import get_parameters
-from meldplicht.sweeps import sweep as sweep_module
 from meldplicht.sweeps.models import SweepRun
+from meldplicht.sweeps.phases import employers as employers_phase
 from meldplicht.sweeps.sweep import NEVER, SweepMode, SweepStatus, run_sweep
 from tests.sweeps.conftest import (
     SweepDb,
@@ -390,7 +390,7 @@ class TestCrossItemRetry:
         def broken(*args: object, **kwargs: object) -> list[object]:
             raise RuntimeError("verdict failed")
 
-        monkeypatch.setattr(sweep_module, "check_repeatedly_late", broken)
+        monkeypatch.setattr(employers_phase, "check_repeatedly_late", broken)
         first = sweep(sweep_db, day, SweepMode.FULL)
         assert [e["item"] for e in first.errors] == ["employer"]
         assert first.errors[0]["id"] == str(eid)
