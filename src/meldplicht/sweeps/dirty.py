@@ -148,11 +148,11 @@ def incremental_basis(
         col(Notification.updated_at) > since,
         col(Notification.next_check_date).is_(None),
     ):
+        # No DISTINCT in SQL: SQLite would walk ix_notification_worker_id for it (the whole
+        # table) instead of the condition's index; the set drops the repeats.
         touched.update(
             session.exec(
-                select(Notification.worker_id)
-                .where(_swept_status(), condition, sweep._in_scope())
-                .distinct()
+                select(Notification.worker_id).where(_swept_status(), condition, sweep._in_scope())
             )
         )
     if len(touched) > sw.MAX_TOUCHED_WORKERS:
