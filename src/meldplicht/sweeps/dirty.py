@@ -29,7 +29,11 @@ from sqlmodel import Session, col, select
 
 from meldplicht.core.clock import utcnow
 from meldplicht.notifications.models import Notification, NotificationStatus, Worker
-from meldplicht.rules.checks.schedule import crossing_dates, next_crossing_date
+from meldplicht.rules.checks.schedule import (
+    crossing_dates,
+    crossing_offsets,
+    next_crossing_date,
+)
 from meldplicht.sweeps import sweep as sw
 from meldplicht.sweeps.models import SweepRun
 from meldplicht.sweeps.phases.employers import EMPLOYER_SCOPE, LATE_HORIZON_DAYS
@@ -147,11 +151,11 @@ def incremental_basis(
         col(Notification.updated_at) > since,
         col(Notification.next_check_date).is_(None),
     ):
+        # No DISTINCT in SQL: SQLite would walk ix_notification_worker_id for it (the whole
+        # table) instead of the condition's index; the set drops the repeats.
         touched.update(
             session.exec(
-                select(Notification.worker_id)
-                .where(_swept_status(), condition, sweep._in_scope())
-                .distinct()
+                select(Notification.worker_id).where(_swept_status(), condition, sweep._in_scope())
             )
         )
     if len(touched) > sw.MAX_TOUCHED_WORKERS:
@@ -233,6 +237,7 @@ def collect_dirty(sweep: _Sweep) -> None:
             sweep.dirty_employers.add(employer_id)
             sweep.dirty_payers.add(bsn_hash)
         employer_rules = EMPLOYER_SCOPE
+        employer_offsets = crossing_offsets(employer_rules, sweep.params)
         for row in _crossing_rows(session, hi):
             days = _days(row)
             crossed = row.next_cross_date
@@ -244,7 +249,9 @@ def collect_dirty(sweep: _Sweep) -> None:
                     crossed is None
                     or any(
                         crossed <= d <= hi
-                        for d in crossing_dates(days, employer_rules, sweep.params)
+                        for d in crossing_dates(
+                            days, employer_rules, sweep.params, employer_offsets
+                        )
                     )
                 ):
                     sweep.dirty_employers.add(row.employer_id)
@@ -269,7 +276,9 @@ def advance_dates(sweep: _Sweep) -> None:
     both dates after this day, so each batch is the next one found through the index (no
     list of ids held: after migration 0022 that is every notification)."""
     hi = sweep.as_of
-    scopes = _scopes()
+    scopes = {
+        name: (rules, crossing_offsets(rules, sweep.params)) for name, rules in _scopes().items()
+    }
     advanced = 0
     for condition in _come_or_unknown(hi):
         while True:
@@ -281,10 +290,11 @@ def advance_dates(sweep: _Sweep) -> None:
                 for row in rows:
                     days = _days(row)
                     value: dict[str, Any] = {"id": row.id}
-                    for name, rules in scopes.items():
+                    for name, (rules, offsets) in scopes.items():
                         stored = getattr(row, name)
                         if stored is None or stored <= hi:
-                            stored = next_crossing_date(days, hi, rules, sweep.params) or NEVER
+                            found = next_crossing_date(days, hi, rules, sweep.params, offsets)
+                            stored = found or NEVER
                         value[name] = stored
                     values.append(value)
                 session.execute(update(Notification), values)

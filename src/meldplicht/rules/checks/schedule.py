@@ -15,7 +15,7 @@ such a day judges everything, so that trigger names no rule.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -224,8 +224,7 @@ def parameter_change_dates(params: Parameters) -> frozenset[date]:
     return frozenset(d for name in params.names() for d in params.change_dates(name))
 
 
-@functools.lru_cache(maxsize=64)
-def crossing_offsets(rules: frozenset[str], params: Parameters) -> tuple[tuple[str, int], ...]:
+def crossing_offsets(rules: frozenset[str], params: Parameters) -> list[tuple[str, int]]:
     """(field, offset in days) of every field trigger that can move one of `rules`: a sweep
     judges again whatever has `field + offset` in (last run's day, this run's day]."""
     pairs = {
@@ -234,16 +233,20 @@ def crossing_offsets(rules: frozenset[str], params: Parameters) -> tuple[tuple[s
         if t.field is not None and t.rules & rules
         for offset in t.offsets(params)
     }
-    return tuple(sorted(pairs))
+    return sorted(pairs)
 
 
 def crossing_dates(
-    days: Mapping[str, date | None], rules: frozenset[str], params: Parameters
+    days: Mapping[str, date | None],
+    rules: frozenset[str],
+    params: Parameters,
+    offsets: Sequence[tuple[str, int]] | None = None,
 ) -> list[date]:
     """Every date on which a field trigger of `rules` falls for one notification, from its
-    `days` (each of FIELDS: notice_date, start_date, end_date, document_valid_until)."""
+    `days` (each of FIELDS: notice_date, start_date, end_date, document_valid_until).
+    `offsets`: `crossing_offsets(rules, params)` found once by a caller judging many."""
     out = []
-    for name, offset in crossing_offsets(rules, params):
+    for name, offset in offsets if offsets is not None else crossing_offsets(rules, params):
         day = days[name]
         if day is not None and (moved := shifted(day, offset)) is not None:
             out.append(moved)
@@ -251,12 +254,17 @@ def crossing_dates(
 
 
 def next_crossing_date(
-    days: Mapping[str, date | None], as_of: date, rules: frozenset[str], params: Parameters
+    days: Mapping[str, date | None],
+    as_of: date,
+    rules: frozenset[str],
+    params: Parameters,
+    offsets: Sequence[tuple[str, int]] | None = None,
 ) -> date | None:
     """The first date after `as_of` on which a field trigger of `rules` falls for this
     notification: the day a person's, an employer's or a payroll verdict can next move
     because of it (the sweep stores it as `next_cross_date` / `next_payroll_date`)."""
-    return min((d for d in crossing_dates(days, rules, params) if d > as_of), default=None)
+    dates = crossing_dates(days, rules, params, offsets)
+    return min((d for d in dates if d > as_of), default=None)
 
 
 def next_change_date(
