@@ -40,6 +40,8 @@ def uncomputed(state: RunState) -> None:
                 except Exception as exc:
                     log.error("sweep: case %s failed", case.id, exc_info=exc)
                     state.record_error("case", case.id, exc)
+            if not batch:
+                break
             state.save_progress(session, None)
         state.after_batch("cases")
         if len(batch) < state.batch_size:
