@@ -150,6 +150,35 @@ class _EmployerFacts:
     snoozes: dict[str, date]
 
 
+def flag_content(
+    finding: Finding, subject: Subject, employer: _EmployerFacts, province: str | None
+) -> dict[str, Any]:
+    """The content columns of one finding's flag, its risk score from the employer's facts
+    included: one definition for the intake's sync and the sweep's set-based writes."""
+    score, breakdown = risk.score(
+        severity=finding.severity,
+        workers_affected=subject.workers_affected,
+        confirmed_violations=employer.confirmed_violations,
+        sbi_code=employer.sbi_code,
+    )
+    return {
+        "rule_version": finding.rule_version,
+        "severity": finding.severity,
+        "legal_basis": finding.legal_basis,
+        "message_nl": finding.message_nl,
+        "message_en": finding.message_en,
+        "evidence": finding.evidence,
+        "parameters": [p.to_json() for p in finding.parameters],
+        "risk_score": score,
+        "risk_breakdown": breakdown,
+        "workers_affected": subject.workers_affected,
+        "sector": employer.sector,
+        "province": province,
+        "condition_present": True,
+        "snoozed_until": employer.snoozes.get(finding.code),
+    }
+
+
 def _employer_facts(session: Session, employer_id: uuid.UUID | None, as_of: date) -> _EmployerFacts:
     """Per-employer inputs of the risk score, cached for the life of the session's batch."""
     cache: dict[uuid.UUID | None, _EmployerFacts] = session.info.setdefault("employer_facts", {})
@@ -357,27 +386,7 @@ def sync_flags_many(
             if fp in seen:
                 continue
             seen.add(fp)
-            score, breakdown = risk.score(
-                severity=finding.severity,
-                workers_affected=subject.workers_affected,
-                confirmed_violations=employer.confirmed_violations,
-                sbi_code=employer.sbi_code,
-            )
-            values: dict[str, Any] = {
-                "rule_version": finding.rule_version,
-                "severity": finding.severity,
-                "legal_basis": finding.legal_basis,
-                "message_nl": finding.message_nl,
-                "message_en": finding.message_en,
-                "evidence": finding.evidence,
-                "parameters": [p.to_json() for p in finding.parameters],
-                "risk_score": score,
-                "risk_breakdown": breakdown,
-                "workers_affected": subject.workers_affected,
-                "sector": employer.sector,
-                "province": province,
-                "condition_present": True,
-                "snoozed_until": employer.snoozes.get(finding.code),
+            values: dict[str, Any] = flag_content(finding, subject, employer, province) | {
                 "last_seen_at": now,
                 "last_evaluated_on": as_of,
                 "updated_at": now,

@@ -51,7 +51,7 @@ from sqlmodel import Session, col
 
 from meldplicht.audit import service as audit
 from meldplicht.core.db import insert_rows_skipping, update_rows_where_seen
-from meldplicht.flags import geo, risk
+from meldplicht.flags import geo
 from meldplicht.flags import sync as flag_service
 from meldplicht.flags.models import Flag, FlagSource, FlagStatus
 from meldplicht.rules.facts import Severity
@@ -289,28 +289,7 @@ def sync_batch(
             if fp in seen:
                 continue
             seen.add(fp)
-            score, breakdown = risk.score(
-                severity=finding.severity,
-                workers_affected=subject.workers_affected,
-                confirmed_violations=employer.confirmed_violations,
-                sbi_code=employer.sbi_code,
-            )
-            values: dict[str, Any] = {
-                "rule_version": finding.rule_version,
-                "severity": finding.severity,
-                "legal_basis": finding.legal_basis,
-                "message_nl": finding.message_nl,
-                "message_en": finding.message_en,
-                "evidence": finding.evidence,
-                "parameters": [p.to_json() for p in finding.parameters],
-                "risk_score": score,
-                "risk_breakdown": breakdown,
-                "workers_affected": subject.workers_affected,
-                "sector": employer.sector,
-                "province": province,
-                "condition_present": True,
-                "snoozed_until": employer.snoozes.get(finding.code),
-            }
+            values = flag_service.flag_content(finding, subject, employer, province)
             flag = known.get(fp)
             if flag is None:
                 flag_id = uuid.uuid4()
