@@ -150,6 +150,40 @@ class _EmployerFacts:
     snoozes: dict[str, date]
 
 
+def condition_gone(
+    flag_id: uuid.UUID,
+    status: str,
+    cleared_at: datetime | None,
+    rule_code: str,
+    counts: SyncCounts,
+    audit_rows: list[dict[str, Any]],
+    *,
+    actor: Principal,
+    source: FlagSource,
+    as_of: date,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row values of a flag whose condition is no longer found: an open flag is cleared
+    (counted and audited), one being worked keeps its status. One definition for the intake's
+    sync and the sweep's set-based writes."""
+    clear = status == FlagStatus.OPEN
+    if clear:
+        counts.cleared += 1
+        audit_rows.append(
+            audit.entry(
+                actor, "flag.cleared", "flag", flag_id, {"rule": rule_code, "source": source}
+            )
+        )
+    return {
+        "id": flag_id,
+        "condition_present": False,
+        "last_evaluated_on": as_of,
+        "updated_at": now,
+        "status": FlagStatus.CLEARED if clear else status,
+        "cleared_at": now if clear else cleared_at,
+    }
+
+
 def flag_content(
     finding: Finding, subject: Subject, employer: _EmployerFacts, province: str | None
 ) -> dict[str, Any]:
@@ -452,29 +486,13 @@ def sync_flags_many(
         for fp, flag in known.items():
             if fp in seen or not flag.condition_present:
                 continue
-            clear = flag.status == FlagStatus.OPEN
             clears.append(
-                {
-                    "id": flag.id,
-                    "condition_present": False,
-                    "last_evaluated_on": as_of,
-                    "updated_at": now,
-                    "status": FlagStatus.CLEARED if clear else flag.status,
-                    "cleared_at": now if clear else flag.cleared_at,
-                }
-            )
-            changed_employers.add(subject.employer_id)
-            if clear:
-                counts.cleared += 1
-                audit_rows.append(
-                    audit.entry(
-                        actor,
-                        "flag.cleared",
-                        "flag",
-                        flag.id,
-                        {"rule": flag.rule_code, "source": source},
-                    )
+                condition_gone(
+                    flag.id, flag.status, flag.cleared_at, flag.rule_code, counts, audit_rows,
+                    actor=actor, source=source, as_of=as_of, now=now,
                 )
+            )  # fmt: skip
+            changed_employers.add(subject.employer_id)
     if updates or clears:
         # Pending ORM changes go first; ORM copies of the rows we rewrite are then stale.
         session.flush()

@@ -361,30 +361,12 @@ def sync_batch(
         for fp, flag in known.items():
             if fp in seen or not flag.present:
                 continue
-            clear = flag.status == FlagStatus.OPEN
-            changes.append(
-                {
-                    "id": flag.id,
-                    "seen": flag.updated_at,
-                    "condition_present": False,
-                    "last_evaluated_on": as_of,
-                    "updated_at": now,
-                    "status": FlagStatus.CLEARED if clear else flag.status,
-                    "cleared_at": now if clear else flag.cleared_at,
-                }
-            )
+            gone = flag_service.condition_gone(
+                flag.id, flag.status, flag.cleared_at, flag.rule_code, counts, audit_rows,
+                actor=actor, source=source, as_of=as_of, now=now,
+            )  # fmt: skip
+            changes.append(gone | {"seen": flag.updated_at})
             changed_employers.add(subject.employer_id)
-            if clear:
-                counts.cleared += 1
-                audit_rows.append(
-                    audit.entry(
-                        actor,
-                        "flag.cleared",
-                        "flag",
-                        flag.id,
-                        {"rule": flag.rule_code, "source": source},
-                    )
-                )
     if changes:
         session.flush()
         _guarded_update(session, changes)
